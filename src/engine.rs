@@ -1,0 +1,209 @@
+//! Runs the rules over the facts and collects their findings into a report.
+//!
+//! Rules run in parallel (rayon). One collector then applies levels and waivers, turns
+//! expired and unused waivers into findings of their own, and decides what blocks.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rayon::prelude::*;
+
+use crate::facts::{Facts, Needs};
+use crate::model::{Evaluation, Finding, Level};
+use crate::policy::{Policy, Waiver};
+use crate::report::{Outcome, Report, ReportedFinding, RuleOutcome, Summary, WaivedBy};
+use crate::rules::Scope;
+
+/// What the collector needs besides the policy and the evaluations.
+#[derive(Clone, Debug)]
+pub struct RunContext {
+    pub root: String,
+    pub staged: bool,
+    pub now: jiff::Timestamp,
+    pub fail_on: FailOn,
+}
+
+/// The lowest level that makes the run fail (exit code 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Deny,
+    Warn,
+    Never,
+}
+
+/// Everything the configured rules need from the repository.
+pub fn needs(policy: &Policy) -> Needs {
+    let mut needs = Needs::default();
+    for rule in &policy.rules {
+        rule.rule.needs(&mut needs);
+    }
+    needs
+}
+
+/// Evaluate every rule, in parallel; a rule that panics reports an error instead.
+pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation> {
+    policy
+        .rules
+        .par_iter()
+        .map(|configured| {
+            if staged && configured.kind.scope == Scope::History {
+                return Evaluation::Skipped(
+                    "needs git history; not run on a staged change (`--staged`)".to_string(),
+                );
+            }
+            catch_unwind(AssertUnwindSafe(|| configured.rule.evaluate(facts))).unwrap_or_else(
+                |_| {
+                    Evaluation::Error(format!(
+                        "internal error while evaluating `{}`; please report it",
+                        configured.id
+                    ))
+                },
+            )
+        })
+        .collect()
+}
+
+/// Apply levels and waivers, and summarise.
+pub fn collect(policy: &Policy, evaluations: Vec<Evaluation>, ctx: &RunContext) -> Report {
+    let today = ctx.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut used = vec![false; policy.waivers.len()];
+    let mut rules = Vec::with_capacity(policy.rules.len());
+
+    for (configured, evaluation) in policy.rules.iter().zip(evaluations) {
+        let mut outcome = RuleOutcome {
+            id: configured.id.clone(),
+            kind: configured.kind.id.to_string(),
+            level: configured.level,
+            summary: configured.kind.summary.to_string(),
+            outcome: Outcome::Pass,
+            reason: None,
+            origin: configured.origin.clone(),
+            findings: Vec::new(),
+        };
+        match evaluation {
+            Evaluation::Error(reason) => {
+                outcome.outcome = Outcome::Error;
+                outcome.reason = Some(reason);
+            }
+            Evaluation::Skipped(reason) => {
+                outcome.outcome = Outcome::Skipped;
+                outcome.reason = Some(reason);
+            }
+            Evaluation::Checked(findings) => {
+                for finding in findings {
+                    let waiver = policy.waivers.iter().enumerate().find(|(_, w)| {
+                        applies(w, &configured.id, configured.kind.id, &finding)
+                            && !w.expires.is_some_and(|e| e < today)
+                    });
+                    let waived = waiver.map(|(i, w)| {
+                        used[i] = true;
+                        WaivedBy {
+                            reason: w.reason.clone(),
+                            origin: w.origin.clone(),
+                            expires: w.expires.map(|d| d.to_string()),
+                        }
+                    });
+                    outcome.findings.push(ReportedFinding::new(
+                        &configured.id,
+                        configured.kind.id,
+                        configured.level,
+                        finding,
+                        waived,
+                    ));
+                }
+                outcome.outcome = if outcome.findings.is_empty() {
+                    Outcome::Pass
+                } else if outcome.findings.iter().all(|f| f.waived.is_some()) {
+                    Outcome::Waived
+                } else {
+                    Outcome::Fail
+                };
+            }
+        }
+        rules.push(outcome);
+    }
+
+    if let Some(waivers) = waiver_findings(policy, &used, today) {
+        rules.push(waivers);
+    }
+    let summary = Summary::of(&rules, ctx.fail_on);
+    Report::new(ctx, policy.sources.clone(), summary, rules)
+}
+
+fn applies(waiver: &Waiver, rule_id: &str, kind: &str, finding: &Finding) -> bool {
+    if waiver.rule != rule_id && waiver.rule != kind {
+        return false;
+    }
+    match &waiver.path {
+        None => true,
+        Some(globs) => finding.path.as_deref().is_some_and(|p| globs.is_match(p)),
+    }
+}
+
+/// Expired waivers are gaps (deny); waivers that matched nothing are warnings.
+fn waiver_findings(
+    policy: &Policy,
+    used: &[bool],
+    today: jiff::civil::Date,
+) -> Option<RuleOutcome> {
+    if policy.waivers.is_empty() {
+        return None;
+    }
+    let mut findings = Vec::new();
+    for (waiver, used) in policy.waivers.iter().zip(used) {
+        let subject = format!("{}#{}", waiver.rule, waiver.origin.line);
+        let path_text = waiver
+            .path
+            .as_ref()
+            .map(|g| format!(" for `{}`", g.patterns().join("`, `")))
+            .unwrap_or_default();
+        if let Some(expires) = waiver.expires.filter(|e| *e < today) {
+            let finding = Finding::new(format!(
+                "waiver of `{}`{path_text} expired on {expires} (reason given: {})",
+                waiver.rule, waiver.reason
+            ))
+            .at(waiver.origin.file.clone())
+            .line(Some(waiver.origin.line))
+            .help("close the gap it covered, or renew the waiver with a new `expires` date and a reason")
+            .subject(format!("expired:{subject}"));
+            findings.push(ReportedFinding::new(
+                "waivers",
+                "waiver",
+                Level::Deny,
+                finding,
+                None,
+            ));
+        } else if !used {
+            let finding = Finding::new(format!(
+                "waiver of `{}`{path_text} matched no gap",
+                waiver.rule
+            ))
+            .at(waiver.origin.file.clone())
+            .line(Some(waiver.origin.line))
+            .help(
+                "the gap it covered is closed (or the rule id or path is wrong): remove the waiver",
+            )
+            .subject(format!("unused:{subject}"));
+            findings.push(ReportedFinding::new(
+                "waivers",
+                "waiver",
+                Level::Warn,
+                finding,
+                None,
+            ));
+        }
+    }
+    Some(RuleOutcome {
+        id: "waivers".to_string(),
+        kind: "waiver".to_string(),
+        level: Level::Deny,
+        summary: "Waivers are current and still needed".to_string(),
+        outcome: if findings.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        },
+        reason: None,
+        origin: policy.waivers[0].origin.clone(),
+        findings,
+    })
+}

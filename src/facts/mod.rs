@@ -1,0 +1,255 @@
+//! Facts about a repository, gathered once and then frozen for the rules.
+//!
+//! The file list of a git repository comes from the git index (tracked and staged files,
+//! with their git mode), so a symlink committed as a symlink is told apart from a copy, and
+//! untracked clutter never counts. Outside git, a directory walk stands in.
+//! Rules say what else they need through [`Needs`] (file contents, last-commit dates) so
+//! that work is done only for the files that matter, in one pass.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use crate::policy::patterns::Globs;
+
+mod git;
+mod history;
+mod walk;
+
+/// What a repository entry is, as git records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Executable,
+    /// Mode 120000; `target` is the link text exactly as committed.
+    Symlink {
+        target: String,
+    },
+    /// A gitlink (mode 160000).
+    Submodule,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEntry {
+    /// `/`-separated, relative to the repository root.
+    pub path: String,
+    pub kind: EntryKind,
+}
+
+/// Where the file list came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileSource {
+    GitIndex,
+    Walk,
+}
+
+/// The last commit date of a file, or why it cannot be known.
+pub type CommitDate = Result<Timestamp, String>;
+
+/// What rules need beyond the file list.
+#[derive(Default, Debug)]
+pub struct Needs {
+    /// Files whose text rules read.
+    pub content: Vec<Globs>,
+    /// Files whose last-commit date rules read.
+    pub history: Vec<Globs>,
+}
+
+impl Needs {
+    fn wants_content(&self, path: &str) -> bool {
+        self.content.iter().any(|g| g.is_match(path))
+    }
+
+    fn wants_history(&self, path: &str) -> bool {
+        self.history.iter().any(|g| g.is_match(path))
+    }
+}
+
+pub struct GatherOptions {
+    pub root: PathBuf,
+    /// Pre-commit mode: path rules see only what the commit would change.
+    pub staged: bool,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    #[error("cannot read the git repository at {path}: {message}")]
+    Git { path: PathBuf, message: String },
+    #[error("`--staged` needs a git repository, and {0} is not in one")]
+    StagedOutsideGit(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Everything rules may look at. Built once by [`gather`], never changed afterwards.
+#[derive(Debug)]
+pub struct Facts {
+    pub root: PathBuf,
+    pub source: FileSource,
+    /// Sorted by path.
+    pub files: Vec<FileEntry>,
+    by_path: HashMap<String, usize>,
+    /// In `--staged` mode: the paths the commit adds or modifies (sorted).
+    pub changed: Option<Vec<String>>,
+    /// Last-commit dates of the files rules asked for; `Err` when history is unreadable.
+    pub last_commit: Result<HashMap<String, CommitDate>, String>,
+    /// Text of the files rules asked for (lossy UTF-8), or why it could not be read.
+    pub contents: HashMap<String, Result<String, String>>,
+    pub now: Timestamp,
+}
+
+impl Facts {
+    /// Facts built by hand, for tests and for sources other than a checkout.
+    pub fn from_entries(
+        root: PathBuf,
+        source: FileSource,
+        mut files: Vec<FileEntry>,
+        now: Timestamp,
+    ) -> Self {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let by_path = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
+        Facts {
+            root,
+            source,
+            files,
+            by_path,
+            changed: None,
+            last_commit: Ok(HashMap::new()),
+            contents: HashMap::new(),
+            now,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&FileEntry> {
+        self.by_path.get(path).map(|i| &self.files[*i])
+    }
+
+    /// The files path rules judge: the changed ones in `--staged` mode, else all.
+    pub fn path_candidates(&self) -> Box<dyn Iterator<Item = &FileEntry> + '_> {
+        match &self.changed {
+            Some(changed) => Box::new(changed.iter().filter_map(|p| self.get(p))),
+            None => Box::new(self.files.iter()),
+        }
+    }
+
+    /// A file's text, if a rule asked for it in [`Needs`].
+    pub fn content(&self, path: &str) -> Option<&Result<String, String>> {
+        self.contents.get(path)
+    }
+
+    pub fn is_staged_mode(&self) -> bool {
+        self.changed.is_some()
+    }
+}
+
+/// Files larger than this are not read (rules that need them report it).
+const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Gather the facts the rules need, in one pass over the repository.
+pub fn gather(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
+    match git2::Repository::discover(&options.root) {
+        Ok(repo) if !repo.is_bare() => gather_git(&repo, options, needs),
+        _ if options.staged => Err(FactsError::StagedOutsideGit(options.root.clone())),
+        _ => gather_walk(options, needs),
+    }
+}
+
+fn gather_git(
+    repo: &git2::Repository,
+    options: &GatherOptions,
+    needs: &Needs,
+) -> Result<Facts, FactsError> {
+    let git_error = |e: git2::Error| FactsError::Git {
+        path: options.root.clone(),
+        message: e.message().to_string(),
+    };
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| options.root.clone());
+    let index = repo.index().map_err(git_error)?;
+    let files = git::index_entries(repo, &index);
+    let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
+    if options.staged {
+        facts.changed = Some(git::staged_paths(repo, &index).map_err(git_error)?);
+    }
+
+    let wanted: Vec<&str> = facts
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| needs.wants_history(p))
+        .collect();
+    if !wanted.is_empty() {
+        facts.last_commit = history::last_commit_dates(repo, &wanted, &needs.history);
+    }
+
+    let wanted: Vec<&FileEntry> = facts
+        .files
+        .iter()
+        .filter(|f| needs.wants_content(&f.path))
+        .collect();
+    facts.contents = if options.staged {
+        // What the commit will contain is the staged blob, not the working tree.
+        wanted
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    git::staged_text(repo, &index, &f.path, MAX_CONTENT_BYTES),
+                )
+            })
+            .collect()
+    } else {
+        read_worktree(&root, &wanted)
+    };
+    Ok(facts)
+}
+
+fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
+    let files = walk::entries(&options.root).map_err(|source| FactsError::Io {
+        path: options.root.clone(),
+        source,
+    })?;
+    let mut facts = Facts::from_entries(options.root.clone(), FileSource::Walk, files, options.now);
+    let wanted: Vec<&FileEntry> = facts
+        .files
+        .iter()
+        .filter(|f| needs.wants_content(&f.path))
+        .collect();
+    facts.contents = read_worktree(&options.root, &wanted);
+    if !needs.history.is_empty() {
+        facts.last_commit = Err(format!(
+            "{} is not a git repository, so commit dates are unknown",
+            options.root.display()
+        ));
+    }
+    Ok(facts)
+}
+
+fn read_worktree(root: &Path, wanted: &[&FileEntry]) -> HashMap<String, Result<String, String>> {
+    wanted
+        .par_iter()
+        .filter(|f| matches!(f.kind, EntryKind::File | EntryKind::Executable))
+        .map(|f| (f.path.clone(), read_text(&root.join(&f.path))))
+        .collect()
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_CONTENT_BYTES {
+        return Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,16 @@
+//! warden: policy-as-code governance checks for software repositories.
+//!
+//! The flow is always the same: a [`policy`] is loaded and validated, the [`facts`] the
+//! rules need are gathered once, [`rules`] judge those facts as pure functions, the
+//! [`engine`] collects their findings (applying waivers and levels) into a
+//! [`report::Report`], and one of the renderers in [`report`] writes it out.
+
+pub mod engine;
+pub mod facts;
+pub mod hook;
+pub mod model;
+pub mod output;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod select;

@@ -1,0 +1,503 @@
+//! Loading policies: discovery, `extends` layering, rule and waiver validation.
+//!
+//! A policy file is parsed keeping spans, then every table is validated into typed rules.
+//! Problems are collected across all files and returned together as [`PolicyErrors`].
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::de::DeTable;
+
+pub mod builtin;
+pub mod diagnostic;
+pub mod patterns;
+pub mod reader;
+
+use crate::model::Level;
+use crate::rules::{self, Rule, RuleKind};
+use diagnostic::{did_you_mean, PolicyDiagnostic, PolicyErrors, PolicySource};
+use patterns::Globs;
+use reader::TableReader;
+
+/// Where something was declared: policy file name and 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A rule as the policy configures it.
+#[derive(Debug)]
+pub struct ConfiguredRule {
+    pub id: String,
+    pub kind: &'static RuleKind,
+    pub level: Level,
+    pub rule: Arc<dyn Rule>,
+    pub origin: Origin,
+}
+
+/// An accepted gap: findings of `rule` (under `path`, if given) are shown as waived.
+#[derive(Debug)]
+pub struct Waiver {
+    pub rule: String,
+    pub path: Option<Globs>,
+    pub reason: String,
+    pub expires: Option<jiff::civil::Date>,
+    pub origin: Origin,
+}
+
+/// A validated policy: the effective rules after layering, and the waivers.
+#[derive(Debug)]
+pub struct Policy {
+    pub rules: Vec<ConfiguredRule>,
+    pub waivers: Vec<Waiver>,
+    /// The files that made up this policy, outermost last.
+    pub sources: Vec<String>,
+}
+
+/// The policy files to load, by the discovery order documented in the README.
+pub fn discover(root: &Path, explicit: &[PathBuf]) -> Vec<PolicyRef> {
+    if !explicit.is_empty() {
+        return explicit.iter().cloned().map(PolicyRef::File).collect();
+    }
+    for candidate in ["warden.toml", ".github/warden.toml"] {
+        let path = root.join(candidate);
+        if path.is_file() {
+            return vec![PolicyRef::File(path)];
+        }
+    }
+    vec![PolicyRef::Builtin(builtin::DEFAULT.to_string())]
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyRef {
+    File(PathBuf),
+    Builtin(String),
+}
+
+/// Load and validate the given policy files, layered in order.
+pub fn load(refs: &[PolicyRef]) -> Result<Policy, PolicyErrors> {
+    let mut loader = Loader::default();
+    for policy in refs {
+        match policy {
+            PolicyRef::File(path) => match read_file(path) {
+                Ok(src) => loader.load_source(src, &mut Vec::new()),
+                Err(diag) => loader.diags.push(diag),
+            },
+            PolicyRef::Builtin(name) => match builtin::source(name) {
+                Some(src) => loader.load_source(src, &mut Vec::new()),
+                None => loader.diags.push(
+                    PolicyDiagnostic::detached(
+                        "unknown-builtin",
+                        format!("there is no built-in policy `{name}`"),
+                    )
+                    .help(format!(
+                        "built-in policies: {}",
+                        builtin::names().join(", ")
+                    )),
+                ),
+            },
+        }
+    }
+    loader.finish()
+}
+
+/// Load a policy from text (for tests and `--policy -`).
+pub fn load_text(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
+    let mut loader = Loader::default();
+    let src = PolicySource {
+        name: name.to_string(),
+        text: Arc::new(text.to_string()),
+        dir: Some(PathBuf::from(".")),
+    };
+    loader.load_source(src, &mut Vec::new());
+    loader.finish()
+}
+
+fn read_file(path: &Path) -> Result<PolicySource, PolicyDiagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        PolicyDiagnostic::detached("io", format!("cannot read policy file {}: {e}", path.display()))
+            .help("pass an existing file with --policy, or run without it to use warden.toml or the default pack")
+    })?;
+    Ok(PolicySource {
+        name: display_name(path),
+        text: Arc::new(text),
+        dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
+    })
+}
+
+/// `./warden.toml` reads better as `warden.toml`.
+fn display_name(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+/// One rule while layering: a later file may still switch it off (`None`) or re-level it.
+struct Slot {
+    rule: Option<ConfiguredRule>,
+}
+
+#[derive(Default)]
+struct Loader {
+    diags: Vec<PolicyDiagnostic>,
+    order: Vec<String>,
+    slots: HashMap<String, Slot>,
+    waivers: Vec<Waiver>,
+    sources: Vec<String>,
+}
+
+impl Loader {
+    fn finish(self) -> Result<Policy, PolicyErrors> {
+        if !self.diags.is_empty() {
+            return Err(PolicyErrors { errors: self.diags });
+        }
+        let mut slots = self.slots;
+        let rules = self
+            .order
+            .iter()
+            .filter_map(|id| slots.remove(id).and_then(|s| s.rule))
+            .collect();
+        Ok(Policy {
+            rules,
+            waivers: self.waivers,
+            sources: self.sources,
+        })
+    }
+
+    /// Load one file: first what it extends, then its own rules and waivers.
+    /// `stack` holds the files being loaded, to refuse cycles.
+    fn load_source(&mut self, src: PolicySource, stack: &mut Vec<String>) {
+        let text = src.text.clone();
+        let doc = match DeTable::parse(&text) {
+            Ok(doc) => doc,
+            Err(err) => {
+                let span = err.span().unwrap_or(0..0);
+                let diag = src
+                    .error("syntax", "the policy is not valid TOML")
+                    .label(span, err.message().trim().to_string())
+                    .help("see https://toml.io for the syntax; strings need quotes, tables use [[rule]]");
+                self.diags.push(diag);
+                return;
+            }
+        };
+        stack.push(src.name.clone());
+        let doc_span = doc.span();
+        let table = doc.get_ref();
+        // Top-level problems go to a local list: the tables below borrow from the reader.
+        let mut top_diags = Vec::new();
+        let mut top = TableReader::new(&src, &mut top_diags, table, doc_span, "the policy file");
+        let extends = top.str_list("extends").unwrap_or_default();
+        let rule_tables = top.tables("rule");
+        let waiver_tables = top.tables("waiver");
+        top.finish();
+
+        for entry in &extends {
+            self.load_extends(&src, entry, stack);
+        }
+        let mut seen_here: HashMap<String, Range<usize>> = HashMap::new();
+        for (table, span) in rule_tables {
+            self.load_rule(&src, table, span, &mut seen_here);
+        }
+        for (table, span) in waiver_tables {
+            self.load_waiver(&src, table, span);
+        }
+        self.diags.append(&mut top_diags);
+        self.sources.push(src.name.clone());
+        stack.pop();
+    }
+
+    fn load_extends(
+        &mut self,
+        src: &PolicySource,
+        entry: &reader::Sp<String>,
+        stack: &mut Vec<String>,
+    ) {
+        let target = entry.value.as_str();
+        let next = if let Some(name) = target.strip_prefix("builtin:") {
+            match builtin::source(name) {
+                Some(next) => next,
+                None => {
+                    let help = match did_you_mean(name, builtin::names().iter().copied()) {
+                        Some(close) => format!("did you mean `builtin:{close}`?"),
+                        None => format!("built-in policies: {}", builtin::names().join(", ")),
+                    };
+                    self.diags.push(
+                        src.error(
+                            "unknown-builtin",
+                            format!("there is no built-in policy `{name}`"),
+                        )
+                        .label(entry.span.clone(), "unknown built-in policy")
+                        .help(help),
+                    );
+                    return;
+                }
+            }
+        } else if target.contains("://") || target.starts_with("github:") {
+            self.diags.push(
+                src.error("bad-extends", format!("cannot extend `{target}`"))
+                    .label(entry.span.clone(), "remote policies are not supported yet")
+                    .help("use `builtin:NAME` or a path relative to this file"),
+            );
+            return;
+        } else {
+            let base = src.dir.clone().unwrap_or_default();
+            let path = base.join(target);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => PolicySource {
+                    name: path.display().to_string(),
+                    text: Arc::new(text),
+                    dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
+                },
+                Err(e) => {
+                    self.diags.push(
+                        src.error("bad-extends", format!("cannot read extended policy `{target}`"))
+                            .label(entry.span.clone(), e.to_string())
+                            .help("paths in `extends` are relative to the file that names them; built-in packs are `builtin:NAME`"),
+                    );
+                    return;
+                }
+            }
+        };
+        if stack.contains(&next.name) {
+            self.diags.push(
+                src.error(
+                    "bad-extends",
+                    format!("`{target}` extends itself in a cycle"),
+                )
+                .label(entry.span.clone(), "this closes a cycle")
+                .help(format!(
+                    "the chain is {} → {}",
+                    stack.join(" → "),
+                    next.name
+                )),
+            );
+            return;
+        }
+        self.load_source(next, stack);
+    }
+
+    fn load_rule(
+        &mut self,
+        src: &PolicySource,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+        seen_here: &mut HashMap<String, Range<usize>>,
+    ) {
+        let mut reader = TableReader::new(src, &mut self.diags, table, span.clone(), "a [[rule]]");
+        let kind_text = reader.opt_str("kind");
+        let id = reader.opt_str("id");
+        let level_text = reader.opt_str("level");
+
+        let level = match &level_text {
+            None => None,
+            Some(text) if text.value == "off" => Some(None),
+            Some(text) => match Level::parse(&text.value) {
+                Some(level) => Some(Some(level)),
+                None => {
+                    reader.error(
+                        "bad-value",
+                        text.span.clone(),
+                        format!("unknown level `{}`", text.value),
+                        "not a level",
+                        "a level is \"deny\" (blocks), \"warn\", \"info\", or \"off\" to switch the rule off",
+                    );
+                    return reader.finish();
+                }
+            },
+        };
+
+        let Some(kind_text) = kind_text else {
+            // No kind: this table overrides a rule declared by an earlier (extended) file.
+            let Some(id) = id else {
+                if !reader.has("kind") {
+                    let what = reader.span();
+                    let header = what.start..(what.start + 8).min(what.end);
+                    reader.error(
+                        "missing-key",
+                        header,
+                        "a [[rule]] needs `kind`",
+                        "`kind` is missing here",
+                        format!(
+                            "add `kind = \"...\"`; rule kinds: {}",
+                            rules::REGISTRY
+                                .iter()
+                                .map(|k| k.id)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+                return reader.finish();
+            };
+            reader.finish();
+            self.override_rule(src, id, level, seen_here);
+            return;
+        };
+
+        let Some(kind) = rules::find(&kind_text.value) else {
+            let help = match did_you_mean(&kind_text.value, rules::REGISTRY.iter().map(|k| k.id)) {
+                Some(close) => format!("did you mean `{close}`? `warden rules` lists every kind"),
+                None => format!(
+                    "rule kinds: {}",
+                    rules::REGISTRY
+                        .iter()
+                        .map(|k| k.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            reader.error(
+                "unknown-kind",
+                kind_text.span.clone(),
+                format!("unknown rule kind `{}`", kind_text.value),
+                "not a rule kind",
+                help,
+            );
+            // Keys of an unknown kind cannot be checked; do not pile errors on top.
+            return;
+        };
+        let what = format!("rule `{}`", kind.id);
+        let mut reader = TableReader::new(src, &mut self.diags, table, span.clone(), what);
+        reader.mark_known(&["kind", "id", "level"]);
+        let parsed = (kind.parse)(&mut reader);
+        reader.finish();
+
+        let id_text = id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_else(|| kind.id.to_string());
+        let id_span = id
+            .as_ref()
+            .map(|i| i.span.clone())
+            .unwrap_or_else(|| kind_text.span.clone());
+        if let Some(first) = seen_here.get(&id_text) {
+            self.diags.push(
+                src.error(
+                    "duplicate-id",
+                    format!("two rules in this file have the id `{id_text}`"),
+                )
+                .label(first.clone(), "first declared here")
+                .label(id_span, "declared again here")
+                .help("give each rule of the same kind its own `id = \"...\"`"),
+            );
+            return;
+        }
+        seen_here.insert(id_text.clone(), id_span.clone());
+        let Some(rule) = parsed else { return };
+        // No `level` means deny; `level = "off"` declares the rule switched off.
+        let configured = match level {
+            Some(None) => None,
+            other => Some(ConfiguredRule {
+                id: id_text.clone(),
+                kind,
+                level: other.flatten().unwrap_or(Level::Deny),
+                rule: Arc::from(rule),
+                origin: Origin {
+                    file: src.name.clone(),
+                    line: src.line_of(span.start),
+                },
+            }),
+        };
+        if !self.slots.contains_key(&id_text) {
+            self.order.push(id_text.clone());
+        }
+        self.slots.insert(id_text, Slot { rule: configured });
+    }
+
+    /// `[[rule]]` with an `id` and no `kind`: change the level of an inherited rule.
+    fn override_rule(
+        &mut self,
+        src: &PolicySource,
+        id: reader::Sp<String>,
+        level: Option<Option<Level>>,
+        seen_here: &mut HashMap<String, Range<usize>>,
+    ) {
+        if let Some(first) = seen_here.get(&id.value) {
+            self.diags.push(
+                src.error(
+                    "duplicate-id",
+                    format!("two rules in this file have the id `{}`", id.value),
+                )
+                .label(first.clone(), "first declared here")
+                .label(id.span.clone(), "declared again here")
+                .help("one table per rule id in each file"),
+            );
+            return;
+        }
+        seen_here.insert(id.value.clone(), id.span.clone());
+        let Some(slot) = self.slots.get_mut(&id.value) else {
+            let known: Vec<&str> = self.order.iter().map(String::as_str).collect();
+            let help = match did_you_mean(&id.value, known.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`? A table without `kind` changes an inherited rule"),
+                None => "a table without `kind` changes a rule of an extended policy; add `kind` to declare a new rule"
+                    .to_string(),
+            };
+            self.diags.push(
+                src.error(
+                    "unknown-rule",
+                    format!("no inherited rule has the id `{}`", id.value),
+                )
+                .label(id.span, "nothing to override")
+                .help(help),
+            );
+            return;
+        };
+        match level {
+            Some(None) => slot.rule = None,
+            Some(Some(level)) => {
+                if let Some(rule) = slot.rule.as_mut() {
+                    rule.level = level;
+                }
+            }
+            None => {
+                self.diags.push(
+                    src.error("missing-key", format!("the override of `{}` changes nothing", id.value))
+                        .label(id.span, "no `level` given")
+                        .help("set `level = \"off\"` to switch the rule off, or another level; add `kind` to redefine it"),
+                );
+            }
+        }
+    }
+
+    fn load_waiver(&mut self, src: &PolicySource, table: &DeTable<'_>, span: Range<usize>) {
+        let mut reader =
+            TableReader::new(src, &mut self.diags, table, span.clone(), "a [[waiver]]");
+        let rule = reader.req_str("rule", "\"docs-allowlist\"");
+        let path = reader.globs("path");
+        let reason = reader.req_str("reason", "\"moved in the docs migration, tracked in #42\"");
+        let expires = reader.opt_date("expires");
+        if let Some(reason) = &reason {
+            if reason.value.trim().is_empty() {
+                reader.error(
+                    "missing-key",
+                    reason.span.clone(),
+                    "a waiver's `reason` cannot be empty",
+                    "empty reason",
+                    "say why the gap is accepted and where it is tracked",
+                );
+            }
+        }
+        reader.finish();
+        let (Some(rule), Some(reason)) = (rule, reason) else {
+            return;
+        };
+        self.waivers.push(Waiver {
+            rule: rule.value,
+            path,
+            reason: reason.value,
+            expires: expires.map(|e| e.value),
+            origin: Origin {
+                file: src.name.clone(),
+                line: src.line_of(span.start),
+            },
+        });
+    }
+}

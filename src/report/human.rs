@@ -1,0 +1,89 @@
+//! Human-readable terminal output: gaps grouped by rule, each with where and how to fix.
+
+use std::io::{self, Write};
+
+use super::{Outcome, Report};
+use crate::model::Level;
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint { color };
+    for rule in &report.rules {
+        let mark = match rule.outcome {
+            Outcome::Pass => p.paint("32", "pass"),
+            Outcome::Fail => match rule
+                .findings
+                .iter()
+                .filter(|f| f.waived.is_none())
+                .map(|f| f.level)
+                .max()
+            {
+                Some(Level::Deny) => p.paint("1;31", "FAIL"),
+                Some(Level::Warn) => p.paint("33", "warn"),
+                _ => p.paint("36", "info"),
+            },
+            Outcome::Error => p.paint("1;35", "ERROR"),
+            Outcome::Skipped => p.paint("2", "skip"),
+            Outcome::Waived => p.paint("34", "waived"),
+        };
+        writeln!(
+            out,
+            "{mark:>6}  {} ({}) — {}",
+            p.paint("1", &rule.id),
+            rule.level.as_str(),
+            rule.summary
+        )?;
+        if let Some(reason) = &rule.reason {
+            writeln!(out, "        {reason}")?;
+        }
+        for finding in &rule.findings {
+            let place = match (&finding.path, finding.line) {
+                (Some(path), Some(line)) => format!("{path}:{line}: "),
+                (Some(path), None) => format!("{path}: "),
+                _ => String::new(),
+            };
+            let tag = match (&finding.waived, finding.level) {
+                (Some(_), _) => p.paint("34", "waived"),
+                (None, Level::Deny) => p.paint("31", "deny"),
+                (None, Level::Warn) => p.paint("33", "warn"),
+                (None, Level::Info) => p.paint("36", "info"),
+            };
+            writeln!(out, "        {tag}: {place}{}", finding.message)?;
+            if let Some(waived) = &finding.waived {
+                writeln!(
+                    out,
+                    "              waived at {}: {}",
+                    waived.origin, waived.reason
+                )?;
+            } else if let Some(help) = &finding.help {
+                writeln!(out, "              {} {help}", p.paint("2", "fix:"))?;
+            }
+        }
+    }
+    let s = &report.summary;
+    let verdict = if s.blocking {
+        p.paint("1;31", "blocking gaps found")
+    } else if s.gaps > 0 {
+        p.paint("33", "no blocking gaps")
+    } else {
+        p.paint("32", "no gaps")
+    };
+    writeln!(
+        out,
+        "\n{verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived)",
+        s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
+    )
+}

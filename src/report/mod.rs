@@ -1,0 +1,277 @@
+//! The collected result of a run, and its renderers (one file per format).
+//!
+//! [`Report`] is also the JSON schema (version 1, documented in `docs/json-schema.md`):
+//! change it only by adding optional fields, or bump `version`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::{FailOn, RunContext};
+use crate::model::{Finding, Level};
+use crate::policy::Origin;
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Error,
+    Skipped,
+    Waived,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
+            Outcome::Waived => "waived",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub tool: Tool,
+    /// `check` or `staged`.
+    pub mode: &'static str,
+    pub root: String,
+    /// The evaluation clock (RFC 3339), injectable with `--now` / `WARDEN_NOW`.
+    pub now: String,
+    /// Policy files that made up the policy, outermost last.
+    pub policy: Vec<String>,
+    pub summary: Summary,
+    pub rules: Vec<RuleOutcome>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub rules: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skipped: usize,
+    pub waived: usize,
+    /// Findings not waived, by level.
+    pub gaps: usize,
+    pub deny: usize,
+    pub warn: usize,
+    pub info: usize,
+    pub waived_findings: usize,
+    /// True when the run exits 1: a gap (or an undecidable rule) at or above `--fail-on`.
+    pub blocking: bool,
+}
+
+impl Summary {
+    pub fn of(rules: &[RuleOutcome], fail_on: FailOn) -> Summary {
+        let threshold = match fail_on {
+            FailOn::Deny => Some(Level::Deny),
+            FailOn::Warn => Some(Level::Warn),
+            FailOn::Never => None,
+        };
+        let mut s = Summary {
+            rules: rules.len(),
+            ..Summary::default()
+        };
+        for rule in rules {
+            match rule.outcome {
+                Outcome::Pass => s.pass += 1,
+                Outcome::Fail => s.fail += 1,
+                Outcome::Error => s.error += 1,
+                Outcome::Skipped => s.skipped += 1,
+                Outcome::Waived => s.waived += 1,
+            }
+            // A rule that could not decide is never a silent pass.
+            if rule.outcome == Outcome::Error && threshold.is_some_and(|t| rule.level >= t) {
+                s.blocking = true;
+            }
+            for finding in &rule.findings {
+                if finding.waived.is_some() {
+                    s.waived_findings += 1;
+                    continue;
+                }
+                s.gaps += 1;
+                match finding.level {
+                    Level::Deny => s.deny += 1,
+                    Level::Warn => s.warn += 1,
+                    Level::Info => s.info += 1,
+                }
+                if threshold.is_some_and(|t| finding.level >= t) {
+                    s.blocking = true;
+                }
+            }
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleOutcome {
+    pub id: String,
+    pub kind: String,
+    pub level: Level,
+    /// What the policy says, in one line.
+    pub summary: String,
+    pub outcome: Outcome,
+    /// Why the rule is `error` or `skipped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Where the rule is declared.
+    pub origin: Origin,
+    pub findings: Vec<ReportedFinding>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportedFinding {
+    pub rule: String,
+    pub kind: String,
+    pub level: Level,
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<u32>,
+    pub help: Option<String>,
+    /// Stable across runs: a hash of the rule id and the gap's subject.
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<WaivedBy>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WaivedBy {
+    pub reason: String,
+    pub origin: Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl ReportedFinding {
+    pub fn new(
+        rule: &str,
+        kind: &str,
+        level: Level,
+        finding: Finding,
+        waived: Option<WaivedBy>,
+    ) -> Self {
+        let fingerprint = fingerprint(rule, finding.subject_key());
+        ReportedFinding {
+            rule: rule.to_string(),
+            kind: kind.to_string(),
+            level,
+            message: finding.message,
+            path: finding.path,
+            line: finding.line,
+            help: finding.help,
+            fingerprint,
+            waived,
+        }
+    }
+}
+
+/// FNV-1a over `rule \0 subject`: stable across versions and platforms, unlike std's hasher.
+pub fn fingerprint(rule: &str, subject: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in rule.bytes().chain([0]).chain(subject.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+impl Report {
+    pub fn new(
+        ctx: &RunContext,
+        policy: Vec<String>,
+        summary: Summary,
+        rules: Vec<RuleOutcome>,
+    ) -> Self {
+        Report {
+            version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "warden",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            mode: if ctx.staged { "staged" } else { "check" },
+            root: ctx.root.clone(),
+            now: ctx.now.to_string(),
+            policy,
+            summary,
+            rules,
+        }
+    }
+
+    /// Findings that are not waived, in rule order.
+    pub fn gaps(&self) -> impl Iterator<Item = &ReportedFinding> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.findings.iter())
+            .filter(|f| f.waived.is_none())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.summary.blocking)
+    }
+}
+
+/// Output formats, one renderer file each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+    Sarif,
+    Github,
+    Junit,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Option<Format> {
+        <Format as clap::ValueEnum>::from_str(name, true).ok()
+    }
+}
+
+/// Render `report` in `format` to `out`. `color` only affects the human format.
+pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human::render(report, color, out),
+        Format::Json => json::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+        Format::Junit => junit::render(report, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(
+            fingerprint("docs-allowlist", "notes/a.md"),
+            fingerprint("docs-allowlist", "notes/a.md")
+        );
+        assert_ne!(fingerprint("a", "bc"), fingerprint("ab", "c"));
+        // Frozen value: changing the hash would break every saved baseline.
+        assert_eq!(fingerprint("r", "s"), "8a66c519615e6014");
+    }
+}

@@ -1,0 +1,9 @@
+//! sarif renderer (being written).
+
+use std::io::{self, Write};
+
+use super::Report;
+
+pub fn render(_report: &Report, _out: &mut dyn Write) -> io::Result<()> {
+    Err(io::Error::other("the sarif format is not implemented yet"))
+}

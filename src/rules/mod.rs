@@ -1,0 +1,93 @@
+//! Rule kinds: one file per kind, all listed in [`REGISTRY`].
+//!
+//! A rule is parsed from a `[[rule]]` table by its kind's `parse` function and then judges
+//! frozen [`Facts`] as a pure function. To add a kind, copy a neighbour, give it a `KIND`
+//! constant with its documentation, and add one line to the registry below.
+
+use crate::facts::{Facts, Needs};
+use crate::model::Evaluation;
+use crate::policy::reader::TableReader;
+
+pub mod docs_allowlist;
+pub mod file_value;
+pub mod forbidden_files;
+pub mod planning_doc_ttl;
+pub mod required_files;
+pub mod required_workflows;
+pub mod symlink;
+
+/// A configured rule, ready to judge facts.
+pub trait Rule: Send + Sync + std::fmt::Debug {
+    /// Which facts this rule needs beyond the file list (contents, commit dates).
+    fn needs(&self, _needs: &mut Needs) {}
+
+    /// Judge the facts. Pure: no I/O, no clock but `facts.now`.
+    fn evaluate(&self, facts: &Facts) -> Evaluation;
+}
+
+/// What part of the facts a rule kind judges; decides how it behaves in `--staged` mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Judges individual paths; in `--staged` mode only the paths the commit changes.
+    Paths,
+    /// Judges the tree as a whole (presence, links, config values); cheap, always run.
+    Tree,
+    /// Needs git history; skipped in `--staged` mode, where every changed file is new.
+    History,
+}
+
+/// A rule kind's metadata and parser.
+pub struct RuleKind {
+    /// kebab-case id, the `kind` key in policies.
+    pub id: &'static str,
+    /// One line for `warden rules` and report headings.
+    pub summary: &'static str,
+    pub scope: Scope,
+    /// Markdown with the sections What it checks / Why / Example policy / How to fix.
+    pub doc: &'static str,
+    /// Read the kind-specific keys; `None` when they had problems (already reported).
+    pub parse: fn(&mut TableReader<'_, '_>) -> Option<Box<dyn Rule>>,
+}
+
+impl std::fmt::Debug for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// Every rule kind warden knows, in the order `warden rules` lists them.
+pub static REGISTRY: &[&RuleKind] = &[
+    &docs_allowlist::KIND,
+    &planning_doc_ttl::KIND,
+    &symlink::KIND,
+    &required_files::KIND,
+    &forbidden_files::KIND,
+    &required_workflows::KIND,
+    &file_value::KIND,
+];
+
+pub fn find(id: &str) -> Option<&'static RuleKind> {
+    REGISTRY.iter().copied().find(|k| k.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in REGISTRY {
+            assert!(seen.insert(kind.id), "duplicate rule kind id {}", kind.id);
+            assert!(kind.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            for section in [
+                "## What it checks",
+                "## Why",
+                "## Example policy",
+                "## How to fix",
+            ] {
+                assert!(kind.doc.contains(section), "{} lacks {section}", kind.id);
+            }
+        }
+    }
+}

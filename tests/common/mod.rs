@@ -1,0 +1,135 @@
+//! Test helpers: real git repositories built with git2 in a temp dir, and the CLI.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use git2::{IndexEntry, IndexTime, Oid, Repository, Signature, Time};
+
+/// A real git repository in a temporary directory.
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+    pub repo: Repository,
+}
+
+impl TestRepo {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = Repository::init(dir.path()).expect("git init");
+        TestRepo { dir, repo }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write a file in the working tree (creating parent directories) and stage it.
+    pub fn write(&self, path: &str, content: &str) -> &Self {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, content).unwrap();
+        self.stage(path);
+        self
+    }
+
+    /// Write a file in the working tree without staging it.
+    pub fn write_untracked(&self, path: &str, content: &str) -> &Self {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, content).unwrap();
+        self
+    }
+
+    pub fn stage(&self, path: &str) -> &Self {
+        let mut index = self.repo.index().unwrap();
+        index.add_path(Path::new(path)).unwrap();
+        index.write().unwrap();
+        self
+    }
+
+    pub fn remove(&self, path: &str) -> &Self {
+        let _ = std::fs::remove_file(self.path().join(path));
+        let mut index = self.repo.index().unwrap();
+        index.remove_path(Path::new(path)).unwrap();
+        index.write().unwrap();
+        self
+    }
+
+    /// Stage a symlink (mode 120000) whose target text is `target`, as git records it,
+    /// and create it in the working tree too (on unix).
+    pub fn symlink(&self, path: &str, target: &str) -> &Self {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            let _ = std::fs::remove_file(&full);
+            std::os::unix::fs::symlink(target, &full).unwrap();
+        }
+        let oid = self.repo.blob(target.as_bytes()).unwrap();
+        let mut index = self.repo.index().unwrap();
+        index
+            .add(&IndexEntry {
+                ctime: IndexTime::new(0, 0),
+                mtime: IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o120000,
+                uid: 0,
+                gid: 0,
+                file_size: target.len() as u32,
+                id: oid,
+                flags: path.len().min(0xfff) as u16,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .unwrap();
+        index.write().unwrap();
+        self
+    }
+
+    /// Commit the index with author and committer time `when` (a date `YYYY-MM-DD` or
+    /// RFC 3339), so age rules can be tested against back-dated history.
+    pub fn commit_at(&self, message: &str, when: &str) -> Oid {
+        let ts: jiff::Timestamp = if when.len() == 10 {
+            format!("{when}T12:00:00Z").parse().unwrap()
+        } else {
+            when.parse().unwrap()
+        };
+        let sig =
+            Signature::new("Test", "test@example.com", &Time::new(ts.as_second(), 0)).unwrap();
+        let mut index = self.repo.index().unwrap();
+        let tree_id = index.write_tree().unwrap();
+        let tree = self.repo.find_tree(tree_id).unwrap();
+        let parents: Vec<git2::Commit> = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+            .unwrap()
+    }
+
+    pub fn commit(&self, message: &str) -> Oid {
+        self.commit_at(message, "2026-11-01")
+    }
+}
+
+/// The warden binary, run in `dir`, with a fixed clock and no colour.
+pub fn warden(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("warden").unwrap();
+    cmd.current_dir(dir)
+        .env("WARDEN_NOW", "2026-11-22T12:00:00Z")
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN");
+    cmd
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
