@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use miette::IntoDiagnostic;
 
 use warden::engine::{self, FailOn, RunContext};
 use warden::facts::{self, GatherOptions};
@@ -61,8 +60,8 @@ struct CheckArgs {
     /// The repository to check.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file (repeatable, layered in order). Default: warden.toml,
-    /// .github/warden.toml, else the built-in default pack.
+    /// Policy file or built-in pack (`builtin:NAME`); repeatable, layered in order.
+    /// Default: warden.toml, .github/warden.toml, else `builtin:default`.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
     /// Format of the report on standard output.
@@ -129,14 +128,26 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // A closed pipe (`warden check | head`) is not an error.
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            if err.downcast_ref::<BrokenPipe>().is_some() {
+                return ExitCode::SUCCESS;
             }
             eprintln!("{err:?}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Standard output was closed by the reader.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("broken pipe")]
+struct BrokenPipe;
+
+/// Turn an output error into a report, keeping a broken pipe recognisable.
+fn io_error(err: std::io::Error) -> miette::Report {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        miette::Report::new(BrokenPipe)
+    } else {
+        miette::miette!("cannot write the output: {err}")
     }
 }
 
@@ -147,7 +158,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
         Command::Check(args) => check(args, &mut out),
         Command::Rules => {
             for kind in rules::REGISTRY {
-                writeln!(out, "{:<20} {}", kind.id, kind.summary).into_diagnostic()?;
+                writeln!(out, "{:<20} {}", kind.id, kind.summary).map_err(io_error)?;
             }
             Ok(0)
         }
@@ -159,7 +170,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                         "there is no built-in pack `{pack}`"
                     )
                 })?;
-                out.write_all(text.as_bytes()).into_diagnostic()?;
+                out.write_all(text.as_bytes()).map_err(io_error)?;
                 return Ok(0);
             }
             let kind = rules::find(&name).ok_or_else(|| {
@@ -175,7 +186,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 kind.summary,
                 kind.doc.trim()
             )
-            .into_diagnostic()?;
+            .map_err(io_error)?;
             Ok(0)
         }
         Command::Hook {
@@ -187,7 +198,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                     "{e}"
                 )
             })?;
-            writeln!(out, "installed {}", written.display()).into_diagnostic()?;
+            writeln!(out, "installed {}", written.display()).map_err(io_error)?;
             Ok(0)
         }
     }
@@ -220,7 +231,7 @@ fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
 
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
-        report::render(&report, *format, false, &mut bytes).into_diagnostic()?;
+        report::render(&report, *format, false, &mut bytes).map_err(io_error)?;
         warden::output::write_atomic(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
@@ -233,8 +244,8 @@ fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
         }
     };
     let mut buffer = Vec::new();
-    report::render(&report, args.format, color, &mut buffer).into_diagnostic()?;
-    out.write_all(&buffer).into_diagnostic()?;
-    out.flush().into_diagnostic()?;
+    report::render(&report, args.format, color, &mut buffer).map_err(io_error)?;
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
     Ok(report.exit_code() as u8)
 }

@@ -66,7 +66,15 @@ pub struct Policy {
 /// The policy files to load, by the discovery order documented in the README.
 pub fn discover(root: &Path, explicit: &[PathBuf]) -> Vec<PolicyRef> {
     if !explicit.is_empty() {
-        return explicit.iter().cloned().map(PolicyRef::File).collect();
+        return explicit
+            .iter()
+            .map(
+                |p| match p.to_str().and_then(|t| t.strip_prefix("builtin:")) {
+                    Some(name) => PolicyRef::Builtin(name.to_string()),
+                    None => PolicyRef::File(p.clone()),
+                },
+            )
+            .collect();
     }
     for candidate in ["warden.toml", ".github/warden.toml"] {
         let path = root.join(candidate);
