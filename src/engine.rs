@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use rayon::prelude::*;
 
 use crate::facts::{Facts, Needs};
+use crate::github::GitHubState;
 use crate::model::{Evaluation, Finding, Level};
 use crate::policy::{Policy, Waiver};
 use crate::report::{Outcome, Report, ReportedFinding, RuleOutcome, Summary, WaivedBy};
@@ -49,6 +50,16 @@ pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation>
                 return Evaluation::Skipped(
                     "needs git history; not run on a staged change (`--staged`)".to_string(),
                 );
+            }
+            if configured.kind.scope == Scope::GitHub {
+                match &facts.github {
+                    GitHubState::Known(_) => {}
+                    GitHubState::Skipped(reason) => return Evaluation::Skipped(reason.clone()),
+                    GitHubState::Unavailable(reason) => return Evaluation::Error(reason.clone()),
+                    GitHubState::NotNeeded => {
+                        return Evaluation::Error("GitHub facts were not gathered".to_string())
+                    }
+                }
             }
             catch_unwind(AssertUnwindSafe(|| configured.rule.evaluate(facts))).unwrap_or_else(
                 |_| {
@@ -92,7 +103,7 @@ pub fn collect(policy: &Policy, evaluations: Vec<Evaluation>, ctx: &RunContext) 
                 for finding in findings {
                     let waiver = policy.waivers.iter().enumerate().find(|(_, w)| {
                         applies(w, &configured.id, configured.kind.id, &finding)
-                            && !w.expires.is_some_and(|e| e < today)
+                            && w.expires.is_none_or(|e| e >= today)
                     });
                     let waived = waiver.map(|(i, w)| {
                         used[i] = true;

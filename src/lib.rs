@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod facts;
+pub mod github;
 pub mod hook;
 pub mod model;
 pub mod output;
@@ -14,3 +15,4 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod select;
+pub mod workflow_checks;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use warden::engine::{self, FailOn, RunContext};
 use warden::facts::{self, GatherOptions};
+use warden::github::{self, GitHubState};
 use warden::policy;
 use warden::report::{self, Format};
 use warden::rules;
@@ -83,6 +84,57 @@ struct CheckArgs {
     /// Colour in human output: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    #[command(flatten)]
+    github: GitHubArgs,
+    /// Say more on standard error (GitHub API requests made and served from cache).
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(clap::Args)]
+struct GitHubArgs {
+    /// Do not contact GitHub: GitHub rules are reported `skipped (offline)`.
+    #[arg(long)]
+    offline: bool,
+    /// The GitHub repository, OWNER/NAME. Default: GITHUB_REPOSITORY, else the `origin` remote.
+    #[arg(long, value_name = "OWNER/NAME")]
+    repo: Option<String>,
+    /// GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = "GITHUB_API_URL", value_name = "URL")]
+    api_url: Option<String>,
+    /// Read the token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN.
+    #[arg(long, value_name = "NAME")]
+    token_env: Option<String>,
+    /// Where ETag-validated GitHub responses are cached. Default: the user cache dir.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not use the response cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Seconds one GitHub request may take before it is retried.
+    #[arg(
+        long,
+        env = "WARDEN_HTTP_TIMEOUT",
+        default_value = "20",
+        value_name = "SECONDS"
+    )]
+    http_timeout: f64,
+    /// Pause before the first retry, in milliseconds (doubled for each further retry).
+    #[arg(
+        long,
+        env = "WARDEN_RETRY_BACKOFF_MS",
+        default_value = "250",
+        hide = true
+    )]
+    retry_backoff_ms: u64,
+    /// The longest wait for a rate limit to reset, in seconds; longer means `error`.
+    #[arg(
+        long,
+        env = "WARDEN_MAX_RATE_WAIT",
+        default_value = "60",
+        value_name = "SECONDS"
+    )]
+    max_rate_wait: u64,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -204,6 +256,66 @@ fn run(cli: Cli) -> miette::Result<u8> {
     }
 }
 
+/// Gather GitHub facts, or say why there are none. Returns the request counts when asked.
+fn github_facts(
+    args: &CheckArgs,
+    needs: &github::GitHubNeeds,
+    root: &std::path::Path,
+) -> (GitHubState, Option<github::ApiStats>) {
+    let gh = &args.github;
+    if args.staged {
+        let why = "`--staged` runs offline; GitHub rules run in `warden check`";
+        return (GitHubState::Skipped(why.to_string()), None);
+    }
+    if gh.offline {
+        return (
+            GitHubState::Skipped("offline (--offline)".to_string()),
+            None,
+        );
+    }
+    let token = gh
+        .token_env
+        .iter()
+        .map(String::as_str)
+        .chain(["GITHUB_TOKEN", "GH_TOKEN"])
+        .find_map(|name| std::env::var(name).ok().filter(|t| !t.trim().is_empty()))
+        .map(|t| t.trim().to_string());
+    if token.is_none() && gh.api_url.is_none() {
+        let why = "no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or pass --offline to say so)";
+        return (GitHubState::Skipped(why.to_string()), None);
+    }
+    let repo = gh
+        .repo
+        .clone()
+        .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+        .and_then(|r| github::RepoId::parse(&r))
+        .or_else(|| github::RepoId::from_checkout(root));
+    let Some(repo) = repo else {
+        let why = "cannot tell which GitHub repository this is: pass --repo OWNER/NAME";
+        return (GitHubState::Unavailable(why.to_string()), None);
+    };
+    let api_url = gh
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".to_string());
+    let mut config = github::ClientConfig::new(api_url, token);
+    config.timeout = std::time::Duration::from_secs_f64(gh.http_timeout.max(0.05));
+    config.backoff = std::time::Duration::from_millis(gh.retry_backoff_ms);
+    config.max_rate_wait = std::time::Duration::from_secs(gh.max_rate_wait);
+    config.cache_dir = if gh.no_cache {
+        None
+    } else {
+        gh.cache_dir.clone().or_else(github::cache::default_dir)
+    };
+    match github::gather(config, &repo, needs) {
+        Ok(facts) => {
+            let stats = facts.stats.clone();
+            (GitHubState::Known(Box::new(facts)), Some(stats))
+        }
+        Err(e) => (GitHubState::Unavailable(e.to_string()), None),
+    }
+}
+
 fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
     let refs = policy::discover(&args.path, &args.policies);
     let policy = policy::load(&refs)?;
@@ -214,7 +326,13 @@ fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
         staged: args.staged,
         now,
     };
-    let facts = facts::gather(&options, &needs).map_err(|e| miette::miette!("{e}"))?;
+    let mut facts = facts::gather(&options, &needs).map_err(|e| miette::miette!("{e}"))?;
+    let mut api_stats = None;
+    if needs.github.any() {
+        let (state, stats) = github_facts(&args, &needs.github, &facts.root);
+        facts.github = state;
+        api_stats = stats;
+    }
     let evaluations = engine::evaluate(&policy, &facts, args.staged);
     let ctx = RunContext {
         root: facts
@@ -227,7 +345,16 @@ fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
         now,
         fail_on: args.fail_on,
     };
-    let report = engine::collect(&policy, evaluations, &ctx);
+    let mut report = engine::collect(&policy, evaluations, &ctx);
+    if let Some(stats) = api_stats {
+        if args.verbose {
+            eprintln!(
+                "GitHub API: {} requests ({} answered from cache, {} retried, {} rate-limited)",
+                stats.requests, stats.cached, stats.retried, stats.rate_limited
+            );
+        }
+        report.github_api = Some(stats);
+    }
 
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();

@@ -55,6 +55,11 @@ pub struct Needs {
     pub content: Vec<Globs>,
     /// Files whose last-commit date rules read.
     pub history: Vec<Globs>,
+    /// What GitHub rules need fetched.
+    pub github: crate::github::GitHubNeeds,
+    /// Paths outside the repository (relative to its root, e.g. `../organisation-rules/X`)
+    /// whose existence a rule asks about. Only ever stat-ed, never read.
+    pub outside: Vec<String>,
 }
 
 impl Needs {
@@ -101,6 +106,10 @@ pub struct Facts {
     pub last_commit: Result<HashMap<String, CommitDate>, String>,
     /// Text of the files rules asked for (lossy UTF-8), or why it could not be read.
     pub contents: HashMap<String, Result<String, String>>,
+    /// Facts from the GitHub API, attached after the repository facts (or why there are none).
+    pub github: crate::github::GitHubState,
+    /// Whether each path of [`Needs::outside`] exists.
+    pub outside_exists: HashMap<String, bool>,
     pub now: Timestamp,
 }
 
@@ -126,6 +135,8 @@ impl Facts {
             changed: None,
             last_commit: Ok(HashMap::new()),
             contents: HashMap::new(),
+            github: crate::github::GitHubState::NotNeeded,
+            outside_exists: HashMap::new(),
             now,
         }
     }
@@ -142,9 +153,30 @@ impl Facts {
         }
     }
 
+    /// True when `path` is a directory holding tracked files.
+    pub fn is_dir(&self, path: &str) -> bool {
+        let prefix = format!("{path}/");
+        // `files` is sorted, so the first path not below `prefix` settles it.
+        let start = self
+            .files
+            .partition_point(|f| f.path.as_str() < prefix.as_str());
+        self.files
+            .get(start)
+            .is_some_and(|f| f.path.starts_with(&prefix))
+    }
+
     /// A file's text, if a rule asked for it in [`Needs`].
     pub fn content(&self, path: &str) -> Option<&Result<String, String>> {
         self.contents.get(path)
+    }
+
+    /// The GitHub facts, for rules of [`crate::rules::Scope::GitHub`] (the engine only runs
+    /// those when the facts are known).
+    pub fn github(&self) -> Option<&crate::github::GitHubFacts> {
+        match &self.github {
+            crate::github::GitHubState::Known(facts) => Some(facts),
+            _ => None,
+        }
     }
 
     pub fn is_staged_mode(&self) -> bool {
@@ -213,6 +245,7 @@ fn gather_git(
     } else {
         read_worktree(&root, &wanted)
     };
+    facts.outside_exists = stat_outside(&root, &needs.outside);
     Ok(facts)
 }
 
@@ -228,6 +261,7 @@ fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsErr
         .filter(|f| needs.wants_content(&f.path))
         .collect();
     facts.contents = read_worktree(&options.root, &wanted);
+    facts.outside_exists = stat_outside(&options.root, &needs.outside);
     if !needs.history.is_empty() {
         facts.last_commit = Err(format!(
             "{} is not a git repository, so commit dates are unknown",
@@ -235,6 +269,13 @@ fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsErr
         ));
     }
     Ok(facts)
+}
+
+fn stat_outside(root: &Path, paths: &[String]) -> HashMap<String, bool> {
+    paths
+        .iter()
+        .map(|p| (p.clone(), root.join(p).exists()))
+        .collect()
 }
 
 fn read_worktree(root: &Path, wanted: &[&FileEntry]) -> HashMap<String, Result<String, String>> {

@@ -130,6 +130,8 @@ pub fn load_text(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
     loader.finish()
 }
 
+// A diagnostic is large, but it is built at most once per file and never on a hot path.
+#[allow(clippy::result_large_err)]
 fn read_file(path: &Path) -> Result<PolicySource, PolicyDiagnostic> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         PolicyDiagnostic::detached("io", format!("cannot read policy file {}: {e}", path.display()))

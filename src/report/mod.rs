@@ -55,6 +55,9 @@ pub struct Report {
     pub policy: Vec<String>,
     pub summary: Summary,
     pub rules: Vec<RuleOutcome>,
+    /// What the run cost against the GitHub API; absent when GitHub was not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_api: Option<crate::github::ApiStats>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -215,6 +218,7 @@ impl Report {
             policy,
             summary,
             rules,
+            github_api: None,
         }
     }
 

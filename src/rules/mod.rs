@@ -8,13 +8,16 @@ use crate::facts::{Facts, Needs};
 use crate::model::Evaluation;
 use crate::policy::reader::TableReader;
 
+pub mod branch_protection;
 pub mod docs_allowlist;
 pub mod file_value;
 pub mod forbidden_files;
 pub mod planning_doc_ttl;
+pub mod repo_settings;
 pub mod required_files;
 pub mod required_workflows;
 pub mod symlink;
+pub mod workflow_health;
 
 /// A configured rule, ready to judge facts.
 pub trait Rule: Send + Sync + std::fmt::Debug {
@@ -34,6 +37,9 @@ pub enum Scope {
     Tree,
     /// Needs git history; skipped in `--staged` mode, where every changed file is new.
     History,
+    /// Needs the GitHub API; `skipped` offline (and in `--staged` mode), `error` when
+    /// GitHub cannot be reached.
+    GitHub,
 }
 
 /// A rule kind's metadata and parser.
@@ -64,6 +70,9 @@ pub static REGISTRY: &[&RuleKind] = &[
     &forbidden_files::KIND,
     &required_workflows::KIND,
     &file_value::KIND,
+    &branch_protection::KIND,
+    &repo_settings::KIND,
+    &workflow_health::KIND,
 ];
 
 pub fn find(id: &str) -> Option<&'static RuleKind> {

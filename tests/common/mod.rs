@@ -124,7 +124,10 @@ pub fn warden(dir: &Path) -> assert_cmd::Command {
         .env("WARDEN_NOW", "2026-11-22T12:00:00Z")
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN");
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .env_remove("GITHUB_REPOSITORY")
+        .env_remove("GITHUB_EVENT_PATH");
     cmd
 }
 

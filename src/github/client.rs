@@ -1,0 +1,473 @@
+//! The HTTP client for the GitHub REST API: the only code in warden that talks to the network.
+//!
+//! On top of octocrab it adds what a checker needs to be honest and cheap: a timeout on
+//! every request, retries with backoff for 5xx and timeouts, waiting out rate limits
+//! (`retry-after`, `x-ratelimit-reset`) when the wait is short, conditional requests with
+//! an on-disk ETag cache (a 304 costs no rate limit), request counting, and errors that
+//! say what went wrong without ever containing the token.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use octocrab::Octocrab;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::cache::{Cache, CachedResponse};
+
+/// How the client reaches GitHub.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// API base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`.
+    pub api_url: String,
+    pub token: Option<String>,
+    /// Where ETag-validated responses are kept; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Limit for one request (connect and read).
+    pub timeout: Duration,
+    /// The longest a rate limit is waited out before the request fails instead.
+    pub max_rate_wait: Duration,
+    /// Pause before the first retry; doubled for each further one.
+    pub backoff: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    // Written by hand so the token can never reach debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_url", &self.api_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("cache_dir", &self.cache_dir)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    pub fn new(api_url: impl Into<String>, token: Option<String>) -> Self {
+        ClientConfig {
+            api_url: api_url.into(),
+            token,
+            cache_dir: None,
+            timeout: Duration::from_secs(20),
+            max_rate_wait: Duration::from_secs(60),
+            backoff: Duration::from_millis(250),
+            concurrency: 8,
+        }
+    }
+}
+
+/// What a run cost against the API, reported in the JSON summary and with `-v`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ApiStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Requests answered `304 Not Modified` from the ETag cache (free against the rate limit).
+    pub cached: u64,
+    /// Requests sent again after a 5xx, a timeout or a rate limit.
+    pub retried: u64,
+    /// Responses that said the rate limit was exhausted.
+    pub rate_limited: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    cached: AtomicU64,
+    retried: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+/// Why a request did not produce a usable answer. Messages never include the token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("GitHub answered 404 Not Found for {path}: {message}")]
+    NotFound { path: String, message: String },
+    #[error("GitHub rejected the token (401 Bad credentials): it is invalid, expired or revoked; set a valid GITHUB_TOKEN")]
+    Unauthorized,
+    #[error("the token lacks permission for {path} (403: {message}){}", permission_hint(.permission))]
+    Forbidden {
+        path: String,
+        message: String,
+        permission: Option<String>,
+    },
+    #[error("GitHub's rate limit is exhausted{}", reset_hint(.reset))]
+    RateLimited { reset: Option<i64> },
+    #[error("GitHub answered {status} for {path} after {attempts} attempts")]
+    Server {
+        path: String,
+        status: u16,
+        attempts: u32,
+    },
+    #[error("no answer from GitHub for {path} within {seconds}s after {attempts} attempts")]
+    Timeout {
+        path: String,
+        seconds: u64,
+        attempts: u32,
+    },
+    #[error("cannot reach GitHub at {base}: {message}")]
+    Transport { base: String, message: String },
+    #[error("GitHub's answer for {path} is not the JSON warden expects: {message}")]
+    Malformed { path: String, message: String },
+    #[error("GitHub answered {status} for {path}: {message}")]
+    Unexpected {
+        path: String,
+        status: u16,
+        message: String,
+    },
+}
+
+fn permission_hint(permission: &Option<String>) -> String {
+    match permission {
+        Some(p) => format!("; the token needs the permission `{p}`"),
+        None => String::new(),
+    }
+}
+
+fn reset_hint(reset: &Option<i64>) -> String {
+    match reset.and_then(|r| jiff::Timestamp::from_second(r).ok()) {
+        Some(at) => format!(
+            " until {at} (x-ratelimit-reset); try again then, or use a token with a higher limit"
+        ),
+        None => "; try again later".to_string(),
+    }
+}
+
+/// A successful (2xx or 304-from-cache) answer.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+    /// The `link` header, for pagination.
+    pub link: Option<String>,
+}
+
+pub struct Client {
+    octo: Octocrab,
+    config: ClientConfig,
+    cache: Option<Cache>,
+    counters: Arc<Counters>,
+    permits: Arc<Semaphore>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        let base = config.api_url.trim_end_matches('/').to_string();
+        let transport = |message: String| ApiError::Transport {
+            base: base.clone(),
+            message,
+        };
+        let mut builder = Octocrab::builder()
+            .base_uri(base.as_str())
+            .map_err(|e| transport(format!("invalid API URL: {e}")))?
+            .set_connect_timeout(Some(config.timeout))
+            .set_read_timeout(Some(config.timeout))
+            .set_write_timeout(Some(config.timeout))
+            .add_header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".to_string(),
+            );
+        if let Some(token) = &config.token {
+            builder = builder.personal_token(token.clone());
+        }
+        let octo = builder
+            .build()
+            .map_err(|e| transport(redact(&e.to_string(), config.token.as_deref())))?;
+        let cache = config
+            .cache_dir
+            .clone()
+            .map(|dir| Cache::new(dir, &base, config.token.as_deref()));
+        let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+        Ok(Client {
+            octo,
+            config: ClientConfig {
+                api_url: base,
+                ..config
+            },
+            cache,
+            counters: Arc::default(),
+            permits,
+        })
+    }
+
+    pub fn stats(&self) -> ApiStats {
+        ApiStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            cached: self.counters.cached.load(Ordering::Relaxed),
+            retried: self.counters.retried.load(Ordering::Relaxed),
+            rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+
+    /// GET `path` (e.g. `/repos/o/r`), with cache, retries and rate-limit handling.
+    /// 404 is returned as [`ApiError::NotFound`] so callers can decide what it means.
+    pub async fn get(&self, path: &str) -> Result<Response, ApiError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        let url = format!("{}{}", self.config.api_url, path);
+        let cached = self.cache.as_ref().and_then(|c| c.load(&url));
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            );
+            if let Some(etag) = cached
+                .as_ref()
+                .and_then(|c| HeaderValue::from_str(&c.etag).ok())
+            {
+                headers.insert(http::header::IF_NONE_MATCH, etag);
+            }
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let sent = tokio::time::timeout(self.config.timeout, self.send(&url, headers)).await;
+            let (status, head, body) = match sent {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(message)) if !is_timeout(&message) => {
+                    return Err(ApiError::Transport {
+                        base: self.config.api_url.clone(),
+                        message: redact(&message, self.config.token.as_deref()),
+                    })
+                }
+                // A timeout (ours or the client's) is transient: retry.
+                _ => {
+                    if attempt <= 3 {
+                        self.pause_before_retry(attempt).await;
+                        continue;
+                    }
+                    return Err(ApiError::Timeout {
+                        path: path.to_string(),
+                        seconds: self.config.timeout.as_secs().max(1),
+                        attempts: attempt,
+                    });
+                }
+            };
+
+            if status == 304 {
+                if let Some(cached) = &cached {
+                    self.counters.cached.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Response {
+                        status: 200,
+                        body: cached.body.clone(),
+                        link: cached.link.clone(),
+                    });
+                }
+            }
+            if (200..300).contains(&status) {
+                let link = header(&head, "link");
+                if let (Some(cache), Some(etag)) = (&self.cache, header(&head, "etag")) {
+                    cache.store(
+                        &url,
+                        &CachedResponse {
+                            etag,
+                            body: body.clone(),
+                            link: link.clone(),
+                        },
+                    );
+                }
+                return Ok(Response { status, body, link });
+            }
+
+            // Server text can echo anything, even request headers: never let it carry the token.
+            let message = redact(&error_message(&body), self.config.token.as_deref());
+            if let Some(wait) = self.rate_limit_wait(status, &head, &message) {
+                self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                match wait {
+                    Some(wait) if attempt <= 3 => {
+                        self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    _ => {
+                        return Err(ApiError::RateLimited {
+                            reset: header(&head, "x-ratelimit-reset").and_then(|r| r.parse().ok()),
+                        })
+                    }
+                }
+            }
+            match status {
+                401 => return Err(ApiError::Unauthorized),
+                403 => {
+                    return Err(ApiError::Forbidden {
+                        path: path.to_string(),
+                        message,
+                        permission: header(&head, "x-accepted-github-permissions").or_else(|| {
+                            header(&head, "x-accepted-oauth-scopes").filter(|s| !s.is_empty())
+                        }),
+                    })
+                }
+                404 => {
+                    return Err(ApiError::NotFound {
+                        path: path.to_string(),
+                        message,
+                    })
+                }
+                500..=599 if attempt <= 3 => {
+                    self.pause_before_retry(attempt).await;
+                    continue;
+                }
+                500..=599 => {
+                    return Err(ApiError::Server {
+                        path: path.to_string(),
+                        status,
+                        attempts: attempt,
+                    })
+                }
+                _ => {
+                    return Err(ApiError::Unexpected {
+                        path: path.to_string(),
+                        status,
+                        message,
+                    })
+                }
+            }
+        }
+    }
+
+    /// GET and decode JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, ApiError> {
+        let response = self.get(path).await?;
+        serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn pause_before_retry(&self, attempt: u32) {
+        self.counters.retried.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(self.config.backoff * 2u32.pow(attempt.saturating_sub(1))).await;
+    }
+
+    /// `Some(Some(wait))`: rate limited, worth waiting; `Some(None)`: rate limited, too long
+    /// to wait; `None`: not a rate limit.
+    fn rate_limit_wait(
+        &self,
+        status: u16,
+        head: &HeaderMap,
+        message: &str,
+    ) -> Option<Option<Duration>> {
+        if status != 403 && status != 429 {
+            return None;
+        }
+        let remaining_zero = header(head, "x-ratelimit-remaining").as_deref() == Some("0");
+        let retry_after = header(head, "retry-after").and_then(|v| v.parse::<u64>().ok());
+        let says_limit = message.to_ascii_lowercase().contains("rate limit");
+        if status == 403 && !remaining_zero && retry_after.is_none() && !says_limit {
+            return None;
+        }
+        let wait = if let Some(seconds) = retry_after {
+            Duration::from_secs(seconds)
+        } else if let Some(reset) =
+            header(head, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok())
+        {
+            let now = jiff::Timestamp::now().as_second();
+            Duration::from_secs(u64::try_from(reset - now).unwrap_or(0) + 1)
+        } else {
+            // Secondary limits without headers: GitHub asks to wait at least a minute.
+            Duration::from_secs(60)
+        };
+        Some((wait <= self.config.max_rate_wait).then_some(wait))
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+    ) -> Result<(u16, HeaderMap, String), String> {
+        let response = self
+            .octo
+            ._get_with_headers(url, Some(headers))
+            .await
+            .map_err(|e| describe(&e))?;
+        let status = response.status().as_u16();
+        let head = response.headers().clone();
+        let body = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| describe(&e))?;
+        Ok((status, head, body))
+    }
+}
+
+/// The deepest message of an octocrab error (its Display is often just "Service error").
+fn describe(error: &octocrab::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text = format!("{text}: {inner_text}");
+        }
+        source = inner.source();
+    }
+    text
+}
+
+fn is_timeout(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("timed out") || lower.contains("timeout") || lower.contains("deadline")
+}
+
+fn header(head: &HeaderMap, name: &str) -> Option<String> {
+    head.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// GitHub's error bodies are `{"message": ..., "documentation_url": ...}`.
+fn error_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect())
+}
+
+/// Remove the token from a text that may have come from a lower layer.
+pub fn redact(text: &str, token: Option<&str>) -> String {
+    match token {
+        Some(token) if token.len() >= 4 => text.replace(token, "<redacted>"),
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let config = ClientConfig::new("http://127.0.0.1:1", Some("ghp_canary_secret".into()));
+        assert!(!format!("{config:?}").contains("ghp_canary_secret"));
+    }
+
+    #[test]
+    fn redaction_replaces_every_occurrence() {
+        assert_eq!(
+            redact("a tok123 b tok123", Some("tok123")),
+            "a <redacted> b <redacted>"
+        );
+    }
+
+    #[test]
+    fn error_message_reads_githubs_shape() {
+        let body = r#"{"message":"Branch not protected","documentation_url":"https://docs.github.com/rest"}"#;
+        assert_eq!(error_message(body), "Branch not protected");
+    }
+}

@@ -1,0 +1,236 @@
+//! GitHub facts: repository settings, effective branch protection, workflow runs.
+//!
+//! Gathered once per run, concurrently, through [`client::Client`] (the only network code).
+//! Every fact is either known or carries the reason it could not be had: a rule that needs
+//! it reports `error` with that reason, never a pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+pub mod cache;
+pub mod client;
+pub mod protection;
+pub mod repo_id;
+
+pub use client::{ApiError, ApiStats, Client, ClientConfig};
+pub use protection::BranchProtection;
+pub use repo_id::RepoId;
+
+/// A fact from GitHub, or why it could not be fetched.
+pub type Fetched<T> = Result<T, String>;
+
+/// What GitHub rules need fetched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GitHubNeeds {
+    pub settings: bool,
+    pub vulnerability_alerts: bool,
+    pub branches: BTreeSet<String>,
+    pub runs: bool,
+}
+
+impl GitHubNeeds {
+    pub fn any(&self) -> bool {
+        self.settings || self.vulnerability_alerts || !self.branches.is_empty() || self.runs
+    }
+}
+
+/// Whether GitHub facts are there for the rules.
+#[derive(Clone, Debug)]
+pub enum GitHubState {
+    /// No rule needs GitHub.
+    NotNeeded,
+    /// Deliberately not fetched (`--offline`, or no token): rules are `skipped`.
+    Skipped(String),
+    /// Could not be fetched at all (no repository identity, bad API URL): rules are `error`.
+    Unavailable(String),
+    Known(Box<GitHubFacts>),
+}
+
+#[derive(Clone, Debug)]
+pub struct GitHubFacts {
+    pub repo: RepoId,
+    pub settings: Fetched<RepoSettings>,
+    /// Dependabot alerts on? (`GET /repos/{o}/{r}/vulnerability-alerts`: 204 on, 404 off.)
+    pub vulnerability_alerts: Option<Fetched<bool>>,
+    pub protection: BTreeMap<String, Fetched<BranchProtection>>,
+    /// Latest completed runs on the default branch, newest first.
+    pub runs: Option<Fetched<Vec<WorkflowRun>>>,
+    pub stats: ApiStats,
+}
+
+/// `GET /repos/{owner}/{repo}` (the fields warden judges; absent ones need more permission).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct RepoSettings {
+    pub full_name: Option<String>,
+    pub html_url: Option<String>,
+    pub default_branch: Option<String>,
+    pub allow_squash_merge: Option<bool>,
+    pub allow_merge_commit: Option<bool>,
+    pub allow_rebase_merge: Option<bool>,
+    pub delete_branch_on_merge: Option<bool>,
+    pub security_and_analysis: Option<SecurityAndAnalysis>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct SecurityAndAnalysis {
+    pub secret_scanning: Option<Status>,
+    pub secret_scanning_push_protection: Option<Status>,
+    pub dependabot_security_updates: Option<Status>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct Status {
+    pub status: String,
+}
+
+/// One item of `GET /repos/{owner}/{repo}/actions/runs`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct WorkflowRun {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub head_branch: Option<String>,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+    pub event: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RunsPage {
+    workflow_runs: Vec<WorkflowRun>,
+}
+
+/// Fetch what `needs` asks for, concurrently, on a small runtime of its own.
+pub fn gather(
+    config: ClientConfig,
+    repo: &RepoId,
+    needs: &GitHubNeeds,
+) -> Result<GitHubFacts, ApiError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ApiError::Transport {
+            base: config.api_url.clone(),
+            message: format!("cannot start the HTTP runtime: {e}"),
+        })?;
+    runtime.block_on(async {
+        // The client spawns its connection workers, so it is built inside the runtime.
+        let client = Client::new(config)?;
+        Ok(gather_async(&client, repo, needs).await)
+    })
+}
+
+async fn gather_async(client: &Client, repo: &RepoId, needs: &GitHubNeeds) -> GitHubFacts {
+    let base = format!("/repos/{}/{}", repo.owner, repo.name);
+    let settings_and_runs = async {
+        let settings: Fetched<RepoSettings> =
+            client.get_json(&base).await.map_err(|e| e.to_string());
+        let runs = if needs.runs {
+            Some(match &settings {
+                Ok(s) => {
+                    let branch = s
+                        .default_branch
+                        .clone()
+                        .unwrap_or_else(|| "main".to_string());
+                    let path = format!(
+                        "{base}/actions/runs?branch={}&status=completed&exclude_pull_requests=true&per_page=100",
+                        encode(&branch)
+                    );
+                    client
+                        .get_json::<RunsPage>(&path)
+                        .await
+                        .map(|page| page.workflow_runs)
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(format!("the default branch is unknown: {e}")),
+            })
+        } else {
+            None
+        };
+        (settings, runs)
+    };
+    let alerts = async {
+        if !needs.vulnerability_alerts {
+            return None;
+        }
+        Some(
+            match client.get(&format!("{base}/vulnerability-alerts")).await {
+                Ok(_) => Ok(true),
+                Err(ApiError::NotFound { .. }) => Ok(false),
+                Err(e) => Err(e.to_string()),
+            },
+        )
+    };
+    let branches = futures_util::future::join_all(needs.branches.iter().map(|branch| {
+        let base = base.clone();
+        async move {
+            (
+                branch.clone(),
+                branch_protection(client, &base, branch).await,
+            )
+        }
+    }));
+    let ((settings, runs), vulnerability_alerts, protection) =
+        tokio::join!(settings_and_runs, alerts, branches);
+    GitHubFacts {
+        repo: repo.clone(),
+        settings,
+        vulnerability_alerts,
+        protection: protection.into_iter().collect(),
+        runs,
+        stats: client.stats(),
+    }
+}
+
+async fn branch_protection(client: &Client, base: &str, branch: &str) -> Fetched<BranchProtection> {
+    let branch_path = encode(branch);
+    let classic_path = format!("{base}/branches/{branch_path}/protection");
+    let rules_path = format!("{base}/rules/branches/{branch_path}");
+    let (classic, rules) = tokio::join!(
+        client.get_json::<protection::ClassicProtection>(&classic_path),
+        client.get_json::<Vec<protection::BranchRule>>(&rules_path)
+    );
+    let classic = match classic {
+        Ok(classic) => Some(classic),
+        // GitHub's way of saying "no classic protection": a gap, not an error.
+        Err(ApiError::NotFound { message, .. }) if message.contains("not protected") => None,
+        Err(ApiError::NotFound { .. }) => {
+            return Err(format!(
+                "branch `{branch}` was not found, or the token cannot see the repository (404)"
+            ))
+        }
+        Err(ApiError::Forbidden {
+            path,
+            message,
+            permission,
+        }) => {
+            return Err(ApiError::Forbidden {
+                path,
+                message,
+                permission: permission.or_else(|| Some("administration: read".to_string())),
+            }
+            .to_string())
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let rules = rules.map_err(|e| e.to_string())?;
+    Ok(BranchProtection { classic, rules })
+}
+
+/// Percent-encode a path segment (branch names may hold `/`, which GitHub accepts as is).
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

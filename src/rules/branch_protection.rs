@@ -1,0 +1,357 @@
+//! `branch-protection`: the *effective* protection of named branches (classic protection
+//! and rulesets merged), and required checks cross-checked against the workflows.
+
+use super::{Rule, RuleKind, Scope};
+use crate::facts::{Facts, Needs};
+use crate::github::protection::{Effective, Sourced, GITHUB_ACTIONS_APP_ID};
+use crate::github::GitHubFacts;
+use crate::model::{Evaluation, Finding};
+use crate::policy::patterns::Globs;
+use crate::policy::reader::TableReader;
+use crate::workflow_checks::{produced_on_pull_requests, wildcard_match, ProducedCheck};
+
+pub const KIND: RuleKind = RuleKind {
+    id: "branch-protection",
+    summary: "Branches are protected as the policy says (classic protection and rulesets)",
+    scope: Scope::GitHub,
+    doc: r#"
+## What it checks
+For each branch in `branches`, the protection in force: classic branch protection and
+the rules that repository or organisation rulesets apply to the branch, merged setting by
+setting (the strictest wins). Each setting the policy asks for and the branch lacks is
+its own finding, naming the setting, the wanted value, the actual value and where the
+actual value comes from (classic protection, or which ruleset). Settings: protected at
+all; `required_approving_reviews` (at least N); `dismiss_stale_reviews`;
+`require_code_owner_reviews`; `require_last_push_approval`; `required_status_checks`
+(names) and `strict_status_checks`; `enforce_admins`; `block_force_pushes`;
+`block_deletions`; `require_linear_history`; `require_conversation_resolution`;
+`require_signed_commits`. Boolean settings are checked when `true`.
+
+With `checks_match_workflows = true`, each required status check is compared with the
+checks the repository's workflows produce on pull requests (job `name:` or id, matrix
+suffixes, reusable `caller / callee`): a required check that no workflow produces blocks
+every merge forever. With `required_workflows`, every job of those workflows must be a
+required check, or it is not enforced. Checks reported by other apps can be listed in
+`external_checks` (wildcards `*` allowed).
+
+## Why
+"main is protected, squash-merge only, one review from someone who isn't the author,
+required checks green." Checkers that read only classic protection report ruleset-
+protected branches as unprotected; and a renamed CI job leaves a required check that
+nothing reports, which nobody notices until a merge is blocked.
+
+## Example policy
+```toml
+[[rule]]
+kind = "branch-protection"
+branches = ["main"]
+required_approving_reviews = 1
+dismiss_stale_reviews = true
+required_status_checks = ["lint", "test"]
+block_force_pushes = true
+block_deletions = true
+checks_match_workflows = true
+required_workflows = ["required-ci.yml"]
+external_checks = ["codecov/*"]
+```
+
+## How to fix
+Change the branch's protection in Settings → Branches (classic) or Settings → Rules →
+Rulesets, or with `gh api -X PUT repos/OWNER/REPO/branches/BRANCH/protection`. For a
+required check no workflow produces, rename the check in the protection to the job's
+current name, or restore the job. Reading protection needs a token with
+`administration: read`.
+"#,
+    parse,
+};
+
+#[derive(Debug, Default)]
+struct BranchProtectionRule {
+    branches: Vec<String>,
+    required_approving_reviews: Option<u64>,
+    booleans: Vec<(&'static str, Setting)>,
+    required_status_checks: Vec<String>,
+    checks_match_workflows: bool,
+    required_workflows: Vec<String>,
+    external_checks: Vec<String>,
+}
+
+/// The boolean settings, in report order: policy key and how to read it from the facts.
+#[derive(Clone, Copy, Debug)]
+enum Setting {
+    DismissStale,
+    CodeOwners,
+    LastPush,
+    StrictChecks,
+    EnforceAdmins,
+    BlockForcePushes,
+    BlockDeletions,
+    LinearHistory,
+    ConversationResolution,
+    SignedCommits,
+}
+
+const BOOLEAN_KEYS: &[(&str, Setting)] = &[
+    ("dismiss_stale_reviews", Setting::DismissStale),
+    ("require_code_owner_reviews", Setting::CodeOwners),
+    ("require_last_push_approval", Setting::LastPush),
+    ("strict_status_checks", Setting::StrictChecks),
+    ("enforce_admins", Setting::EnforceAdmins),
+    ("block_force_pushes", Setting::BlockForcePushes),
+    ("block_deletions", Setting::BlockDeletions),
+    ("require_linear_history", Setting::LinearHistory),
+    (
+        "require_conversation_resolution",
+        Setting::ConversationResolution,
+    ),
+    ("require_signed_commits", Setting::SignedCommits),
+];
+
+impl Setting {
+    fn read(self, e: &Effective) -> &Sourced<bool> {
+        match self {
+            Setting::DismissStale => &e.dismiss_stale_reviews,
+            Setting::CodeOwners => &e.code_owner_reviews,
+            Setting::LastPush => &e.last_push_approval,
+            Setting::StrictChecks => &e.strict_status_checks,
+            Setting::EnforceAdmins => &e.enforce_admins,
+            Setting::BlockForcePushes => &e.force_pushes_blocked,
+            Setting::BlockDeletions => &e.deletions_blocked,
+            Setting::LinearHistory => &e.linear_history,
+            Setting::ConversationResolution => &e.conversation_resolution,
+            Setting::SignedCommits => &e.signed_commits,
+        }
+    }
+}
+
+fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
+    let branches = t.req_str_list("branches", "[\"main\"]")?;
+    let mut rule = BranchProtectionRule {
+        branches: branches.into_iter().map(|b| b.value).collect(),
+        required_approving_reviews: t.opt_u64("required_approving_reviews"),
+        ..BranchProtectionRule::default()
+    };
+    for (key, setting) in BOOLEAN_KEYS {
+        if t.opt_bool(key) == Some(true) {
+            rule.booleans.push((key, *setting));
+        }
+    }
+    rule.required_status_checks = strings(t.str_list("required_status_checks"));
+    rule.checks_match_workflows = t.opt_bool("checks_match_workflows").unwrap_or(false);
+    rule.required_workflows = strings(t.str_list("required_workflows"));
+    rule.external_checks = strings(t.str_list("external_checks"));
+    Some(Box::new(rule))
+}
+
+fn strings(items: Option<Vec<crate::policy::reader::Sp<String>>>) -> Vec<String> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.value)
+        .collect()
+}
+
+const WORKFLOW_GLOBS: &[&str] = &[".github/workflows/*.yml", ".github/workflows/*.yaml"];
+
+impl Rule for BranchProtectionRule {
+    fn needs(&self, needs: &mut Needs) {
+        needs.github.branches.extend(self.branches.iter().cloned());
+        if self.checks_match_workflows || !self.required_workflows.is_empty() {
+            needs.content.push(Globs::from_valid(WORKFLOW_GLOBS));
+        }
+    }
+
+    fn evaluate(&self, facts: &Facts) -> Evaluation {
+        let Some(github) = facts.github() else {
+            return Evaluation::Error("GitHub facts are not available".to_string());
+        };
+        let mut findings = Vec::new();
+        let mut unknown = Vec::new();
+        let produced = self.produced_checks(facts, &mut findings);
+        for branch in &self.branches {
+            match github.protection.get(branch) {
+                Some(Ok(protection)) => {
+                    let effective = protection.effective();
+                    self.judge(
+                        github,
+                        branch,
+                        &effective,
+                        produced.as_deref(),
+                        &mut findings,
+                    );
+                }
+                Some(Err(reason)) => unknown.push(format!("`{branch}`: {reason}")),
+                None => unknown.push(format!("`{branch}`: not fetched")),
+            }
+        }
+        if !unknown.is_empty() {
+            // Never a pass on what could not be read.
+            return Evaluation::Error(format!(
+                "cannot read the protection of {}",
+                unknown.join("; ")
+            ));
+        }
+        Evaluation::Checked(findings)
+    }
+}
+
+impl BranchProtectionRule {
+    /// The checks workflows produce on pull requests, when the cross-check is asked for.
+    fn produced_checks(
+        &self,
+        facts: &Facts,
+        findings: &mut Vec<Finding>,
+    ) -> Option<Vec<ProducedCheck>> {
+        if !self.checks_match_workflows && self.required_workflows.is_empty() {
+            return None;
+        }
+        let mut produced = Vec::new();
+        let is_workflow = |path: &str| {
+            path.strip_prefix(".github/workflows/").is_some_and(|rest| {
+                !rest.contains('/') && (rest.ends_with(".yml") || rest.ends_with(".yaml"))
+            })
+        };
+        for file in facts.files.iter().filter(|f| is_workflow(&f.path)) {
+            if let Some(Ok(text)) = facts.content(&file.path) {
+                match produced_on_pull_requests(&file.path, text) {
+                    Ok(checks) => produced.extend(checks),
+                    // required-workflows reports unparsable workflows; here they only
+                    // make the cross-check less certain.
+                    Err(_) => findings.push(
+                        Finding::new(format!(
+                            "`{}` does not parse, so the checks it produces are unknown",
+                            file.path
+                        ))
+                        .at(&file.path)
+                        .help(
+                            "fix the workflow YAML (see the required-workflows rule or actionlint)",
+                        )
+                        .subject(format!("unparsable:{}", file.path)),
+                    ),
+                }
+            }
+        }
+        Some(produced)
+    }
+
+    fn judge(
+        &self,
+        github: &GitHubFacts,
+        branch: &str,
+        e: &Effective,
+        produced: Option<&[ProducedCheck]>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let settings_url = format!("https://github.com/{}/settings/branches", github.repo);
+        let gap = |setting: &str, message: String| {
+            Finding::new(message)
+                .help(format!(
+                    "change the protection of `{branch}` in {settings_url} (or the ruleset that applies to it)"
+                ))
+                .subject(format!("{branch}:{setting}"))
+        };
+        if !e.protected.value {
+            findings.push(
+                gap(
+                    "protected",
+                    format!("branch `{branch}` is not protected: {} applies to it", e.protected.source),
+                )
+                .help(format!(
+                    "protect `{branch}` with a ruleset (Settings → Rules → Rulesets) or classic branch protection ({settings_url})"
+                )),
+            );
+            return;
+        }
+        if let Some(wanted) = self.required_approving_reviews {
+            let actual = u64::from(e.approving_reviews.value);
+            if actual < wanted {
+                findings.push(gap(
+                    "required_approving_reviews",
+                    format!(
+                        "branch `{branch}`: required approving reviews is {actual}, the policy wants at least {wanted} (from {})",
+                        e.approving_reviews.source
+                    ),
+                ));
+            }
+        }
+        for (key, setting) in &self.booleans {
+            let actual = setting.read(e);
+            if !actual.value {
+                findings.push(gap(
+                    key,
+                    format!(
+                        "branch `{branch}`: `{key}` is off, the policy wants it on (set by {})",
+                        actual.source
+                    ),
+                ));
+            }
+        }
+        for wanted in &self.required_status_checks {
+            if !e.status_checks.iter().any(|c| &c.name == wanted) {
+                let have: Vec<&str> = e.status_checks.iter().map(|c| c.name.as_str()).collect();
+                findings.push(gap(
+                    &format!("required_status_checks:{wanted}"),
+                    format!(
+                        "branch `{branch}`: status check `{wanted}` is not required (required now: {})",
+                        if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                    ),
+                ));
+            }
+        }
+        let Some(produced) = produced else { return };
+        if self.checks_match_workflows {
+            for check in &e.status_checks {
+                let from_other_app = check.app_id.is_some_and(|id| id != GITHUB_ACTIONS_APP_ID);
+                let external = self
+                    .external_checks
+                    .iter()
+                    .any(|p| wildcard_match(p, &check.name));
+                if from_other_app || external || produced.iter().any(|p| p.matches(&check.name)) {
+                    continue;
+                }
+                findings.push(
+                    Finding::new(format!(
+                        "branch `{branch}`: required check `{}` (from {}) is produced by no workflow run on pull requests, so every merge waits for it forever",
+                        check.name, check.source
+                    ))
+                    .help(format!(
+                        "rename the required check to a job's current name, restore the job, or list it in `external_checks` if another app reports it ({settings_url})"
+                    ))
+                    .subject(format!("{branch}:orphan-check:{}", check.name)),
+                );
+            }
+        }
+        for workflow in &self.required_workflows {
+            let path = if workflow.contains('/') {
+                workflow.clone()
+            } else {
+                format!(".github/workflows/{workflow}")
+            };
+            for job in produced.iter().filter(|p| p.workflow == path) {
+                // Matrix jobs produce "name" and "name (*)": either being required enforces them.
+                let siblings: Vec<&ProducedCheck> = produced
+                    .iter()
+                    .filter(|p| p.workflow == path && p.job_id == job.job_id)
+                    .collect();
+                if siblings[0] != job {
+                    continue;
+                }
+                let enforced = e
+                    .status_checks
+                    .iter()
+                    .any(|c| siblings.iter().any(|s| s.matches(&c.name)));
+                if !enforced {
+                    findings.push(
+                        Finding::new(format!(
+                            "branch `{branch}`: job `{}` of required workflow `{path}` (check `{}`) is not a required status check, so it is not enforced",
+                            job.job_id, job.pattern
+                        ))
+                        .at(&path)
+                        .help(format!("add `{}` to the required status checks of `{branch}` ({settings_url})", job.pattern))
+                        .subject(format!("{branch}:unenforced:{path}:{}", job.job_id)),
+                    );
+                }
+            }
+        }
+    }
+}
