@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{warden, TestRepo};
+use common::{rule, warden, TestRepo};
 use serde_json::Value;
 
 const ALLOWLIST: &str =
@@ -21,15 +21,6 @@ fn json(cmd: &mut assert_cmd::Command) -> (i32, Value) {
         )
     });
     (output.status.code().unwrap(), value)
-}
-
-fn rule<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no rule {id} in {report:#}"))
 }
 
 #[test]

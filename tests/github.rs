@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fixture, warden, TestRepo};
+use common::{fixture, rule, warden, TestRepo};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -197,15 +197,6 @@ async fn check(repo: &TestRepo, server: &MockServer, extra: &[&str]) -> Run {
     })
     .await
     .unwrap()
-}
-
-fn rule<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["rules"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no rules in {report:#}"))
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap()
 }
 
 fn messages(report: &Value, id: &str) -> Vec<String> {

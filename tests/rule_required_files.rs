@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{warden, TestRepo};
+use common::{rule, warden, TestRepo};
 use serde_json::Value;
 
 fn check(dir: &Path, args: &[&str]) -> (i32, Value) {
@@ -22,15 +22,6 @@ fn check(dir: &Path, args: &[&str]) -> (i32, Value) {
         )
     });
     (out.status.code().unwrap(), report)
-}
-
-fn rule<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no rule `{id}` in {report:#}"))
 }
 
 fn messages(rule: &Value) -> Vec<String> {

@@ -141,6 +141,24 @@ impl Facts {
         }
     }
 
+    /// Facts of regular files with the given texts, for tests and for judging content
+    /// that did not come from a checkout.
+    pub fn from_texts(files: &[(&str, &str)], now: Timestamp) -> Self {
+        let entries = files
+            .iter()
+            .map(|(path, _)| FileEntry {
+                path: path.to_string(),
+                kind: EntryKind::File,
+            })
+            .collect();
+        let mut facts = Facts::from_entries(".".into(), FileSource::Walk, entries, now);
+        facts.contents = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), Ok(t.to_string())))
+            .collect();
+        facts
+    }
+
     pub fn get(&self, path: &str) -> Option<&FileEntry> {
         self.by_path.get(path).map(|i| &self.files[*i])
     }

@@ -120,7 +120,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     /// A short span for "missing key" labels: the first line of the table.
-    fn header_span(&self) -> Range<usize> {
+    pub fn header_span(&self) -> Range<usize> {
         let text = &self.src.text[self.span.start.min(self.src.text.len())..];
         let len = text
             .find('\n')
@@ -313,7 +313,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// Map a byte range inside a string's value to the policy file, when the string is
     /// written without escapes (so value offsets equal source offsets); else the whole string.
-    fn span_in_string(&self, item: &Sp<String>, inner: Option<Range<usize>>) -> Range<usize> {
+    pub fn span_in_string(&self, item: &Sp<String>, inner: Option<Range<usize>>) -> Range<usize> {
         let Some(inner) = inner else {
             return item.span.clone();
         };
@@ -326,7 +326,8 @@ impl<'a, 'i> TableReader<'a, 'i> {
             let body_start = item.span.start + q + 1;
             let body = self.src.text.get(body_start..body_start + item.value.len());
             if body == Some(item.value.as_str()) {
-                return body_start + inner.start..body_start + inner.end.min(item.value.len());
+                let end = inner.end.min(item.value.len()).max(inner.start + 1);
+                return body_start + inner.start..body_start + end;
             }
         }
         item.span.clone()

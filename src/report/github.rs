@@ -1,9 +1,88 @@
-//! github renderer (being written).
+//! GitHub Actions workflow commands: each open gap becomes an annotation on the run and,
+//! when it has a path, on the file in the pull request.
+//!
+//! Levels map deny → `error`, warn → `warning`, info → `notice`. Waived gaps are not
+//! annotated; a rule that could not decide is an `error` annotation with the reason. The
+//! last line is a plain summary. Values are escaped as the runner expects: in the message
+//! `%`, CR and LF; in properties (`file`, `title`) also `:` and `,`, so a file name cannot
+//! end the property list or start a second command.
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{Outcome, Report};
+use crate::model::Level;
 
-pub fn render(_report: &Report, _out: &mut dyn Write) -> io::Result<()> {
-    Err(io::Error::other("the github format is not implemented yet"))
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for rule in &report.rules {
+        if rule.outcome == Outcome::Error {
+            let reason = rule.reason.as_deref().unwrap_or("no reason given");
+            writeln!(
+                out,
+                "::error title={}::{}",
+                property(&rule.id),
+                data(&format!("could not decide: {reason}"))
+            )?;
+        }
+        for finding in rule.findings.iter().filter(|f| f.waived.is_none()) {
+            let command = match finding.level {
+                Level::Deny => "error",
+                Level::Warn => "warning",
+                Level::Info => "notice",
+            };
+            let mut properties = Vec::new();
+            if let Some(path) = finding.path.as_deref().filter(|p| !p.contains("://")) {
+                properties.push(format!("file={}", property(path)));
+                if let Some(line) = finding.line {
+                    properties.push(format!("line={line}"));
+                }
+            }
+            properties.push(format!("title={}", property(&finding.rule)));
+            let message = match &finding.help {
+                Some(help) => format!("{}\nFix: {help}", finding.message),
+                None => finding.message.clone(),
+            };
+            writeln!(
+                out,
+                "::{command} {}::{}",
+                properties.join(","),
+                data(&message)
+            )?;
+        }
+    }
+    let s = &report.summary;
+    let verdict = if s.blocking {
+        "blocking gaps found"
+    } else if s.gaps > 0 {
+        "no blocking gaps"
+    } else {
+        "no gaps"
+    };
+    writeln!(
+        out,
+        "warden: {verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived)",
+        s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
+    )
+}
+
+/// Escape a command's message (everything after `::`).
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a property value (`file=`, `title=`).
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_data_and_properties() {
+        assert_eq!(data("50% done\r\n::x::"), "50%25 done%0D%0A::x::");
+        assert_eq!(property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+    }
 }

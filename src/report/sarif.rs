@@ -1,9 +1,365 @@
-//! sarif renderer (being written).
+//! SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+//!
+//! One run; the driver lists one `reportingDescriptor` per rule of the report. Every finding
+//! is a result, waived ones carry an `external` suppression pointing at the waiver. A rule
+//! that could not decide is a tool execution notification, not a result: the run itself
+//! completed. Paths are URIs relative to `%SRCROOT%` (the repository root), so results
+//! line up with the checkout whatever directory warden ran in. A finding without a path
+//! (a repository setting, say) is placed on the policy line that declares its rule, since
+//! GitHub drops results that have no location.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::Report;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run, Sarif, Suppression,
+    Tool, ToolComponent,
+};
 
-pub fn render(_report: &Report, _out: &mut dyn Write) -> io::Result<()> {
-    Err(io::Error::other("the sarif format is not implemented yet"))
+use super::{Outcome, Report, ReportedFinding, RuleOutcome};
+use crate::model::Level;
+use crate::policy::Origin;
+
+/// The `$schema` written into every log.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Key of warden's fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "warden/v1";
+const SRCROOT: &str = "%SRCROOT%";
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let sarif = build(report);
+    serde_json::to_writer_pretty(&mut *out, &sarif).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The SARIF log for `report`.
+pub fn build(report: &Report) -> Sarif {
+    let index: BTreeMap<&str, i64> = report
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i as i64))
+        .rev() // the first rule wins should two share an id
+        .collect();
+
+    let descriptors: Vec<ReportingDescriptor> = report.rules.iter().map(descriptor).collect();
+    let mut driver = ToolComponent::builder()
+        .name(report.tool.name)
+        .version(report.tool.version)
+        .semantic_version(report.tool.version)
+        .rules(descriptors)
+        .build();
+    driver.information_uri = information_uri().map(str::to_string);
+
+    let results: Vec<SarifResult> = report
+        .rules
+        .iter()
+        .flat_map(|rule| rule.findings.iter().map(move |f| (rule, f)))
+        .map(|(rule, finding)| result(report, rule, finding, index[rule.id.as_str()]))
+        .collect();
+
+    let notifications: Vec<Notification> = report
+        .rules
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Error | Outcome::Skipped))
+        .map(|rule| {
+            let (level, what) = match rule.outcome {
+                Outcome::Error => ("error", "could not decide"),
+                _ => ("note", "skipped"),
+            };
+            let reason = rule.reason.as_deref().unwrap_or("no reason given");
+            Notification::builder()
+                .level(level)
+                .message(
+                    Message::builder()
+                        .text(format!("rule `{}` {what}: {reason}", rule.id))
+                        .build(),
+                )
+                .associated_rule(
+                    ReportingDescriptorReference::builder()
+                        .id(rule.id.clone())
+                        .index(index[rule.id.as_str()])
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let mut invocation = Invocation::builder().execution_successful(true).build();
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
+    }
+
+    let mut run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
+        .results(results)
+        .build();
+    if let Some(uri) = root_uri(&report.root) {
+        run.original_uri_base_ids = Some(BTreeMap::from([(
+            SRCROOT.to_string(),
+            ArtifactLocation::builder().uri(uri).build(),
+        )]));
+    }
+
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version("2.1.0")
+        .runs(vec![run])
+        .build()
+}
+
+/// The package's homepage or repository; none is declared yet, and then the field is left
+/// out rather than pointing somewhere made up.
+fn information_uri() -> Option<&'static str> {
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|u| !u.is_empty())
+}
+
+fn sarif_level(level: Level) -> &'static str {
+    match level {
+        Level::Deny => "error",
+        Level::Warn => "warning",
+        Level::Info => "note",
+    }
+}
+
+fn descriptor(rule: &RuleOutcome) -> ReportingDescriptor {
+    let kind = crate::rules::find(&rule.kind);
+    let doc = kind.map(|k| k.doc.trim());
+    let help_text = match (kind, doc.and_then(|d| section(d, "How to fix"))) {
+        (Some(_), Some(fix)) => format!(
+            "{fix}\n\nRun `warden explain {}` for the rule kind's documentation.",
+            rule.kind
+        ),
+        (Some(_), None) => format!(
+            "Close each gap as its message says, or waive it in the policy with a reason. \
+             Run `warden explain {}` for the rule kind's documentation.",
+            rule.kind
+        ),
+        // The collector's own rule about expired and unused waivers.
+        (None, _) if rule.kind == "waiver" => "Renew an expired waiver with a new `expires` \
+            date and a reason, or close the gap it covered; remove a waiver that matches no gap."
+            .to_string(),
+        (None, _) => "Close each gap as its message says, or waive it in the policy with a reason."
+            .to_string(),
+    };
+    let mut help = MultiformatMessageString::builder().text(help_text).build();
+    help.markdown = doc
+        .filter(|d| section(d, "What it checks").is_some())
+        .map(str::to_string);
+    let properties = PropertyBag::builder()
+        .tags(vec![rule.kind.clone()])
+        .additional_properties(BTreeMap::from([
+            ("kind".to_string(), rule.kind.clone().into()),
+            ("origin".to_string(), rule.origin.to_string().into()),
+        ]))
+        .build();
+    ReportingDescriptor::builder()
+        .id(rule.id.clone())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.summary.clone())
+                .build(),
+        )
+        .help(help)
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(sarif_level(rule.level))
+                .build(),
+        )
+        .properties(properties)
+        .build()
+}
+
+/// The body of a `## name` section of a rule kind's documentation, if it has any text.
+fn section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
+    let heading = format!("## {name}");
+    let start = doc.find(&heading)? + heading.len();
+    let rest = &doc[start..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    Some(rest[..end].trim()).filter(|s| !s.is_empty())
+}
+
+fn result(
+    report: &Report,
+    rule: &RuleOutcome,
+    finding: &ReportedFinding,
+    rule_index: i64,
+) -> SarifResult {
+    let text = match &finding.help {
+        Some(help) => format!("{}\nFix: {help}", finding.message),
+        None => finding.message.clone(),
+    };
+    let location = match finding.path.as_deref() {
+        Some(path) => location(report, path, finding.line),
+        None => location(report, &rule.origin.file, Some(rule.origin.line)),
+    };
+    let mut result = SarifResult::builder()
+        .rule_id(finding.rule.clone())
+        .rule_index(rule_index)
+        .level(match finding.level {
+            Level::Deny => ResultLevel::Error,
+            Level::Warn => ResultLevel::Warning,
+            Level::Info => ResultLevel::Note,
+        })
+        .message(Message::builder().text(text).build())
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            finding.fingerprint.clone(),
+        )]))
+        .build();
+    result.locations = location.map(|l| vec![l]);
+    if let Some(waived) = &finding.waived {
+        let mut suppression = Suppression::builder()
+            .kind("external")
+            .status("accepted")
+            .justification(waived.reason.clone())
+            .build();
+        suppression.location = origin_location(report, &waived.origin);
+        if let Some(expires) = &waived.expires {
+            suppression.properties = Some(
+                PropertyBag::builder()
+                    .additional_properties(BTreeMap::from([(
+                        "expires".to_string(),
+                        expires.clone().into(),
+                    )]))
+                    .build(),
+            );
+        }
+        result.suppressions = Some(vec![suppression]);
+    }
+    result
+}
+
+fn origin_location(report: &Report, origin: &Origin) -> Option<Location> {
+    location(report, &origin.file, Some(origin.line))
+}
+
+/// A physical location for a repository path (or an absolute URL); `None` for things that
+/// are not files, such as a built-in policy pack.
+fn location(report: &Report, path: &str, line: Option<u32>) -> Option<Location> {
+    let artifact = if path.contains("://") {
+        ArtifactLocation::builder().uri(path).build()
+    } else if path.starts_with("builtin:") {
+        return None;
+    } else {
+        let relative = relative_to_root(&report.root, path);
+        if let Some(uri) = file_uri(&relative) {
+            ArtifactLocation::builder().uri(uri).build()
+        } else {
+            ArtifactLocation::builder()
+                .uri(encode_path(&relative))
+                .uri_base_id(SRCROOT)
+                .build()
+        }
+    };
+    let mut physical = PhysicalLocation::builder()
+        .artifact_location(artifact)
+        .build();
+    physical.region = line
+        .filter(|l| *l >= 1)
+        .map(|l| Region::builder().start_line(i64::from(l)).build());
+    Some(Location::builder().physical_location(physical).build())
+}
+
+/// `path` relative to the repository root when it lies inside it; `./` dropped.
+fn relative_to_root(root: &str, path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let root = root.replace('\\', "/");
+    let root = root.trim_end_matches('/');
+    if !root.is_empty() {
+        if let Some(rest) = path.strip_prefix(root).and_then(|r| r.strip_prefix('/')) {
+            return rest.to_string();
+        }
+    }
+    let mut path = path.as_str();
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest;
+    }
+    path.to_string()
+}
+
+/// `file:///abs/root/` for an absolute root, the base that `%SRCROOT%` stands for.
+fn root_uri(root: &str) -> Option<String> {
+    let root = root.replace('\\', "/");
+    file_uri(root.trim_end_matches('/')).map(|uri| format!("{uri}/"))
+}
+
+/// A `file:` URI for an absolute path (`/x` or `C:/x`); `None` for a relative one.
+fn file_uri(path: &str) -> Option<String> {
+    let path = path.replace('\\', "/");
+    let bytes = path.as_bytes();
+    if path.starts_with('/') {
+        Some(format!("file://{}", encode_path(&path)))
+    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        Some(format!(
+            "file:///{}:{}",
+            &path[..1],
+            encode_path(&path[2..])
+        ))
+    } else {
+        None
+    }
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters and `/`, so any file name
+/// is a valid URI reference (a `:` in the first segment would otherwise read as a scheme).
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(
+            encode_path("notes/<b>@team|x.md"),
+            "notes/%3Cb%3E%40team%7Cx.md"
+        );
+        assert_eq!(encode_path("a b:c%.md"), "a%20b%3Ac%25.md");
+        assert_eq!(encode_path("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn paths_are_made_relative_to_the_root() {
+        assert_eq!(
+            relative_to_root("/r/repo", "/r/repo/warden.toml"),
+            "warden.toml"
+        );
+        assert_eq!(relative_to_root("/r/repo/", "./warden.toml"), "warden.toml");
+        assert_eq!(relative_to_root("/r/repo", "/etc/p.toml"), "/etc/p.toml");
+        assert_eq!(
+            relative_to_root("/r/repo", "/r/repository/x"),
+            "/r/repository/x"
+        );
+    }
+
+    #[test]
+    fn root_uri_is_a_directory_file_uri() {
+        assert_eq!(root_uri("/tmp/a b/").as_deref(), Some("file:///tmp/a%20b/"));
+        assert_eq!(root_uri("C:\\w\\r").as_deref(), Some("file:///C:/w/r/"));
+        assert_eq!(root_uri("."), None);
+    }
+
+    #[test]
+    fn sections_of_rule_docs() {
+        let doc = "## What it checks\nA.\n\n## How to fix\nB.\n";
+        assert_eq!(section(doc, "How to fix"), Some("B."));
+        assert_eq!(section(doc, "What it checks"), Some("A."));
+        assert_eq!(section("## How to fix\n", "How to fix"), None);
+    }
 }

@@ -56,10 +56,10 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     let allow = t.globs("allow").unwrap_or_else(Globs::empty);
     let allow_regex = t.regexes("allow_regex").unwrap_or_default();
     if allow.is_empty() && allow_regex.is_empty() && !t.has("allow") && !t.has("allow_regex") {
-        let span = t.span();
+        let span = t.header_span();
         t.error(
             "missing-key",
-            span.start..span.start + 8,
+            span,
             "rule `docs-allowlist` needs `allow` or `allow_regex`",
             "neither is given",
             "add `allow = [\"README.md\", \"docs/**\"]`",

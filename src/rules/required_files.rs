@@ -458,28 +458,10 @@ fn find<'f>(facts: &'f Facts, entry: &Entry) -> Found<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::{FileEntry, FileSource};
     use crate::policy::patterns::compile_regex;
 
     fn facts(files: &[(&str, &str)]) -> Facts {
-        let entries = files
-            .iter()
-            .map(|(p, _)| FileEntry {
-                path: p.to_string(),
-                kind: EntryKind::File,
-            })
-            .collect();
-        let mut facts = Facts::from_entries(
-            ".".into(),
-            FileSource::GitIndex,
-            entries,
-            jiff::Timestamp::UNIX_EPOCH,
-        );
-        facts.contents = files
-            .iter()
-            .map(|(p, text)| (p.to_string(), Ok(text.to_string())))
-            .collect();
-        facts
+        Facts::from_texts(files, jiff::Timestamp::UNIX_EPOCH)
     }
 
     fn entry(text: &str) -> Entry {

@@ -136,3 +136,13 @@ pub fn fixture(path: &str) -> PathBuf {
         .join("fixtures")
         .join(path)
 }
+
+/// The rule outcome with `id` in a JSON report.
+pub fn rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["rules"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rules in {report:#}"))
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no rule {id} in {report:#}"))
+}

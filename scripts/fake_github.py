@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""A local stand-in for the GitHub REST API, for benchmarks only (tests use wiremock).
+
+Serves the recorded bodies in fixtures/github/ on 127.0.0.1 with GitHub's headers
+(x-ratelimit-*, etag), answers conditional requests with 304, injects a fixed latency per
+request, and counts what it served. Usage:
+
+    fake_github.py --port 0 --latency-ms 50 --port-file FILE --stats-file FILE
+
+It writes the port it bound to --port-file, and request counts to --stats-file on every
+request, as JSON: {"requests": N, "not_modified": N, "by_path": {...}}.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures", "github")
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def routes(owner, repo):
+    base = f"/repos/{owner}/{repo}"
+    repository = load("repo.json")
+    repository["default_branch"] = "main"
+    repository["allow_merge_commit"] = False
+    repository["allow_rebase_merge"] = False
+    repository["security_and_analysis"]["secret_scanning_push_protection"]["status"] = "enabled"
+    protection = load("branch-protection.json")
+    protection["allow_force_pushes"]["enabled"] = False
+    protection["allow_deletions"]["enabled"] = False
+    protection["required_status_checks"]["contexts"] = ["lint", "test"]
+    protection["required_status_checks"]["checks"] = [
+        {"context": "lint", "app_id": 15368},
+        {"context": "test", "app_id": 15368},
+    ]
+    runs = load("workflow-runs-scenario.json")
+    for run in runs["workflow_runs"]:
+        run["path"] = ".github/workflows/ci.yml"
+        run["head_branch"] = "main"
+        run["status"] = "completed"
+        run["conclusion"] = "success"
+        run["updated_at"] = "2026-11-21T09:00:00Z"
+    return {
+        base: (200, repository),
+        f"{base}/branches/main/protection": (200, protection),
+        f"{base}/branches/staging/protection": (404, load("branch-not-protected.json")),
+        f"{base}/rules/branches/main": (200, load("rules-for-branch-full.json")),
+        f"{base}/rules/branches/staging": (200, []),
+        f"{base}/actions/runs": (200, runs),
+        f"{base}/vulnerability-alerts": (204, None),
+    }
+
+
+class Stats:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.data = {"requests": 0, "not_modified": 0, "by_path": {}}
+
+    def record(self, path, status):
+        with self.lock:
+            self.data["requests"] += 1
+            if status == 304:
+                self.data["not_modified"] += 1
+            self.data["by_path"][path] = self.data["by_path"].get(path, 0) + 1
+            if self.path:
+                with open(self.path, "w") as f:
+                    json.dump(self.data, f)
+
+
+def handler(table, latency, stats):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            time.sleep(latency)
+            path = self.path.split("?")[0]
+            status, body = table.get(path, (404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
+            payload = b"" if body is None else json.dumps(body).encode()
+            etag = '"' + hashlib.sha256(payload).hexdigest() + '"'
+            headers = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "4985",
+                "x-ratelimit-reset": str(int(time.time()) + 3600),
+                "x-ratelimit-used": "15",
+                "x-ratelimit-resource": "core",
+                "x-github-request-id": "0684:716A:2015008:5E2FD3C:62D634F3",
+            }
+            if status == 200 and self.headers.get("If-None-Match") == etag:
+                status, payload = 304, b""
+            if status in (200, 304):
+                headers["etag"] = etag
+                headers["cache-control"] = "private, max-age=60, s-maxage=60"
+            stats.record(path, status)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if payload:
+                self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--owner", default="octocat")
+    parser.add_argument("--repo", default="hello-world")
+    parser.add_argument("--port-file")
+    parser.add_argument("--stats-file")
+    parser.add_argument("--max-seconds", type=float, default=600, help="stop by itself after this long")
+    args = parser.parse_args()
+    stats = Stats(args.stats_file)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(routes(args.owner, args.repo), args.latency_ms / 1000, stats))
+    if args.port_file:
+        with open(args.port_file, "w") as f:
+            f.write(str(server.server_address[1]))
+    threading.Timer(args.max_seconds, server.shutdown).start()
+    server.serve_forever()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
