@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::facts::{Facts, Needs};
 use crate::github::GitHubState;
 use crate::model::{Evaluation, Finding, Level};
-use crate::policy::{Policy, Waiver};
+use crate::policy::{Policy, Waiver, RESERVED_ID};
 use crate::report::{Outcome, Report, ReportedFinding, RuleOutcome, Summary, WaivedBy};
 use crate::rules::Scope;
 
@@ -177,7 +177,7 @@ fn waiver_findings(
             .help("close the gap it covered, or renew the waiver with a new `expires` date and a reason")
             .subject(format!("expired:{subject}"));
             findings.push(ReportedFinding::new(
-                "waivers",
+                RESERVED_ID,
                 "waiver",
                 Level::Deny,
                 finding,
@@ -195,7 +195,7 @@ fn waiver_findings(
             )
             .subject(format!("unused:{subject}"));
             findings.push(ReportedFinding::new(
-                "waivers",
+                RESERVED_ID,
                 "waiver",
                 Level::Warn,
                 finding,
@@ -204,7 +204,7 @@ fn waiver_findings(
         }
     }
     Some(RuleOutcome {
-        id: "waivers".to_string(),
+        id: RESERVED_ID.to_string(),
         kind: "waiver".to_string(),
         level: Level::Deny,
         summary: "Waivers are current and still needed".to_string(),

@@ -318,7 +318,11 @@ fn github_facts(
 
 fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
     let refs = policy::discover(&args.path, &args.policies);
-    let policy = policy::load(&refs)?;
+    let root = git2::Repository::discover(&args.path)
+        .ok()
+        .and_then(|r| r.workdir().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(|| args.path.clone());
+    let policy = policy::load_for(&refs, Some(&root))?;
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
     let needs = engine::needs(&policy);
     let options = GatherOptions {

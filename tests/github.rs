@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{fixture, rule, warden, TestRepo};
 use serde_json::{json, Value};
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const CANARY: &str = "ghp_CANARYt0kenNEVERprintedXYZ1234567890";
@@ -124,27 +124,31 @@ impl Default for Scenario {
 
 async fn serve(scenario: Scenario) -> MockServer {
     let server = MockServer::start().await;
+    mount(&server, scenario).await;
+    server
+}
+
+async fn mount(server: &MockServer, scenario: Scenario) {
     Mock::given(method("GET"))
         .and(path(REPO))
         .respond_with(ok(scenario.repo, "repo1"))
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{REPO}/branches/main/protection")))
         .respond_with(scenario.protection)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{REPO}/rules/branches/main")))
         .respond_with(scenario.rules)
-        .mount(&server)
+        .mount(server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{REPO}/actions/runs")))
         .respond_with(ok(scenario.runs, "runs1"))
-        .mount(&server)
+        .mount(server)
         .await;
-    server
 }
 
 fn checkout(policy: &str) -> TestRepo {
@@ -676,4 +680,58 @@ async fn the_token_never_appears_in_any_output() {
         );
         assert!(!all.contains("CANARYt0ken"), "part of the token leaked");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ruleset_rules_are_read_across_pages() {
+    let all = body("rules-for-branch-full.json");
+    let rules = all.as_array().unwrap();
+    let second: Vec<Value> = rules
+        .iter()
+        .filter(|r| r["type"] == "non_fast_forward" || r["type"] == "deletion")
+        .cloned()
+        .collect();
+    let server = MockServer::start().await;
+    // Fill in the server's own address in the link header.
+    let uri = server.uri();
+    let link = format!(
+        "<{uri}{REPO}/rules/branches/main?per_page=100&page=2>; rel=\"next\", <{uri}{REPO}/rules/branches/main?per_page=100&page=2>; rel=\"last\""
+    );
+    let first: Vec<Value> = rules
+        .iter()
+        .filter(|r| r["type"] != "non_fast_forward" && r["type"] != "deletion")
+        .cloned()
+        .collect();
+    let scenario = Scenario {
+        protection: error(404, "branch-not-protected.json"),
+        rules: ok(Value::Array(first), "page1").insert_header("link", link.as_str()),
+        ..Scenario::default()
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/rules/branches/main")))
+        .and(query_param("page", "2"))
+        .respond_with(ok(Value::Array(second), "page2"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(&server, scenario).await;
+    let repo = checkout(POLICY);
+    let run = check(&repo, &server, &[]).await;
+    let bp = rule(&run.report, "branch-protection");
+    let found = messages(&run.report, "branch-protection");
+    // Force pushes and deletions are blocked only by the rules on page 2.
+    assert!(
+        !found
+            .iter()
+            .any(|m| m.contains("block_force_pushes") || m.contains("block_deletions")),
+        "{bp:#}"
+    );
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/rules/branches/main"))
+        .count();
+    assert_eq!(pages, 2);
 }

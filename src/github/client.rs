@@ -333,6 +333,47 @@ impl Client {
         }
     }
 
+    /// GET every page of a list endpoint, following `link: <...>; rel="next"`, up to
+    /// `max_pages`. Returns the items and whether pages were left unread.
+    pub async fn get_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        max_pages: usize,
+    ) -> Result<(Vec<T>, bool), ApiError> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_string());
+        let mut pages = 0;
+        while let Some(page) = next {
+            if pages == max_pages {
+                return Ok((items, true));
+            }
+            let response = self.get(&page).await?;
+            let batch: Vec<T> =
+                serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
+                    path: page.clone(),
+                    message: e.to_string(),
+                })?;
+            items.extend(batch);
+            pages += 1;
+            next = match response.link.as_deref().and_then(next_link) {
+                // Only follow links to the same API: the token must not go anywhere else.
+                Some(url) => match url.strip_prefix(&self.config.api_url) {
+                    Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
+                    _ => {
+                        return Err(ApiError::Malformed {
+                            path: page,
+                            message: format!(
+                                "the next page is on another host ({url}); not followed"
+                            ),
+                        })
+                    }
+                },
+                None => None,
+            };
+        }
+        Ok((items, false))
+    }
+
     /// GET and decode JSON.
     pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
@@ -427,6 +468,23 @@ fn header(head: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The `rel="next"` URL of a `link` header:
+/// `<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last"`.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
 /// GitHub's error bodies are `{"message": ..., "documentation_url": ...}`.
 fn error_message(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
@@ -462,6 +520,20 @@ mod tests {
         assert_eq!(
             redact("a tok123 b tok123", Some("tok123")),
             "a <redacted> b <redacted>"
+        );
+    }
+
+    #[test]
+    fn next_link_reads_githubs_link_header() {
+        // Verbatim from the paginate-issues recording (fixtures/github/headers.md).
+        let link = "<https://api.github.com/repositories/515435940/issues?per_page=3&page=1>; rel=\"prev\", <https://api.github.com/repositories/515435940/issues?per_page=3&page=3>; rel=\"next\", <https://api.github.com/repositories/515435940/issues?per_page=3&page=5>; rel=\"last\", <https://api.github.com/repositories/515435940/issues?per_page=3&page=1>; rel=\"first\"";
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/repositories/515435940/issues?per_page=3&page=3")
+        );
+        assert_eq!(
+            next_link("<https://api.github.com/x?page=1>; rel=\"prev\""),
+            None
         );
     }
 

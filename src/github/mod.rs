@@ -189,10 +189,10 @@ async fn gather_async(client: &Client, repo: &RepoId, needs: &GitHubNeeds) -> Gi
 async fn branch_protection(client: &Client, base: &str, branch: &str) -> Fetched<BranchProtection> {
     let branch_path = encode(branch);
     let classic_path = format!("{base}/branches/{branch_path}/protection");
-    let rules_path = format!("{base}/rules/branches/{branch_path}");
+    let rules_path = format!("{base}/rules/branches/{branch_path}?per_page=100");
     let (classic, rules) = tokio::join!(
         client.get_json::<protection::ClassicProtection>(&classic_path),
-        client.get_json::<Vec<protection::BranchRule>>(&rules_path)
+        client.get_pages::<protection::BranchRule>(&rules_path, 10)
     );
     let classic = match classic {
         Ok(classic) => Some(classic),
@@ -217,7 +217,12 @@ async fn branch_protection(client: &Client, base: &str, branch: &str) -> Fetched
         }
         Err(e) => return Err(e.to_string()),
     };
-    let rules = rules.map_err(|e| e.to_string())?;
+    let (rules, truncated) = rules.map_err(|e| e.to_string())?;
+    if truncated {
+        return Err(format!(
+            "more than 1,000 ruleset rules apply to `{branch}`; not all were read"
+        ));
+    }
     Ok(BranchProtection { classic, rules })
 }
 

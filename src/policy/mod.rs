@@ -21,6 +21,9 @@ use diagnostic::{did_you_mean, PolicyDiagnostic, PolicyErrors, PolicySource};
 use patterns::Globs;
 use reader::TableReader;
 
+/// The id of the check warden adds for expired and unused waivers.
+pub const RESERVED_ID: &str = "waivers";
+
 /// Where something was declared: policy file name and 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Origin {
@@ -93,10 +96,19 @@ pub enum PolicyRef {
 
 /// Load and validate the given policy files, layered in order.
 pub fn load(refs: &[PolicyRef]) -> Result<Policy, PolicyErrors> {
-    let mut loader = Loader::default();
+    load_for(refs, None)
+}
+
+/// Like [`load`], naming policy files inside `root` relative to it, so findings about a
+/// policy (expired waivers) carry repository paths like every other finding.
+pub fn load_for(refs: &[PolicyRef], root: Option<&Path>) -> Result<Policy, PolicyErrors> {
+    let mut loader = Loader {
+        root: root.and_then(|r| r.canonicalize().ok()),
+        ..Loader::default()
+    };
     for policy in refs {
         match policy {
-            PolicyRef::File(path) => match read_file(path) {
+            PolicyRef::File(path) => match read_file(path, loader.root.as_deref()) {
                 Ok(src) => loader.load_source(src, &mut Vec::new()),
                 Err(diag) => loader.diags.push(diag),
             },
@@ -132,20 +144,26 @@ pub fn load_text(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
 
 // A diagnostic is large, but it is built at most once per file and never on a hot path.
 #[allow(clippy::result_large_err)]
-fn read_file(path: &Path) -> Result<PolicySource, PolicyDiagnostic> {
+fn read_file(path: &Path, root: Option<&Path>) -> Result<PolicySource, PolicyDiagnostic> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         PolicyDiagnostic::detached("io", format!("cannot read policy file {}: {e}", path.display()))
             .help("pass an existing file with --policy, or run without it to use warden.toml or the default pack")
     })?;
     Ok(PolicySource {
-        name: display_name(path),
+        name: display_name(path, root),
         text: Arc::new(text),
         dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
     })
 }
 
-/// `./warden.toml` reads better as `warden.toml`.
-fn display_name(path: &Path) -> String {
+/// How a policy file is named in reports: relative to the repository root when inside it
+/// (`warden.toml`, not `./warden.toml` or `/home/me/repo/warden.toml`).
+fn display_name(path: &Path, root: Option<&Path>) -> String {
+    if let (Some(root), Ok(full)) = (root, path.canonicalize()) {
+        if let Ok(relative) = full.strip_prefix(root) {
+            return relative.to_string_lossy().replace('\\', "/");
+        }
+    }
     let text = path.display().to_string();
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
@@ -157,6 +175,8 @@ struct Slot {
 
 #[derive(Default)]
 struct Loader {
+    /// The canonical repository root, for naming policy files.
+    root: Option<PathBuf>,
     diags: Vec<PolicyDiagnostic>,
     order: Vec<String>,
     slots: HashMap<String, Slot>,
@@ -262,7 +282,7 @@ impl Loader {
             let path = base.join(target);
             match std::fs::read_to_string(&path) {
                 Ok(text) => PolicySource {
-                    name: path.display().to_string(),
+                    name: display_name(&path, self.root.as_deref()),
                     text: Arc::new(text),
                     dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
                 },

@@ -14,6 +14,13 @@ use crate::model::Level;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for rule in &report.rules {
+        // Skipped rules are not annotations, but the log says which and why.
+        if rule.outcome == Outcome::Skipped {
+            let reason = rule.reason.as_deref().unwrap_or("no reason given");
+            // One line: a newline could start a workflow command of its own.
+            let reason = reason.replace(['\r', '\n'], " ");
+            writeln!(out, "warden: `{}` skipped: {}", rule.id, reason)?;
+        }
         if rule.outcome == Outcome::Error {
             let reason = rule.reason.as_deref().unwrap_or("no reason given");
             writeln!(
