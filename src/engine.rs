@@ -51,6 +51,9 @@ pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation>
                     "needs git history; not run on a staged change (`--staged`)".to_string(),
                 );
             }
+            if configured.kind.scope == Scope::Pr && facts.pr.is_none() {
+                return Evaluation::Skipped("applies to pull requests (`warden pr`)".to_string());
+            }
             if configured.kind.scope == Scope::GitHub {
                 match &facts.github {
                     GitHubState::Known(_) => {}

@@ -12,6 +12,7 @@ pub mod hook;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod pr;
 pub mod report;
 pub mod rules;
 pub mod select;

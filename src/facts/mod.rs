@@ -57,6 +57,8 @@ pub struct Needs {
     pub history: Vec<Globs>,
     /// What GitHub rules need fetched.
     pub github: crate::github::GitHubNeeds,
+    /// Fetch the state of the issues a PR body references (for `pr-issue-link`).
+    pub pr_issues: bool,
     /// Paths outside the repository (relative to its root, e.g. `../organisation-rules/X`)
     /// whose existence a rule asks about. Only ever stat-ed, never read.
     pub outside: Vec<String>,
@@ -100,8 +102,12 @@ pub struct Facts {
     /// Sorted by path.
     pub files: Vec<FileEntry>,
     by_path: HashMap<String, usize>,
-    /// In `--staged` mode: the paths the commit adds or modifies (sorted).
-    pub changed: Option<Vec<String>>,
+    /// In `--staged` and PR mode: the files the change adds or modifies (sorted). Path
+    /// rules judge these instead of the whole tree. A PR's files need not be in the
+    /// checkout (on `pull_request_target` the checkout is the base).
+    pub changed: Option<Vec<FileEntry>>,
+    /// The pull request, in PR mode.
+    pub pr: Option<crate::pr::PullRequest>,
     /// Last-commit dates of the files rules asked for; `Err` when history is unreadable.
     pub last_commit: Result<HashMap<String, CommitDate>, String>,
     /// Text of the files rules asked for (lossy UTF-8), or why it could not be read.
@@ -133,6 +139,7 @@ impl Facts {
             files,
             by_path,
             changed: None,
+            pr: None,
             last_commit: Ok(HashMap::new()),
             contents: HashMap::new(),
             github: crate::github::GitHubState::NotNeeded,
@@ -163,12 +170,29 @@ impl Facts {
         self.by_path.get(path).map(|i| &self.files[*i])
     }
 
-    /// The files path rules judge: the changed ones in `--staged` mode, else all.
+    /// The files path rules judge: the changed ones in `--staged` and PR mode, else all.
     pub fn path_candidates(&self) -> Box<dyn Iterator<Item = &FileEntry> + '_> {
         match &self.changed {
-            Some(changed) => Box::new(changed.iter().filter_map(|p| self.get(p))),
+            Some(changed) => Box::new(changed.iter()),
             None => Box::new(self.files.iter()),
         }
+    }
+
+    /// Judge path rules on these paths only. A path in the checkout keeps its git mode;
+    /// one that is not (a PR file on a base checkout) counts as a regular file.
+    pub fn set_changed<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
+        let mut entries: Vec<FileEntry> = paths
+            .into_iter()
+            .map(|p| {
+                self.get(p).cloned().unwrap_or_else(|| FileEntry {
+                    path: p.to_string(),
+                    kind: EntryKind::File,
+                })
+            })
+            .collect();
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+        self.changed = Some(entries);
     }
 
     /// True when `path` is a directory holding tracked files.
@@ -198,7 +222,7 @@ impl Facts {
     }
 
     pub fn is_staged_mode(&self) -> bool {
-        self.changed.is_some()
+        self.changed.is_some() && self.pr.is_none()
     }
 }
 
@@ -231,7 +255,8 @@ fn gather_git(
     let files = git::index_entries(repo, &index);
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
     if options.staged {
-        facts.changed = Some(git::staged_paths(repo, &index).map_err(git_error)?);
+        let staged = git::staged_paths(repo, &index).map_err(git_error)?;
+        facts.set_changed(staged.iter().map(String::as_str));
     }
 
     let wanted: Vec<&str> = facts

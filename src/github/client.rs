@@ -207,13 +207,38 @@ impl Client {
     /// GET `path` (e.g. `/repos/o/r`), with cache, retries and rate-limit handling.
     /// 404 is returned as [`ApiError::NotFound`] so callers can decide what it means.
     pub async fn get(&self, path: &str) -> Result<Response, ApiError> {
+        self.request(http::Method::GET, path, None).await
+    }
+
+    /// POST, PATCH or DELETE with a JSON body. Not retried after a 5xx or a timeout (the
+    /// write may have happened); rate limits are still waited out.
+    pub async fn write(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ApiError> {
+        self.request(method, path, body).await
+    }
+
+    async fn request(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ApiError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("semaphore is never closed");
         let url = format!("{}{}", self.config.api_url, path);
-        let cached = self.cache.as_ref().and_then(|c| c.load(&url));
+        let idempotent = method == http::Method::GET;
+        let cached = if idempotent {
+            self.cache.as_ref().and_then(|c| c.load(&url))
+        } else {
+            None
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -229,7 +254,9 @@ impl Client {
                 headers.insert(http::header::IF_NONE_MATCH, etag);
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = tokio::time::timeout(self.config.timeout, self.send(&url, headers)).await;
+            let sent =
+                tokio::time::timeout(self.config.timeout, self.send(&method, &url, headers, body))
+                    .await;
             let (status, head, body) = match sent {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(message)) if !is_timeout(&message) => {
@@ -238,9 +265,9 @@ impl Client {
                         message: redact(&message, self.config.token.as_deref()),
                     })
                 }
-                // A timeout (ours or the client's) is transient: retry.
+                // A timeout (ours or the client's) is transient: retry reads.
                 _ => {
-                    if attempt <= 3 {
+                    if idempotent && attempt <= 3 {
                         self.pause_before_retry(attempt).await;
                         continue;
                     }
@@ -264,7 +291,9 @@ impl Client {
             }
             if (200..300).contains(&status) {
                 let link = header(&head, "link");
-                if let (Some(cache), Some(etag)) = (&self.cache, header(&head, "etag")) {
+                if let (true, Some(cache), Some(etag)) =
+                    (idempotent, &self.cache, header(&head, "etag"))
+                {
                     cache.store(
                         &url,
                         &CachedResponse {
@@ -311,7 +340,7 @@ impl Client {
                         message,
                     })
                 }
-                500..=599 if attempt <= 3 => {
+                500..=599 if idempotent && attempt <= 3 => {
                     self.pause_before_retry(attempt).await;
                     continue;
                 }
@@ -424,14 +453,20 @@ impl Client {
 
     async fn send(
         &self,
+        method: &http::Method,
         url: &str,
         headers: HeaderMap,
+        body: Option<&serde_json::Value>,
     ) -> Result<(u16, HeaderMap, String), String> {
-        let response = self
+        let mut builder = http::Request::builder().method(method.clone()).uri(url);
+        for (key, value) in headers.iter() {
+            builder = builder.header(key, value);
+        }
+        let request = self
             .octo
-            ._get_with_headers(url, Some(headers))
-            .await
+            .build_request(builder, body)
             .map_err(|e| describe(&e))?;
+        let response = self.octo.execute(request).await.map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
         let head = response.headers().clone();
         let body = self

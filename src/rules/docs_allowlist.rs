@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn staged_mode_judges_only_changed_files() {
         let mut facts = facts(&["notes/old.md", "notes/new.md"]);
-        facts.changed = Some(vec!["notes/new.md".to_string()]);
+        facts.set_changed(["notes/new.md"]);
         let Evaluation::Checked(findings) = rule(&["docs/**"], &[]).evaluate(&facts) else {
             panic!("expected a checked evaluation")
         };

@@ -40,6 +40,8 @@ pub enum Scope {
     /// Needs the GitHub API; `skipped` offline (and in `--staged` mode), `error` when
     /// GitHub cannot be reached.
     GitHub,
+    /// Judges a pull request; `skipped` outside `warden pr`.
+    Pr,
 }
 
 /// A rule kind's metadata and parser.

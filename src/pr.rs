@@ -1,0 +1,278 @@
+//! Facts about one pull request: what it says (title, body, labels, branches) and what it
+//! changes (files with status and line counts), plus the issues its body references.
+//!
+//! Built from a GitHub event payload, from the API, or from local git; judged by the
+//! `pr-*` rule kinds, and by path rules, which in PR mode see only the changed files.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::github::{Fetched, RepoId};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullRequest {
+    pub repo: Option<RepoId>,
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    /// The author's login (`dependabot[bot]` for bots).
+    pub author: String,
+    pub draft: bool,
+    pub labels: Vec<String>,
+    pub base_ref: String,
+    pub head_ref: String,
+    pub base_sha: String,
+    pub head_sha: String,
+    /// `OWNER/NAME` of the head repository; differs from `repo` for a fork.
+    pub head_repo: Option<String>,
+    pub html_url: Option<String>,
+    pub files: Vec<ChangedFile>,
+    /// Why the file list may be incomplete (GitHub lists at most 3,000 files of a PR).
+    pub files_note: Option<String>,
+    /// Where the file list came from: `git` or `api` (or `event` for none).
+    pub files_source: &'static str,
+    /// Issues referenced by the body, and what GitHub says about them (when asked for).
+    pub issues: BTreeMap<IssueRef, Fetched<IssueInfo>>,
+}
+
+impl PullRequest {
+    pub fn is_fork(&self) -> bool {
+        match (&self.repo, &self.head_repo) {
+            (Some(repo), Some(head)) => !head.eq_ignore_ascii_case(&repo.to_string()),
+            _ => false,
+        }
+    }
+
+    /// Paths the PR adds, modifies or renames to (not the ones it removes).
+    pub fn changed_paths(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .filter(|f| f.status != FileStatus::Removed)
+            .map(|f| f.path.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub path: String,
+    pub status: FileStatus,
+    /// For renames: the old path.
+    pub previous_path: Option<String>,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+/// A changed file's status, as GitHub names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Added,
+    Modified,
+    Removed,
+    Renamed,
+    Copied,
+    Changed,
+    Unchanged,
+}
+
+impl FileStatus {
+    pub fn parse(text: &str) -> FileStatus {
+        match text {
+            "added" => FileStatus::Added,
+            "removed" => FileStatus::Removed,
+            "renamed" => FileStatus::Renamed,
+            "copied" => FileStatus::Copied,
+            "changed" => FileStatus::Changed,
+            "unchanged" => FileStatus::Unchanged,
+            _ => FileStatus::Modified,
+        }
+    }
+}
+
+/// An issue reference, always with its repository (`#12` resolves to the PR's own).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IssueRef {
+    pub owner: String,
+    pub repo: String,
+    pub number: u64,
+}
+
+impl std::fmt::Display for IssueRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}#{}", self.owner, self.repo, self.number)
+    }
+}
+
+/// What GitHub says about a referenced issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueInfo {
+    /// `open` or `closed`.
+    pub state: String,
+    pub title: String,
+    /// GitHub serves pull requests through the issues API too.
+    pub is_pull_request: bool,
+}
+
+/// One reference found in a PR body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mention {
+    /// The closing keyword right before it (`Fixes`), as written; `None` for a bare mention.
+    pub keyword: Option<String>,
+    pub issue: IssueRef,
+    /// 1-based line in the body.
+    pub line: u32,
+}
+
+/// Every issue reference in `body`: `#12`, `OWNER/REPO#12` and
+/// `https://github.com/OWNER/REPO/issues/12`, each with the word before it (e.g. `Fixes`).
+/// References inside code spans, code blocks and HTML comments do not count.
+pub fn mentions(body: &str, default_repo: Option<&RepoId>) -> Vec<Mention> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        regex::Regex::new(
+            r"(?ix)
+            (?:\b(?P<keyword>[a-z]+)\s*:?\s+)?
+            (?:
+                https?://[^/\s]+/(?P<uowner>[\w.-]+)/(?P<urepo>[\w.-]+)/(?:issues|pull)/(?P<unum>\d+)
+              | (?:(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+))?\#(?P<num>\d+)
+            )\b",
+        )
+        .expect("the mention pattern is valid")
+    });
+    let text = strip_code_and_comments(body);
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        for caps in pattern.captures_iter(line) {
+            // `abc#12` inside a word, or an HTML entity `&#35;`, is not a reference.
+            let hash_at = caps.name("num").map(|m| m.start().saturating_sub(1));
+            if let (Some(hash_at), None) = (hash_at, caps.name("owner")) {
+                let before = line[..hash_at].chars().last();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '&') {
+                    continue;
+                }
+            }
+            let (owner, repo, number) = if let Some(number) = caps.name("unum") {
+                (
+                    caps["uowner"].to_string(),
+                    caps["urepo"].to_string(),
+                    number.as_str(),
+                )
+            } else if let Some(owner) = caps.name("owner") {
+                (
+                    owner.as_str().to_string(),
+                    caps["repo"].to_string(),
+                    &caps["num"],
+                )
+            } else {
+                let Some(repo) = default_repo else { continue };
+                (repo.owner.clone(), repo.name.clone(), &caps["num"])
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            out.push(Mention {
+                keyword: caps.name("keyword").map(|k| k.as_str().to_string()),
+                issue: IssueRef {
+                    owner,
+                    repo,
+                    number,
+                },
+                line: index as u32 + 1,
+            });
+        }
+    }
+    out
+}
+
+/// Blank out fenced code blocks, inline code and HTML comments, keeping line structure.
+fn strip_code_and_comments(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_fence = false;
+    let mut in_comment = false;
+    for line in body.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            out.push('\n');
+            continue;
+        }
+        if in_fence {
+            out.push('\n');
+            continue;
+        }
+        let mut kept = String::new();
+        let mut rest = line;
+        loop {
+            if in_comment {
+                match rest.find("-->") {
+                    Some(end) => {
+                        in_comment = false;
+                        rest = &rest[end + 3..];
+                    }
+                    None => break,
+                }
+            } else if let Some(start) = rest.find("<!--") {
+                kept.push_str(&rest[..start]);
+                in_comment = true;
+                rest = &rest[start + 4..];
+            } else {
+                kept.push_str(rest);
+                break;
+            }
+        }
+        // Inline code: drop text between paired backticks.
+        let mut inline = String::new();
+        for (i, part) in kept.split('`').enumerate() {
+            if i % 2 == 0 {
+                inline.push_str(part);
+            } else {
+                inline.push(' ');
+            }
+        }
+        out.push_str(&inline);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> RepoId {
+        RepoId {
+            owner: "octo-org".into(),
+            name: "app".into(),
+        }
+    }
+
+    #[test]
+    fn finds_the_three_reference_forms_with_their_keywords() {
+        let body = "Fixes #12\ncloses other/lib#7 and see https://github.com/octo-org/app/issues/99\nResolves: #5";
+        let found = mentions(body, Some(&repo()));
+        let summary: Vec<(Option<&str>, String, u32)> = found
+            .iter()
+            .map(|m| (m.keyword.as_deref(), m.issue.to_string(), m.line))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("Fixes"), "octo-org/app#12".to_string(), 1),
+                (Some("closes"), "other/lib#7".to_string(), 2),
+                (Some("see"), "octo-org/app#99".to_string(), 2),
+                (Some("Resolves"), "octo-org/app#5".to_string(), 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn code_comments_and_words_do_not_count() {
+        let body = "<!-- Fixes #1 -->\n`Fixes #2`\n```\nFixes #3\n```\nissue#4 color: &#35;5";
+        assert!(
+            mentions(body, Some(&repo())).is_empty(),
+            "{:?}",
+            mentions(body, Some(&repo()))
+        );
+    }
+}
