@@ -18,9 +18,27 @@ use crate::rules::Scope;
 #[derive(Clone, Debug)]
 pub struct RunContext {
     pub root: String,
-    pub staged: bool,
+    pub mode: Mode,
     pub now: jiff::Timestamp,
     pub fail_on: FailOn,
+}
+
+/// What a run judges: the tree, a staged change, or a pull request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Staged,
+    Pr,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Check => "check",
+            Mode::Staged => "staged",
+            Mode::Pr => "pr",
+        }
+    }
 }
 
 /// The lowest level that makes the run fail (exit code 1).
@@ -51,6 +69,11 @@ pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation>
                     "needs git history; not run on a staged change (`--staged`)".to_string(),
                 );
             }
+            if configured.kind.scope == Scope::Paths {
+                if let Some(note) = facts.pr.as_ref().and_then(unknown_files) {
+                    return Evaluation::Error(note);
+                }
+            }
             if configured.kind.scope == Scope::Pr && facts.pr.is_none() {
                 return Evaluation::Skipped("applies to pull requests (`warden pr`)".to_string());
             }
@@ -74,6 +97,15 @@ pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation>
             )
         })
         .collect()
+}
+
+/// Why a PR's changed files are unknown, if they are: path rules cannot judge it then.
+fn unknown_files(pr: &crate::pr::PullRequest) -> Option<String> {
+    (pr.files_source == "none").then(|| {
+        pr.files_note
+            .clone()
+            .unwrap_or_else(|| "the pull request's changed files are unknown".to_string())
+    })
 }
 
 /// Apply levels and waivers, and summarise.

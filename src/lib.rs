@@ -15,5 +15,6 @@ pub mod policy;
 pub mod pr;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod select;
 pub mod workflow_checks;

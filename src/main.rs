@@ -8,12 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use warden::engine::{self, FailOn, RunContext};
-use warden::facts::{self, GatherOptions};
-use warden::github::{self, GitHubState};
+use std::time::Duration;
+
+use warden::engine::FailOn;
 use warden::policy;
-use warden::report::{self, Format};
+use warden::report::{self, Format, Report};
 use warden::rules;
+use warden::run::{GitHubOptions, PrSource, RunError, RunOptions};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Check a repository against its policy and report the gaps.
     Check(CheckArgs),
+    /// Judge a pull request: PR rules, and path rules on the files it changes.
+    Pr(PrArgs),
     /// List the rule kinds.
     Rules,
     /// Print a rule kind's documentation, or a built-in pack (`builtin:NAME`).
@@ -61,6 +64,31 @@ struct CheckArgs {
     /// The repository to check.
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
+    #[arg(long)]
+    staged: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct PrArgs {
+    /// The pull request: OWNER/REPO#N or its URL (read through the API; nothing is posted
+    /// unless --comment is given). Default: the event of the running GitHub workflow.
+    target: Option<String>,
+    /// A saved pull_request event payload: judge it fully offline.
+    #[arg(long, value_name = "FILE", conflicts_with = "target")]
+    event: Option<PathBuf>,
+    /// The checkout (for the policy, content rules and a local diff).
+    #[arg(long, default_value = ".")]
+    path: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options shared by `check` and `pr`.
+#[derive(clap::Args)]
+struct RunArgs {
     /// Policy file or built-in pack (`builtin:NAME`); repeatable, layered in order.
     /// Default: warden.toml, .github/warden.toml, else `builtin:default`.
     #[arg(long = "policy", value_name = "FILE")]
@@ -72,9 +100,6 @@ struct CheckArgs {
     /// markdown=reports/status/gaps.md. Files are written atomically.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
-    /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
-    #[arg(long)]
-    staged: bool,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
     #[arg(long, env = "WARDEN_NOW", value_parser = parse_now)]
     now: Option<jiff::Timestamp>,
@@ -89,6 +114,29 @@ struct CheckArgs {
     /// Say more on standard error (GitHub API requests made and served from cache).
     #[arg(short, long)]
     verbose: bool,
+}
+
+impl RunArgs {
+    fn options(&self, path: &std::path::Path) -> RunOptions {
+        let gh = &self.github;
+        RunOptions {
+            path: path.to_path_buf(),
+            policies: self.policies.clone(),
+            now: self.now.unwrap_or_else(jiff::Timestamp::now),
+            fail_on: self.fail_on,
+            github: GitHubOptions {
+                offline: gh.offline,
+                repo: gh.repo.clone(),
+                api_url: gh.api_url.clone(),
+                token_env: gh.token_env.clone(),
+                cache_dir: gh.cache_dir.clone(),
+                no_cache: gh.no_cache,
+                timeout: Duration::from_secs_f64(gh.http_timeout.clamp(0.05, 3600.0)),
+                backoff: Duration::from_millis(gh.retry_backoff_ms),
+                max_rate_wait: Duration::from_secs(gh.max_rate_wait),
+            },
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -207,7 +255,12 @@ fn run(cli: Cli) -> miette::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Check(args) => check(args, &mut out),
+        Command::Check(args) => {
+            let report = warden::run::check(&args.run.options(&args.path), args.staged)
+                .map_err(run_error)?;
+            emit(&report, &args.run, &mut out)
+        }
+        Command::Pr(args) => pr(args, &mut out),
         Command::Rules => {
             for kind in rules::REGISTRY {
                 writeln!(out, "{:<20} {}", kind.id, kind.summary).map_err(io_error)?;
@@ -256,113 +309,50 @@ fn run(cli: Cli) -> miette::Result<u8> {
     }
 }
 
-/// Gather GitHub facts, or say why there are none. Returns the request counts when asked.
-fn github_facts(
-    args: &CheckArgs,
-    needs: &github::GitHubNeeds,
-    root: &std::path::Path,
-) -> (GitHubState, Option<github::ApiStats>) {
-    let gh = &args.github;
-    if args.staged {
-        let why = "`--staged` runs offline; GitHub rules run in `warden check`";
-        return (GitHubState::Skipped(why.to_string()), None);
-    }
-    if gh.offline {
-        return (
-            GitHubState::Skipped("offline (--offline)".to_string()),
-            None,
-        );
-    }
-    let token = gh
-        .token_env
-        .iter()
-        .map(String::as_str)
-        .chain(["GITHUB_TOKEN", "GH_TOKEN"])
-        .find_map(|name| std::env::var(name).ok().filter(|t| !t.trim().is_empty()))
-        .map(|t| t.trim().to_string());
-    if token.is_none() && gh.api_url.is_none() {
-        let why = "no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or pass --offline to say so)";
-        return (GitHubState::Skipped(why.to_string()), None);
-    }
-    let repo = gh
-        .repo
-        .clone()
-        .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
-        .and_then(|r| github::RepoId::parse(&r))
-        .or_else(|| github::RepoId::from_checkout(root));
-    let Some(repo) = repo else {
-        let why = "cannot tell which GitHub repository this is: pass --repo OWNER/NAME";
-        return (GitHubState::Unavailable(why.to_string()), None);
-    };
-    let api_url = gh
-        .api_url
-        .clone()
-        .unwrap_or_else(|| "https://api.github.com".to_string());
-    let mut config = github::ClientConfig::new(api_url, token);
-    config.timeout = std::time::Duration::from_secs_f64(gh.http_timeout.max(0.05));
-    config.backoff = std::time::Duration::from_millis(gh.retry_backoff_ms);
-    config.max_rate_wait = std::time::Duration::from_secs(gh.max_rate_wait);
-    config.cache_dir = if gh.no_cache {
-        None
-    } else {
-        gh.cache_dir.clone().or_else(github::cache::default_dir)
-    };
-    match github::gather(config, &repo, needs) {
-        Ok(facts) => {
-            let stats = facts.stats.clone();
-            (GitHubState::Known(Box::new(facts)), Some(stats))
-        }
-        Err(e) => (GitHubState::Unavailable(e.to_string()), None),
+fn run_error(error: RunError) -> miette::Report {
+    match error {
+        RunError::Policy(errors) => miette::Report::new(errors),
+        other => miette::miette!("{other}"),
     }
 }
 
-fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
-    let refs = policy::discover(&args.path, &args.policies);
-    let root = git2::Repository::discover(&args.path)
-        .ok()
-        .and_then(|r| r.workdir().map(std::path::Path::to_path_buf))
-        .unwrap_or_else(|| args.path.clone());
-    let policy = policy::load_for(&refs, Some(&root))?;
-    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
-    let needs = engine::needs(&policy);
-    let options = GatherOptions {
-        root: args.path.clone(),
-        staged: args.staged,
-        now,
+fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    let source = if let Some(event) = &args.event {
+        PrSource::EventFile(event.clone())
+    } else if let Some(target) = &args.target {
+        let (repo, number) = warden::pr::parse_target(target).ok_or_else(|| {
+            miette::miette!(
+                help = "name it as OWNER/REPO#N or https://github.com/OWNER/REPO/pull/N",
+                "`{target}` is not a pull request"
+            )
+        })?;
+        PrSource::Target(repo, number)
+    } else if let Some(event) = std::env::var_os("GITHUB_EVENT_PATH") {
+        PrSource::ActionsEvent(PathBuf::from(event))
+    } else {
+        return Err(miette::miette!(
+            help = "`warden pr OWNER/REPO#N`, `warden pr --event FILE`, or run it in a pull_request workflow",
+            "which pull request? none was named and GITHUB_EVENT_PATH is not set"
+        ));
     };
-    let mut facts = facts::gather(&options, &needs).map_err(|e| miette::miette!("{e}"))?;
-    let mut api_stats = None;
-    if needs.github.any() {
-        let (state, stats) = github_facts(&args, &needs.github, &facts.root);
-        facts.github = state;
-        api_stats = stats;
-    }
-    let evaluations = engine::evaluate(&policy, &facts, args.staged);
-    let ctx = RunContext {
-        root: facts
-            .root
-            .display()
-            .to_string()
-            .trim_end_matches('/')
-            .to_string(),
-        staged: args.staged,
-        now,
-        fail_on: args.fail_on,
-    };
-    let mut report = engine::collect(&policy, evaluations, &ctx);
-    if let Some(stats) = api_stats {
+    let (report, _pr) =
+        warden::run::pr(&args.run.options(&args.path), &source).map_err(run_error)?;
+    emit(&report, &args.run, out)
+}
+
+/// Write the report: the files asked for, then standard output. Returns the exit code.
+fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    if let Some(stats) = &report.github_api {
         if args.verbose {
             eprintln!(
                 "GitHub API: {} requests ({} answered from cache, {} retried, {} rate-limited)",
                 stats.requests, stats.cached, stats.retried, stats.rate_limited
             );
         }
-        report.github_api = Some(stats);
     }
-
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
-        report::render(&report, *format, false, &mut bytes).map_err(io_error)?;
+        report::render(report, *format, false, &mut bytes).map_err(io_error)?;
         warden::output::write_atomic(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
@@ -375,7 +365,7 @@ fn check(args: CheckArgs, out: &mut dyn Write) -> miette::Result<u8> {
         }
     };
     let mut buffer = Vec::new();
-    report::render(&report, args.format, color, &mut buffer).map_err(io_error)?;
+    report::render(report, args.format, color, &mut buffer).map_err(io_error)?;
     out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
     Ok(report.exit_code() as u8)

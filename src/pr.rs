@@ -107,12 +107,100 @@ impl std::fmt::Display for IssueRef {
 /// What GitHub says about a referenced issue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueInfo {
-    /// `open` or `closed`.
+    /// `open`, `closed`, or `not_found` (GitHub answered 404: no such issue, or not visible
+    /// to the token).
     pub state: String,
     pub title: String,
     /// GitHub serves pull requests through the issues API too.
     pub is_pull_request: bool,
 }
+
+/// Read a pull request object: the `pull_request` of a webhook event, or the answer of
+/// `GET /repos/{owner}/{repo}/pulls/{number}` (the same shape).
+pub fn from_json(pr: &serde_json::Value, repo: Option<RepoId>) -> Result<PullRequest, String> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let number = pr["number"]
+        .as_u64()
+        .ok_or_else(|| "the pull request has no `number`".to_string())?;
+    let repo = repo.or_else(|| {
+        pr["base"]["repo"]["full_name"]
+            .as_str()
+            .and_then(RepoId::parse)
+    });
+    Ok(PullRequest {
+        repo,
+        number,
+        title: text(&pr["title"]),
+        // A PR without a description has `"body": null`.
+        body: text(&pr["body"]),
+        author: text(&pr["user"]["login"]),
+        draft: pr["draft"].as_bool().unwrap_or(false),
+        labels: pr["labels"]
+            .as_array()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|l| l["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        base_ref: text(&pr["base"]["ref"]),
+        head_ref: text(&pr["head"]["ref"]),
+        base_sha: text(&pr["base"]["sha"]),
+        head_sha: text(&pr["head"]["sha"]),
+        // `head.repo` is null when the fork was deleted.
+        head_repo: pr["head"]["repo"]["full_name"].as_str().map(str::to_string),
+        html_url: pr["html_url"].as_str().map(str::to_string),
+        files: Vec::new(),
+        files_note: None,
+        files_source: "none",
+        issues: BTreeMap::new(),
+    })
+}
+
+/// Read a webhook event payload (`GITHUB_EVENT_PATH`) of a `pull_request` or
+/// `pull_request_target` event.
+pub fn from_event(event: &serde_json::Value) -> Result<PullRequest, String> {
+    if event.get("pull_request").is_none_or(|p| p.is_null()) {
+        return Err("the event has no `pull_request`: run `warden pr` on pull_request or pull_request_target events, or name a PR (OWNER/REPO#N)".to_string());
+    }
+    let repo = event["repository"]["full_name"]
+        .as_str()
+        .and_then(RepoId::parse);
+    from_json(&event["pull_request"], repo)
+}
+
+/// `OWNER/REPO#N` or `https://github.com/OWNER/REPO/pull/N` (any host, for GHES).
+pub fn parse_target(text: &str) -> Option<(RepoId, u64)> {
+    let text = text.trim().trim_end_matches('/');
+    if let Some((repo, number)) = text.split_once('#') {
+        return Some((RepoId::parse(repo)?, number.parse().ok()?));
+    }
+    let path = text.split_once("://")?.1.split_once('/')?.1;
+    let mut parts = path.split('/');
+    let (owner, name, kind, number) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if kind != "pull" {
+        return None;
+    }
+    Some((
+        RepoId::parse(&format!("{owner}/{name}"))?,
+        number.parse().ok()?,
+    ))
+}
+
+/// One item of `GET /repos/{owner}/{repo}/pulls/{number}/files`.
+pub fn file_from_json(file: &serde_json::Value) -> Option<ChangedFile> {
+    Some(ChangedFile {
+        path: file["filename"].as_str()?.to_string(),
+        status: FileStatus::parse(file["status"].as_str().unwrap_or("modified")),
+        previous_path: file["previous_filename"].as_str().map(str::to_string),
+        additions: file["additions"].as_u64().unwrap_or(0),
+        deletions: file["deletions"].as_u64().unwrap_or(0),
+    })
+}
+
+/// GitHub lists at most this many files of a pull request.
+pub const API_FILE_LIMIT: usize = 3000;
 
 /// One reference found in a PR body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +333,33 @@ mod tests {
             owner: "octo-org".into(),
             name: "app".into(),
         }
+    }
+
+    #[test]
+    fn reads_a_recorded_webhook_event() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/events/pull_request.opened.json"
+        ))
+        .unwrap();
+        let pr = from_event(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert_eq!(pr.number, 2);
+        assert_eq!(pr.author, "Codertocat");
+        assert_eq!(
+            pr.repo.as_ref().unwrap().to_string(),
+            "Codertocat/Hello-World"
+        );
+        assert!(!pr.is_fork());
+        assert_eq!(pr.head_ref, "changes");
+    }
+
+    #[test]
+    fn targets() {
+        let (repo, n) = parse_target("octo-org/app#12").unwrap();
+        assert_eq!((repo.to_string(), n), ("octo-org/app".to_string(), 12));
+        let (repo, n) = parse_target("https://github.com/octo-org/app/pull/7/files").unwrap();
+        assert_eq!((repo.to_string(), n), ("octo-org/app".to_string(), 7));
+        assert!(parse_target("https://github.com/octo-org/app/issues/7").is_none());
     }
 
     #[test]

@@ -566,6 +566,7 @@ fn every_outcome() -> Report {
         summary: Summary::of(&rules, FailOn::Deny),
         rules,
         github_api: None,
+        pull_request: None,
     }
 }
 

@@ -79,3 +79,58 @@ pub fn staged_text(
         .map_err(|e| e.message().to_string())?;
     Ok(String::from_utf8_lossy(blob.content()).into_owned())
 }
+
+/// The files a pull request changes, from local git: `base...head` (from their merge base,
+/// as GitHub compares), with renames and line counts. `None` when the checkout lacks either
+/// commit (a shallow clone, or a base-only checkout on `pull_request_target`).
+pub fn pr_files(
+    root: &std::path::Path,
+    base: &str,
+    head: &str,
+) -> Option<Result<Vec<crate::pr::ChangedFile>, String>> {
+    use crate::pr::{ChangedFile, FileStatus};
+    let repo = Repository::discover(root).ok()?;
+    let base = repo.find_commit(git2::Oid::from_str(base).ok()?).ok()?;
+    let head = repo.find_commit(git2::Oid::from_str(head).ok()?).ok()?;
+    let compute = || -> Result<Vec<ChangedFile>, git2::Error> {
+        let merge_base = repo.merge_base(base.id(), head.id())?;
+        let from = repo.find_commit(merge_base)?.tree()?;
+        let to = head.tree()?;
+        let mut diff = repo.diff_tree_to_tree(Some(&from), Some(&to), None)?;
+        diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
+        let mut files = Vec::with_capacity(diff.deltas().len());
+        for (index, delta) in diff.deltas().enumerate() {
+            let path_of = |f: git2::DiffFile<'_>| {
+                f.path_bytes()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+            };
+            let (status, path) = match delta.status() {
+                git2::Delta::Added => (FileStatus::Added, path_of(delta.new_file())),
+                git2::Delta::Deleted => (FileStatus::Removed, path_of(delta.old_file())),
+                git2::Delta::Renamed => (FileStatus::Renamed, path_of(delta.new_file())),
+                git2::Delta::Copied => (FileStatus::Copied, path_of(delta.new_file())),
+                git2::Delta::Typechange => (FileStatus::Changed, path_of(delta.new_file())),
+                _ => (FileStatus::Modified, path_of(delta.new_file())),
+            };
+            let Some(path) = path else { continue };
+            let (additions, deletions) = match git2::Patch::from_diff(&diff, index)? {
+                Some(patch) => {
+                    let (_, added, deleted) = patch.line_stats()?;
+                    (added as u64, deleted as u64)
+                }
+                None => (0, 0),
+            };
+            files.push(ChangedFile {
+                path,
+                status,
+                previous_path: (status == FileStatus::Renamed)
+                    .then(|| path_of(delta.old_file()))
+                    .flatten(),
+                additions,
+                deletions,
+            });
+        }
+        Ok(files)
+    };
+    Some(compute().map_err(|e| format!("cannot diff the pull request locally: {}", e.message())))
+}

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::policy::patterns::Globs;
 
-mod git;
+pub(crate) mod git;
 mod history;
 mod walk;
 

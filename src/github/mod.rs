@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 pub mod cache;
 pub mod client;
+pub mod pr;
 pub mod protection;
 pub mod repo_id;
 
@@ -109,6 +110,18 @@ pub fn gather(
     repo: &RepoId,
     needs: &GitHubNeeds,
 ) -> Result<GitHubFacts, ApiError> {
+    with_client(config, async |client| {
+        gather_async(client, repo, needs).await
+    })
+    .map(|(facts, _)| facts)
+}
+
+/// Run async API work with a client on a small runtime of its own, from synchronous code.
+/// Returns the work's result and what it cost.
+pub fn with_client<T>(
+    config: ClientConfig,
+    work: impl AsyncFnOnce(&Client) -> T,
+) -> Result<(T, ApiStats), ApiError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -120,7 +133,8 @@ pub fn gather(
     runtime.block_on(async {
         // The client spawns its connection workers, so it is built inside the runtime.
         let client = Client::new(config)?;
-        Ok(gather_async(&client, repo, needs).await)
+        let result = work(&client).await;
+        Ok((result, client.stats()))
     })
 }
 

@@ -46,7 +46,7 @@ impl Outcome {
 pub struct Report {
     pub version: u32,
     pub tool: Tool,
-    /// `check` or `staged`.
+    /// `check`, `staged` or `pr`.
     pub mode: &'static str,
     pub root: String,
     /// The evaluation clock (RFC 3339), injectable with `--now` / `WARDEN_NOW`.
@@ -58,6 +58,37 @@ pub struct Report {
     /// What the run cost against the GitHub API; absent when GitHub was not asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub github_api: Option<crate::github::ApiStats>,
+    /// The pull request judged, in `pr` mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestSummary>,
+}
+
+/// Which pull request a `pr` report is about, and where its file list came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct PullRequestSummary {
+    pub repository: Option<String>,
+    pub number: u64,
+    pub url: Option<String>,
+    pub head_sha: String,
+    pub changed_files: usize,
+    /// `git` (local diff), `api`, or `none` (unknown).
+    pub files_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_note: Option<String>,
+}
+
+impl PullRequestSummary {
+    pub fn of(pr: &crate::pr::PullRequest) -> Self {
+        PullRequestSummary {
+            repository: pr.repo.as_ref().map(|r| r.to_string()),
+            number: pr.number,
+            url: pr.html_url.clone(),
+            head_sha: pr.head_sha.clone(),
+            changed_files: pr.files.len(),
+            files_source: pr.files_source,
+            files_note: pr.files_note.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -212,13 +243,14 @@ impl Report {
                 name: "warden",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            mode: if ctx.staged { "staged" } else { "check" },
+            mode: ctx.mode.as_str(),
             root: ctx.root.clone(),
             now: ctx.now.to_string(),
             policy,
             summary,
             rules,
             github_api: None,
+            pull_request: None,
         }
     }
 

@@ -1,0 +1,346 @@
+//! The flows behind `warden check` and `warden pr`: load the policy, gather facts once
+//! (repository, GitHub, the pull request), evaluate, collect. Rendering and the GitHub
+//! Actions side effects stay with the caller.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::engine::{self, FailOn, Mode, RunContext};
+use crate::facts::{self, Facts, GatherOptions, Needs};
+use crate::github::{self, ApiStats, ClientConfig, GitHubState, RepoId};
+use crate::policy::{self, diagnostic::PolicyErrors};
+use crate::pr::{self, PullRequest};
+use crate::report::{PullRequestSummary, Report};
+
+/// How to reach GitHub, as the user configured it.
+#[derive(Clone, Debug, Default)]
+pub struct GitHubOptions {
+    pub offline: bool,
+    pub repo: Option<String>,
+    pub api_url: Option<String>,
+    /// The environment variable holding the token, tried before GITHUB_TOKEN and GH_TOKEN.
+    pub token_env: Option<String>,
+    pub cache_dir: Option<PathBuf>,
+    pub no_cache: bool,
+    pub timeout: Duration,
+    pub backoff: Duration,
+    pub max_rate_wait: Duration,
+}
+
+impl GitHubOptions {
+    fn token(&self) -> Option<String> {
+        self.token_env
+            .iter()
+            .map(String::as_str)
+            .chain(["GITHUB_TOKEN", "GH_TOKEN"])
+            .find_map(|name| std::env::var(name).ok().filter(|t| !t.trim().is_empty()))
+            .map(|t| t.trim().to_string())
+    }
+
+    /// A client configuration, or why GitHub is not to be asked (`--offline`, no token).
+    pub fn client_config(&self) -> Result<ClientConfig, String> {
+        if self.offline {
+            return Err("offline (--offline)".to_string());
+        }
+        let token = self.token();
+        if token.is_none() && self.api_url.is_none() {
+            return Err(
+                "no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or pass --offline to say so)"
+                    .to_string(),
+            );
+        }
+        let api_url = self
+            .api_url
+            .clone()
+            .unwrap_or_else(|| "https://api.github.com".to_string());
+        let mut config = ClientConfig::new(api_url, token);
+        config.timeout = self.timeout.max(Duration::from_millis(50));
+        config.backoff = self.backoff;
+        config.max_rate_wait = self.max_rate_wait;
+        config.cache_dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(github::cache::default_dir)
+        };
+        Ok(config)
+    }
+
+    /// The repository: `--repo`, else `GITHUB_REPOSITORY`, else the checkout's `origin`.
+    pub fn repo_id(&self, root: &Path) -> Option<RepoId> {
+        self.repo
+            .clone()
+            .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+            .and_then(|r| RepoId::parse(&r))
+            .or_else(|| RepoId::from_checkout(root))
+    }
+}
+
+/// What every run takes.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub path: PathBuf,
+    pub policies: Vec<PathBuf>,
+    pub now: jiff::Timestamp,
+    pub fail_on: FailOn,
+    pub github: GitHubOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Policy(#[from] PolicyErrors),
+    #[error(transparent)]
+    Facts(#[from] facts::FactsError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// `warden check` (and `--staged`).
+pub fn check(options: &RunOptions, staged: bool) -> Result<Report, RunError> {
+    let mode = if staged { Mode::Staged } else { Mode::Check };
+    let (policy, needs, mut facts) = prepare(options, staged)?;
+    let mut stats = None;
+    if needs.github.any() {
+        facts.github = if staged {
+            GitHubState::Skipped(
+                "`--staged` runs offline; GitHub rules run in `warden check`".to_string(),
+            )
+        } else {
+            let (state, cost) = github_state(&options.github, &needs.github, &facts.root);
+            stats = cost;
+            state
+        };
+    }
+    Ok(finish(&policy, &facts, options, mode, stats))
+}
+
+/// Where `warden pr` finds its pull request.
+#[derive(Clone, Debug)]
+pub enum PrSource {
+    /// A saved event payload: fully offline.
+    EventFile(PathBuf),
+    /// The event of the running workflow (`GITHUB_EVENT_PATH`).
+    ActionsEvent(PathBuf),
+    /// `OWNER/REPO#N` or a PR URL, read through the API.
+    Target(RepoId, u64),
+}
+
+/// `warden pr`: judge a pull request. Path rules see only its changed files.
+pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullRequest), RunError> {
+    let (policy, needs, mut facts) = prepare(options, false)?;
+    let config = options.github.client_config();
+    let offline_source = matches!(source, PrSource::EventFile(_));
+    let mut stats = ApiStats::default();
+
+    let mut pr = match source {
+        PrSource::EventFile(path) | PrSource::ActionsEvent(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                RunError::Usage(format!("cannot read the event {}: {e}", path.display()))
+            })?;
+            let event: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                RunError::Usage(format!("the event {} is not JSON: {e}", path.display()))
+            })?;
+            pr::from_event(&event).map_err(RunError::Usage)?
+        }
+        PrSource::Target(repo, number) => {
+            let config = config.clone().map_err(|why| {
+                RunError::Usage(format!(
+                    "reading {repo}#{number} needs the GitHub API, but {why}"
+                ))
+            })?;
+            let (fetched, cost) = github::with_client(config, async |client| {
+                github::pr::fetch(client, repo, *number).await
+            })
+            .map_err(|e| RunError::Usage(e.to_string()))?;
+            add(&mut stats, &cost);
+            fetched.map_err(|e| RunError::Usage(format!("cannot read {repo}#{number}: {e}")))?
+        }
+    };
+    if pr.repo.is_none() {
+        pr.repo = options.github.repo_id(&facts.root);
+    }
+
+    // The changed files: local git when the checkout has both commits, else the API.
+    match facts::git::pr_files(&facts.root, &pr.base_sha, &pr.head_sha) {
+        Some(Ok(files)) => {
+            pr.files = files;
+            pr.files_source = "git";
+        }
+        local => {
+            let local_problem = match local {
+                Some(Err(e)) => format!("{e}; "),
+                _ => String::new(),
+            };
+            let api = match (&config, offline_source, &pr.repo) {
+                (Ok(config), false, Some(repo)) => Ok((config.clone(), repo.clone())),
+                (_, true, _) => Err("`--event` runs offline".to_string()),
+                (Err(why), _, _) => Err(why.clone()),
+                (_, _, None) => Err("the repository is unknown".to_string()),
+            };
+            match api {
+                Ok((config, repo)) => {
+                    let number = pr.number;
+                    match github::with_client(config, async |client| github::pr::files(client, &repo, number).await) {
+                        Ok((Ok((files, note)), cost)) => {
+                            add(&mut stats, &cost);
+                            pr.files = files;
+                            pr.files_note = note;
+                            pr.files_source = "api";
+                        }
+                        Ok((Err(e), cost)) => {
+                            add(&mut stats, &cost);
+                            pr.files_note = Some(format!("the changed files could not be read: {e}"));
+                        }
+                        Err(e) => pr.files_note = Some(format!("the changed files could not be read: {e}")),
+                    }
+                }
+                Err(why) => {
+                    pr.files_note = Some(format!(
+                        "{local_problem}the changed files are unknown: the checkout lacks the pull request's commits ({}..{}) and {why}",
+                        short(&pr.base_sha),
+                        short(&pr.head_sha)
+                    ))
+                }
+            }
+        }
+    }
+
+    // The issues the body references, when a rule asks about them.
+    if needs.pr_issues {
+        let refs: Vec<pr::IssueRef> = {
+            let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
+                .into_iter()
+                .map(|m| m.issue)
+                .collect();
+            refs.sort();
+            refs.dedup();
+            refs
+        };
+        match (&config, offline_source) {
+            (Ok(config), false) if !refs.is_empty() => {
+                match github::with_client(config.clone(), async |client| {
+                    github::pr::issues(client, &refs, 20).await
+                }) {
+                    Ok((issues, cost)) => {
+                        add(&mut stats, &cost);
+                        pr.issues = issues;
+                    }
+                    Err(e) => {
+                        pr.issues = refs
+                            .iter()
+                            .map(|r| (r.clone(), Err(e.to_string())))
+                            .collect()
+                    }
+                }
+            }
+            (Err(why), _) => {
+                pr.issues = refs.iter().map(|r| (r.clone(), Err(why.clone()))).collect()
+            }
+            (_, true) => {
+                pr.issues = refs
+                    .iter()
+                    .map(|r| (r.clone(), Err("`--event` runs offline".to_string())))
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+
+    facts.set_changed(pr.changed_paths());
+    facts.pr = Some(pr.clone());
+    if needs.github.any() {
+        facts.github = if offline_source {
+            GitHubState::Skipped("`--event` runs offline".to_string())
+        } else {
+            let (state, cost) = github_state(&options.github, &needs.github, &facts.root);
+            if let Some(cost) = cost {
+                add(&mut stats, &cost);
+            }
+            state
+        };
+    }
+    let asked = stats != ApiStats::default();
+    let mut report = finish(&policy, &facts, options, Mode::Pr, asked.then_some(stats));
+    report.pull_request = Some(PullRequestSummary::of(&pr));
+    Ok((report, pr))
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(7)]
+}
+
+fn add(total: &mut ApiStats, more: &ApiStats) {
+    total.requests += more.requests;
+    total.cached += more.cached;
+    total.retried += more.retried;
+    total.rate_limited += more.rate_limited;
+}
+
+/// The repository root: the git work tree containing `path`, else `path`.
+pub fn repository_root(path: &Path) -> PathBuf {
+    git2::Repository::discover(path)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {
+    let refs = policy::discover(&options.path, &options.policies);
+    let root = repository_root(&options.path);
+    let policy = policy::load_for(&refs, Some(&root))?;
+    let needs = engine::needs(&policy);
+    let gather = GatherOptions {
+        root: options.path.clone(),
+        staged,
+        now: options.now,
+    };
+    let facts = facts::gather(&gather, &needs)?;
+    Ok((policy, needs, facts))
+}
+
+fn finish(
+    policy: &policy::Policy,
+    facts: &Facts,
+    options: &RunOptions,
+    mode: Mode,
+    stats: Option<ApiStats>,
+) -> Report {
+    let evaluations = engine::evaluate(policy, facts, mode == Mode::Staged);
+    let ctx = RunContext {
+        root: facts
+            .root
+            .display()
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
+        mode,
+        now: options.now,
+        fail_on: options.fail_on,
+    };
+    let mut report = engine::collect(policy, evaluations, &ctx);
+    report.github_api = stats;
+    report
+}
+
+/// Gather GitHub facts, or say why there are none; with the request counts when asked.
+fn github_state(
+    options: &GitHubOptions,
+    needs: &github::GitHubNeeds,
+    root: &Path,
+) -> (GitHubState, Option<ApiStats>) {
+    let config = match options.client_config() {
+        Ok(config) => config,
+        Err(why) => return (GitHubState::Skipped(why), None),
+    };
+    let Some(repo) = options.repo_id(root) else {
+        let why = "cannot tell which GitHub repository this is: pass --repo OWNER/NAME";
+        return (GitHubState::Unavailable(why.to_string()), None);
+    };
+    match github::gather(config, &repo, needs) {
+        Ok(facts) => {
+            let stats = facts.stats.clone();
+            (GitHubState::Known(Box::new(facts)), Some(stats))
+        }
+        Err(e) => (GitHubState::Unavailable(e.to_string()), None),
+    }
+}
