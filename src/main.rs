@@ -33,6 +33,9 @@ enum Command {
     Check(CheckArgs),
     /// Judge a pull request: PR rules, and path rules on the files it changes.
     Pr(PrArgs),
+    /// The drift sweep: check the repository, write the gaps report, compare with the
+    /// previous one, and keep one tracking issue up to date.
+    Sweep(SweepArgs),
     /// List the rule kinds.
     Rules,
     /// Print a rule kind's documentation, or a built-in pack (`builtin:NAME`).
@@ -86,7 +89,26 @@ struct PrArgs {
     run: RunArgs,
 }
 
-/// Options shared by `check` and `pr`.
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// The repository to sweep.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Where the Markdown gaps report goes (relative to the current directory).
+    #[arg(long, default_value = "reports/status/gaps.md", value_name = "FILE")]
+    report: PathBuf,
+    /// The previous sweep's JSON report: say what is new, what was fixed, and how long
+    /// each gap has been open. A missing file means a first sweep.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Keep one tracking issue in the repository up to date (needs `issues: write`).
+    #[arg(long)]
+    issue: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options shared by `check`, `pr` and `sweep`.
 #[derive(clap::Args)]
 struct RunArgs {
     /// Policy file or built-in pack (`builtin:NAME`); repeatable, layered in order.
@@ -261,6 +283,28 @@ fn run(cli: Cli) -> miette::Result<u8> {
             emit(&report, &args.run, &mut out)
         }
         Command::Pr(args) => pr(args, &mut out),
+        Command::Sweep(mut args) => {
+            let (report, tracking) = warden::run::sweep(
+                &args.run.options(&args.path),
+                args.baseline.as_deref(),
+                args.issue,
+            )
+            .map_err(run_error)?;
+            args.run
+                .outputs
+                .insert(0, (Format::Markdown, args.report.clone()));
+            let code = emit(&report, &args.run, &mut out)?;
+            match tracking {
+                Some(Ok(outcome)) => eprintln!("warden: {outcome}"),
+                // The report is written; a tracking-issue failure is said, and fails the run.
+                Some(Err(e)) => {
+                    eprintln!("warden: could not update the tracking issue: {e}");
+                    return Ok(code.max(1));
+                }
+                None => {}
+            }
+            Ok(code)
+        }
         Command::Rules => {
             for kind in rules::REGISTRY {
                 writeln!(out, "{:<20} {}", kind.id, kind.summary).map_err(io_error)?;

@@ -344,3 +344,50 @@ fn github_state(
         Err(e) => (GitHubState::Unavailable(e.to_string()), None),
     }
 }
+
+/// `warden sweep` on one repository: a check, compared with the previous report, and
+/// optionally the tracking issue brought up to date.
+pub fn sweep(
+    options: &RunOptions,
+    baseline: Option<&Path>,
+    issue: bool,
+) -> Result<(Report, Option<Result<github::tracking::Tracking, String>>), RunError> {
+    let previous = match baseline {
+        Some(path) if path.exists() => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                RunError::Usage(format!("cannot read the baseline {}: {e}", path.display()))
+            })?;
+            Some(
+                crate::report::baseline::load(&text)
+                    .map_err(|e| RunError::Usage(format!("baseline {}: {e}", path.display())))?,
+            )
+        }
+        // The first sweep has no baseline yet: every gap is new.
+        _ => None,
+    };
+    let mut report = check(options, false)?;
+    report.mode = "sweep";
+    if baseline.is_some() {
+        crate::report::baseline::apply(&mut report, previous.as_ref());
+    }
+    let tracking = issue.then(|| {
+        let config = options.github.client_config()?;
+        let root = repository_root(&options.path);
+        let repo = options.github.repo_id(&root).ok_or_else(|| {
+            "cannot tell which GitHub repository this is: pass --repo OWNER/NAME".to_string()
+        })?;
+        let body = github::tracking::body(&report);
+        let today = report.now.get(..10).unwrap_or(&report.now).to_string();
+        let (result, cost) = github::with_client(config, async |client| {
+            github::tracking::sync(client, &repo, body.as_deref(), &today).await
+        })
+        .map_err(|e| e.to_string())?;
+        if let Some(stats) = report.github_api.as_mut() {
+            add(stats, &cost);
+        } else {
+            report.github_api = Some(cost);
+        }
+        result.map_err(|e| e.to_string())
+    });
+    Ok((report, tracking))
+}

@@ -406,6 +406,7 @@ fn finding(
         help: help.map(str::to_string),
         fingerprint: fingerprint(rule, path.unwrap_or(message)),
         waived: None,
+        first_seen: None,
     }
 }
 
@@ -567,6 +568,7 @@ fn every_outcome() -> Report {
         rules,
         github_api: None,
         pull_request: None,
+        baseline: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod client;
 pub mod pr;
 pub mod protection;
 pub mod repo_id;
+pub mod tracking;
 
 pub use client::{ApiError, ApiStats, Client, ClientConfig};
 pub use protection::BranchProtection;

@@ -39,6 +39,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         code(report.mode),
     )?;
 
+    if let Some(diff) = &report.baseline {
+        writeln!(
+            out,
+            "\nSince the previous sweep ({}): {} new, {} fixed.",
+            text(&diff.compared_with),
+            diff.new.len(),
+            diff.fixed.len()
+        )?;
+    }
+
     writeln!(out, "\n## Rules\n")?;
     writeln!(out, "| Rule | Kind | Level | Outcome | Gaps |")?;
     writeln!(out, "| --- | --- | --- | --- | ---: |")?;
@@ -101,6 +111,23 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     inline(&by.reason)
                 )?;
             }
+        }
+    }
+
+    if let Some(diff) = report.baseline.as_ref().filter(|d| !d.fixed.is_empty()) {
+        writeln!(out, "\n## Fixed since the previous sweep\n")?;
+        for fixed in &diff.fixed {
+            let place = fixed
+                .path
+                .as_deref()
+                .map(|p| format!(" at {}", code(p)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "- {}{place}: {}",
+                code(&fixed.rule),
+                inline(&fixed.message)
+            )?;
         }
     }
 
@@ -214,9 +241,10 @@ fn gaps_section(rule: &RuleOutcome, out: &mut dyn Write) -> io::Result<()> {
         let place = location(finding)
             .map(|l| format!(" {l}:"))
             .unwrap_or_default();
+        let since = open_since(finding);
         writeln!(
             out,
-            "- **{}**{place} {}",
+            "- **{}**{place} {}{since}",
             finding.level.as_str(),
             inline(&finding.message)
         )?;
@@ -225,6 +253,14 @@ fn gaps_section(rule: &RuleOutcome, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// " (open since DATE)" for a gap a sweep has seen before; "" otherwise.
+fn open_since(finding: &ReportedFinding) -> String {
+    match finding.first_seen.as_deref() {
+        Some(since) => format!(" _(open since {})_", text(since.get(..10).unwrap_or(since))),
+        None => String::new(),
+    }
 }
 
 /// `path:line` as a code span, when the finding has a path.
@@ -238,7 +274,7 @@ fn location(finding: &ReportedFinding) -> Option<String> {
 
 /// Untrusted prose, made inert (see the module docs). Paired backticks are not expected:
 /// use [`inline`] for text that may contain code spans.
-pub(crate) fn text(s: &str) -> String {
+pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -258,7 +294,7 @@ pub(crate) fn text(s: &str) -> String {
 }
 
 /// Untrusted text as a code span that nothing inside can close.
-pub(crate) fn code(s: &str) -> String {
+pub fn code(s: &str) -> String {
     let s: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -297,7 +333,7 @@ pub(crate) fn code(s: &str) -> String {
 /// closing punctuation): `` `a`b.md` is outside `` quotes `a`b.md`. Whatever is not a
 /// span, stray backticks included, goes through [`text`], so a wrong guess only changes
 /// the look, never what is interpreted.
-pub(crate) fn inline(s: &str) -> String {
+pub fn inline(s: &str) -> String {
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let opens = |k: usize| {
         k == 0 || matches!(chars[k - 1].1, c if c.is_whitespace() || "([{\"'".contains(c))

@@ -11,6 +11,7 @@ use crate::engine::{FailOn, RunContext};
 use crate::model::{Finding, Level};
 use crate::policy::Origin;
 
+pub mod baseline;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -61,6 +62,9 @@ pub struct Report {
     /// The pull request judged, in `pr` mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<PullRequestSummary>,
+    /// What changed since `--baseline` (sweeps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineDiff>,
 }
 
 /// Which pull request a `pr` report is about, and where its file list came from.
@@ -187,6 +191,9 @@ pub struct ReportedFinding {
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived: Option<WaivedBy>,
+    /// When this gap was first seen open (sweeps with `--baseline` carry it forward).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -216,6 +223,7 @@ impl ReportedFinding {
             help: finding.help,
             fingerprint,
             waived,
+            first_seen: None,
         }
     }
 }
@@ -251,6 +259,7 @@ impl Report {
             rules,
             github_api: None,
             pull_request: None,
+            baseline: None,
         }
     }
 
