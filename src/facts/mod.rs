@@ -43,6 +43,8 @@ pub struct FileEntry {
 pub enum FileSource {
     GitIndex,
     Walk,
+    /// The git trees API of a remote repository (org sweeps, no clone).
+    Tree,
 }
 
 /// The last commit date of a file, or why it cannot be known.

@@ -139,7 +139,9 @@ pub fn with_client<T>(
     })
 }
 
-async fn gather_async(client: &Client, repo: &RepoId, needs: &GitHubNeeds) -> GitHubFacts {
+/// Fetch what `needs` asks for about `repo` with an existing client (org sweeps share one).
+/// `stats` are the client's totals so far.
+pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) -> GitHubFacts {
     let base = format!("/repos/{}/{}", repo.owner, repo.name);
     let settings_and_runs = async {
         let settings: Fetched<RepoSettings> =
