@@ -112,7 +112,7 @@ pub fn gather(
     needs: &GitHubNeeds,
 ) -> Result<GitHubFacts, ApiError> {
     with_client(config, async |client| {
-        gather_async(client, repo, needs).await
+        gather_with(client, repo, needs).await
     })
     .map(|(facts, _)| facts)
 }
