@@ -5,6 +5,7 @@
 //! [`engine`] collects their findings (applying waivers and levels) into a
 //! [`report::Report`], and one of the renderers in [`report`] writes it out.
 
+pub mod actions;
 pub mod engine;
 pub mod facts;
 pub mod github;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::time::Duration;
 
 use warden::engine::FailOn;
+use warden::github::comment::{self, CommentMode};
 use warden::policy;
 use warden::report::{self, Format, Report};
 use warden::rules;
@@ -85,6 +86,11 @@ struct PrArgs {
     /// The checkout (for the policy, content rules and a local diff).
     #[arg(long, default_value = ".")]
     path: PathBuf,
+    /// The one sticky PR comment: `on-gaps` creates or updates it when there are gaps and
+    /// deletes it when clean; `always` keeps an all-clear too. Default: `on-gaps` in a
+    /// pull_request workflow, `never` elsewhere (a dry run posts nothing).
+    #[arg(long, value_enum)]
+    comment: Option<CommentMode>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -379,9 +385,37 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
             "which pull request? none was named and GITHUB_EVENT_PATH is not set"
         ));
     };
-    let (report, _pr) =
-        warden::run::pr(&args.run.options(&args.path), &source).map_err(run_error)?;
-    emit(&report, &args.run, out)
+    let options = args.run.options(&args.path);
+    let (report, pr) = warden::run::pr(&options, &source).map_err(run_error)?;
+    let code = emit(&report, &args.run, out)?;
+
+    let default_mode = match source {
+        PrSource::ActionsEvent(_) => CommentMode::OnGaps,
+        _ => CommentMode::Never,
+    };
+    let mode = args.comment.unwrap_or(default_mode);
+    if mode != CommentMode::Never {
+        // A comment that cannot be posted (a fork's read-only token) is said, never fatal:
+        // the job summary and annotations carry the report.
+        match (options.github.client_config(), &pr.repo) {
+            (Ok(config), Some(repo)) => {
+                let url = warden::actions::Runner::from_env().summary_url();
+                let body = comment::comment_body(&report, url.as_deref());
+                let outcome = comment::sync_blocking(
+                    config,
+                    repo,
+                    pr.number,
+                    comment::has_gaps(&report),
+                    &body,
+                    mode,
+                );
+                eprintln!("warden: {outcome}");
+            }
+            (Err(why), _) => eprintln!("warden: no PR comment: {why}"),
+            (_, None) => eprintln!("warden: no PR comment: the repository is unknown"),
+        }
+    }
+    Ok(code)
 }
 
 /// Write the report: the files asked for, then standard output. Returns the exit code.
@@ -412,5 +446,32 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     report::render(report, args.format, color, &mut buffer).map_err(io_error)?;
     out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
+    in_actions(report, args)?;
     Ok(report.exit_code() as u8)
+}
+
+/// In a GitHub Actions job: the Markdown report goes to the job summary, and `gaps`,
+/// `blocking` and `report` (the JSON report's path, if written) to the step outputs.
+fn in_actions(report: &Report, args: &RunArgs) -> miette::Result<()> {
+    let runner = warden::actions::Runner::from_env();
+    if !runner.in_actions {
+        return Ok(());
+    }
+    if let Some(path) = &runner.step_summary {
+        let mut markdown = Vec::new();
+        report::render(report, Format::Markdown, false, &mut markdown).map_err(io_error)?;
+        warden::actions::append_step_summary(path, &String::from_utf8_lossy(&markdown))
+            .map_err(|e| miette::miette!("cannot write the job summary {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &runner.output {
+        let json = args
+            .outputs
+            .iter()
+            .find(|(f, _)| *f == Format::Json)
+            .map(|(_, p)| p.as_path());
+        warden::actions::write_outputs(path, &warden::actions::outputs_for(report, json)).map_err(
+            |e| miette::miette!("cannot write the step outputs {}: {e}", path.display()),
+        )?;
+    }
+    Ok(())
 }

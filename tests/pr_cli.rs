@@ -229,3 +229,109 @@ async fn a_pr_with_more_than_3000_files_says_the_list_is_capped() {
     let note = report["pull_request"]["files_note"].as_str().unwrap();
     assert!(note.contains("at most 3000 files"), "{note}");
 }
+
+/// `warden pr` as a workflow step: event from GITHUB_EVENT_PATH, sticky comment, job
+/// summary and step outputs; `comment_status` is what POSTing the comment answers.
+async fn in_actions(comment_status: u16) -> (i32, String, String, String, Vec<String>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/Codertocat/Hello-World/issues/2/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let created = if comment_status == 201 {
+        ResponseTemplate::new(201).set_body_json(load("github/issue-comment.json"))
+    } else {
+        ResponseTemplate::new(comment_status)
+            .set_body_json(load("github/forbidden-permission.json"))
+    };
+    Mock::given(method("POST"))
+        .and(path("/repos/Codertocat/Hello-World/issues/2/comments"))
+        .respond_with(created)
+        .mount(&server)
+        .await;
+    let (repo, base, head) = repo_with_pr();
+    let runner = tempfile::tempdir().unwrap();
+    let event = runner.path().join("event.json");
+    std::fs::write(&event, event_json(&base, &head).to_string()).unwrap();
+    let output_file = runner.path().join("output");
+    let summary_file = runner.path().join("summary.md");
+    let dir = repo.path().to_path_buf();
+    let uri = server.uri();
+    let (event_c, output_c, summary_c) = (event.clone(), output_file.clone(), summary_file.clone());
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let output = warden(&dir)
+            .args([
+                "pr",
+                "--format",
+                "github",
+                "--no-cache",
+                "--output",
+                "json=warden.json",
+            ])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_PATH", &event_c)
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_OUTPUT", &output_c)
+            .env("GITHUB_STEP_SUMMARY", &summary_c)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "Codertocat/Hello-World")
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_API_URL", &uri)
+            .env("GITHUB_TOKEN", "test-token")
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
+    let summary = std::fs::read_to_string(&summary_file).unwrap_or_default();
+    let requests = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    (code, stderr, outputs, summary, requests)
+}
+
+fn event_json(base: &str, head: &str) -> Value {
+    event(base, head)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_workflow_it_comments_summarises_and_sets_outputs() {
+    let (code, stderr, outputs, summary, requests) = in_actions(201).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("warden: posted the report as comment"),
+        "{stderr}"
+    );
+    assert!(
+        requests.contains(&"POST /repos/Codertocat/Hello-World/issues/2/comments".to_string()),
+        "{requests:?}"
+    );
+    assert!(
+        outputs.contains("gaps=1") && outputs.contains("blocking=true"),
+        "{outputs}"
+    );
+    assert!(outputs.contains("report=warden.json"), "{outputs}");
+    assert!(
+        summary.contains("# warden: governance gaps") && summary.contains("notes/new.md"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fork_token_that_cannot_comment_falls_back_without_failing_the_job_for_it() {
+    let (code, stderr, outputs, summary, _) = in_actions(403).await;
+    assert_eq!(code, 1, "the exit code reflects the gaps only: {stderr}");
+    assert!(stderr.contains("job summary"), "{stderr}");
+    assert!(outputs.contains("gaps=1"));
+    assert!(summary.contains("notes/new.md"));
+}

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 pub mod cache;
 pub mod client;
+pub mod comment;
 pub mod pr;
 pub mod protection;
 pub mod repo_id;
