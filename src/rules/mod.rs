@@ -13,6 +13,15 @@ pub mod docs_allowlist;
 pub mod file_value;
 pub mod forbidden_files;
 pub mod planning_doc_ttl;
+pub mod pr_allowed_paths;
+pub mod pr_branch_name;
+pub mod pr_checklist;
+pub mod pr_co_change;
+pub mod pr_common;
+pub mod pr_issue_link;
+pub mod pr_labels;
+pub mod pr_size;
+pub mod pr_title;
 pub mod repo_settings;
 pub mod required_files;
 pub mod required_workflows;
@@ -75,6 +84,14 @@ pub static REGISTRY: &[&RuleKind] = &[
     &branch_protection::KIND,
     &repo_settings::KIND,
     &workflow_health::KIND,
+    &pr_issue_link::KIND,
+    &pr_allowed_paths::KIND,
+    &pr_checklist::KIND,
+    &pr_title::KIND,
+    &pr_branch_name::KIND,
+    &pr_size::KIND,
+    &pr_co_change::KIND,
+    &pr_labels::KIND,
 ];
 
 pub fn find(id: &str) -> Option<&'static RuleKind> {
