@@ -50,7 +50,24 @@ def routes(owner, repo):
         run["status"] = "completed"
         run["conclusion"] = "success"
         run["updated_at"] = "2026-11-21T09:00:00Z"
+    pull = load("pull-request.json")
+    pull["number"] = 7
+    pull["body"] = "Fixes #1\n\nAllowed paths: app/** packages/**\n\n## Definition of Done\n- [x] tests\n"
+    template = load("pull-request-files.json")[0]
+    files = []
+    for i in range(200):
+        f = dict(template)
+        f["filename"] = f"app/src/module_{i:03}.ts" if i % 10 else f"app/src/module_{i:03}.test.ts"
+        f["status"] = "modified"
+        files.append(f)
+    issue = load("issues-page-1.json")[0]
+    issue["number"] = 1
+    issue["state"] = "open"
     return {
+        f"{base}/pulls/7": (200, pull),
+        f"{base}/pulls/7/files": (200, files[:100]),
+        f"{base}/pulls/7/files?page=2": (200, files[100:]),
+        f"{base}/issues/1": (200, issue),
         base: (200, repository),
         f"{base}/branches/main/protection": (200, protection),
         f"{base}/branches/staging/protection": (404, load("branch-not-protected.json")),
@@ -88,7 +105,8 @@ def handler(table, latency, stats):
         def do_GET(self):
             time.sleep(latency)
             path = self.path.split("?")[0]
-            status, body = table.get(path, (404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
+            key = path + ("?page=2" if "page=2" in self.path else "")
+            status, body = table.get(key, (404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
             payload = b"" if body is None else json.dumps(body).encode()
             etag = '"' + hashlib.sha256(payload).hexdigest() + '"'
             headers = {
@@ -99,6 +117,10 @@ def handler(table, latency, stats):
                 "x-ratelimit-resource": "core",
                 "x-github-request-id": "0684:716A:2015008:5E2FD3C:62D634F3",
             }
+            if key.endswith("/pulls/7/files"):
+                host = self.headers.get("Host")
+                nxt = f"http://{host}{path}?per_page=100&page=2"
+                headers["link"] = f'<{nxt}>; rel="next", <{nxt}>; rel="last"'
             if status == 200 and self.headers.get("If-None-Match") == etag:
                 status, payload = 304, b""
             if status in (200, 304):
