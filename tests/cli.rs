@@ -354,3 +354,56 @@ fn every_builtin_pack_loads() {
         }
     }
 }
+
+#[test]
+fn a_rule_the_base_policy_locks_cannot_be_switched_off_or_redefined() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "x").write(
+        "org/base.toml",
+        "[[rule]]\nid = \"no-secrets\"\nkind = \"forbidden-files\"\npaths = [\"**/*.pem\"]\noverridable = false\n",
+    );
+    repo.write(
+        "warden.toml",
+        "extends = [\"org/base.toml\"]\n\n[[rule]]\nid = \"no-secrets\"\nlevel = \"off\"\n",
+    );
+    let output = warden(repo.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rule `no-secrets` cannot be changed here"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("org/base.toml:1 declares it with `overridable = false`"),
+        "{stderr}"
+    );
+
+    repo.write(
+        "warden.toml",
+        "extends = [\"org/base.toml\"]\n\n[[rule]]\nid = \"no-secrets\"\nkind = \"forbidden-files\"\npaths = [\"nothing\"]\n",
+    );
+    assert_eq!(
+        warden(repo.path())
+            .arg("check")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // Without the lock, the same override is fine.
+    repo.write(
+        "org/base.toml",
+        "[[rule]]\nid = \"no-secrets\"\nkind = \"forbidden-files\"\npaths = [\"**/*.pem\"]\n",
+    );
+    assert_eq!(
+        warden(repo.path())
+            .arg("check")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+}

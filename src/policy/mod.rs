@@ -21,6 +21,19 @@ use diagnostic::{did_you_mean, PolicyDiagnostic, PolicyErrors, PolicySource};
 use patterns::Globs;
 use reader::TableReader;
 
+fn locked_error(
+    src: &PolicySource,
+    id: &str,
+    span: Range<usize>,
+    origin: &Origin,
+) -> PolicyDiagnostic {
+    src.error("not-overridable", format!("rule `{id}` cannot be changed here"))
+        .label(span, "overrides a rule the base policy locked")
+        .help(format!(
+            "{origin} declares it with `overridable = false`; ask the owners of that policy to change it"
+        ))
+}
+
 /// The id of the check warden adds for expired and unused waivers.
 pub const RESERVED_ID: &str = "waivers";
 
@@ -171,6 +184,9 @@ fn display_name(path: &Path, root: Option<&Path>) -> String {
 /// One rule while layering: a later file may still switch it off (`None`) or re-level it.
 struct Slot {
     rule: Option<ConfiguredRule>,
+    /// Set by `overridable = false`: where the rule was locked. Later files may not
+    /// switch it off, re-level or redefine it (an organisation's base policy).
+    locked: Option<Origin>,
 }
 
 #[derive(Default)]
@@ -325,6 +341,7 @@ impl Loader {
         let kind_text = reader.opt_str("kind");
         let id = reader.opt_str("id");
         let level_text = reader.opt_str("level");
+        let overridable = reader.opt_bool("overridable").unwrap_or(true);
 
         let level = match &level_text {
             None => None,
@@ -396,7 +413,7 @@ impl Loader {
         };
         let what = format!("rule `{}`", kind.id);
         let mut reader = TableReader::new(src, &mut self.diags, table, span.clone(), what);
-        reader.mark_known(&["kind", "id", "level"]);
+        reader.mark_known(&["kind", "id", "level", "overridable"]);
         let parsed = (kind.parse)(&mut reader);
         reader.finish();
 
@@ -436,10 +453,25 @@ impl Loader {
                 },
             }),
         };
+        if let Some(origin) = self.slots.get(&id_text).and_then(|s| s.locked.clone()) {
+            self.diags
+                .push(locked_error(src, &id_text, id_span, &origin));
+            return;
+        }
         if !self.slots.contains_key(&id_text) {
             self.order.push(id_text.clone());
         }
-        self.slots.insert(id_text, Slot { rule: configured });
+        let locked = (!overridable).then(|| Origin {
+            file: src.name.clone(),
+            line: src.line_of(span.start),
+        });
+        self.slots.insert(
+            id_text,
+            Slot {
+                rule: configured,
+                locked,
+            },
+        );
     }
 
     /// `[[rule]]` with an `id` and no `kind`: change the level of an inherited rule.
@@ -463,6 +495,11 @@ impl Loader {
             return;
         }
         seen_here.insert(id.value.clone(), id.span.clone());
+        if let Some(origin) = self.slots.get(&id.value).and_then(|s| s.locked.clone()) {
+            self.diags
+                .push(locked_error(src, &id.value, id.span.clone(), &origin));
+            return;
+        }
         let Some(slot) = self.slots.get_mut(&id.value) else {
             let known: Vec<&str> = self.order.iter().map(String::as_str).collect();
             let help = match did_you_mean(&id.value, known.iter().copied()) {
