@@ -115,8 +115,45 @@ pub fn load(refs: &[PolicyRef]) -> Result<Policy, PolicyErrors> {
 /// Like [`load`], naming policy files inside `root` relative to it, so findings about a
 /// policy (expired waivers) carry repository paths like every other finding.
 pub fn load_for(refs: &[PolicyRef], root: Option<&Path>) -> Result<Policy, PolicyErrors> {
+    load_with(refs, root, None)
+}
+
+/// A policy kept in another repository: `github:OWNER/REPO/PATH@REF` (`@REF` optional).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemotePolicy {
+    pub owner: String,
+    pub repo: String,
+    pub path: String,
+    pub git_ref: Option<String>,
+}
+
+impl RemotePolicy {
+    pub fn parse(text: &str) -> Option<RemotePolicy> {
+        let rest = text.strip_prefix("github:")?;
+        let (location, git_ref) = match rest.rsplit_once('@') {
+            Some((location, git_ref)) if !git_ref.is_empty() => (location, Some(git_ref.to_string())),
+            _ => (rest, None),
+        };
+        let mut parts = location.splitn(3, '/');
+        let (owner, repo, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let clean = |s: &str| !s.is_empty() && !s.split('/').any(|p| p == ".." || p.is_empty());
+        (clean(owner) && clean(repo) && clean(path)).then(|| RemotePolicy {
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            path: path.to_string(),
+            git_ref,
+        })
+    }
+}
+
+/// Fetches the text of a remote policy (the GitHub contents API, or a cached copy).
+pub type Fetch<'a> = &'a dyn Fn(&RemotePolicy) -> Result<String, String>;
+
+/// Like [`load_for`], with a way to fetch `github:` policies named in `extends`.
+pub fn load_with(refs: &[PolicyRef], root: Option<&Path>, fetch: Option<Fetch<'_>>) -> Result<Policy, PolicyErrors> {
     let mut loader = Loader {
         root: root.and_then(|r| r.canonicalize().ok()),
+        fetch,
         ..Loader::default()
     };
     for policy in refs {
@@ -190,9 +227,10 @@ struct Slot {
 }
 
 #[derive(Default)]
-struct Loader {
+struct Loader<'f> {
     /// The canonical repository root, for naming policy files.
     root: Option<PathBuf>,
+    fetch: Option<Fetch<'f>>,
     diags: Vec<PolicyDiagnostic>,
     order: Vec<String>,
     slots: HashMap<String, Slot>,
@@ -200,7 +238,7 @@ struct Loader {
     sources: Vec<String>,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn finish(self) -> Result<Policy, PolicyErrors> {
         if !self.diags.is_empty() {
             return Err(PolicyErrors { errors: self.diags });
@@ -286,11 +324,47 @@ impl Loader {
                     return;
                 }
             }
-        } else if target.contains("://") || target.starts_with("github:") {
+        } else if target.starts_with("github:") {
+            let Some(remote) = RemotePolicy::parse(target) else {
+                self.diags.push(
+                    src.error("bad-extends", format!("cannot read `{target}` as a remote policy"))
+                        .label(entry.span.clone(), "not github:OWNER/REPO/PATH@REF")
+                        .help("for example: github:my-org/organisation-rules/policies/base.toml@main"),
+                );
+                return;
+            };
+            let fetched = match self.fetch {
+                Some(fetch) => fetch(&remote),
+                None => Err("remote policies cannot be fetched here".to_string()),
+            };
+            match fetched {
+                // A remote policy may extend builtins and other remote policies, not local paths.
+                Ok(text) => PolicySource {
+                    name: target.to_string(),
+                    text: Arc::new(text),
+                    dir: None,
+                },
+                Err(why) => {
+                    self.diags.push(
+                        src.error("bad-extends", format!("cannot fetch `{target}`"))
+                            .label(entry.span.clone(), why)
+                            .help("the base policy is read through the GitHub API: set GITHUB_TOKEN (a copy fetched earlier is used offline)"),
+                    );
+                    return;
+                }
+            }
+        } else if target.contains("://") {
             self.diags.push(
                 src.error("bad-extends", format!("cannot extend `{target}`"))
-                    .label(entry.span.clone(), "remote policies are not supported yet")
-                    .help("use `builtin:NAME` or a path relative to this file"),
+                    .label(entry.span.clone(), "URLs are not policy sources")
+                    .help("use `builtin:NAME`, `github:OWNER/REPO/PATH@REF`, or a path relative to this file"),
+            );
+            return;
+        } else if src.dir.is_none() {
+            self.diags.push(
+                src.error("bad-extends", format!("`{target}` is a local path in a policy that has no directory"))
+                    .label(entry.span.clone(), "built-in and remote policies can only extend builtin: and github: policies")
+                    .help("name it as `github:OWNER/REPO/PATH@REF`"),
             );
             return;
         } else {
