@@ -51,9 +51,19 @@ pub enum FailOn {
 
 /// Everything the configured rules need from the repository.
 pub fn needs(policy: &Policy) -> Needs {
+    needs_in(policy, Mode::Check)
+}
+
+/// What the rules that run in `mode` need: under `--staged`, history and GitHub rules are
+/// skipped, so nothing is gathered for them (a history walk is the costliest fact).
+pub fn needs_in(policy: &Policy, mode: Mode) -> Needs {
     let mut needs = Needs::default();
     for rule in &policy.rules {
-        rule.rule.needs(&mut needs);
+        let skipped =
+            mode == Mode::Staged && matches!(rule.kind.scope, Scope::History | Scope::GitHub);
+        if !skipped {
+            rule.rule.needs(&mut needs);
+        }
     }
     needs
 }

@@ -288,7 +288,7 @@ fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs,
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let policy = policy::load_for(&refs, Some(&root))?;
-    let needs = engine::needs(&policy);
+    let needs = engine::needs_in(&policy, if staged { Mode::Staged } else { Mode::Check });
     let gather = GatherOptions {
         root: options.path.clone(),
         staged,

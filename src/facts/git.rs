@@ -8,6 +8,49 @@ const MODE_MASK: u32 = 0o170000;
 const MODE_SYMLINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
 
+/// The file list straight from `.git/index`, read with gix-index: several times faster
+/// than libgit2's reader on large repositories (no checksum pass, no per-entry copies).
+/// `None` when that reader cannot handle this index (e.g. a split index): use libgit2's.
+pub fn index_entries_fast(repo: &Repository) -> Option<Vec<FileEntry>> {
+    use gix_index::entry::{Mode, Stage};
+    let path = repo.path().join("index");
+    if !path.exists() {
+        return Some(Vec::new());
+    }
+    let file =
+        gix_index::File::at(&path, gix_index::hash::Kind::Sha1, true, Default::default()).ok()?;
+    // A split or sparse index lists only part of the tree here.
+    if file.link().is_some() || file.is_sparse() {
+        return None;
+    }
+    let mut files = Vec::with_capacity(file.entries().len());
+    for entry in file.entries() {
+        // Conflict stages describe one path several times; keep one.
+        if matches!(entry.stage(), Stage::Ours | Stage::Theirs) {
+            continue;
+        }
+        let path = String::from_utf8_lossy(entry.path(&file)).into_owned();
+        let kind = if entry.mode == Mode::SYMLINK {
+            let oid = git2::Oid::from_bytes(entry.id.as_bytes()).ok()?;
+            EntryKind::Symlink {
+                target: repo
+                    .find_blob(oid)
+                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                    .unwrap_or_default(),
+            }
+        } else if entry.mode == Mode::COMMIT {
+            EntryKind::Submodule
+        } else if entry.mode == Mode::FILE_EXECUTABLE {
+            EntryKind::Executable
+        } else {
+            EntryKind::File
+        };
+        files.push(FileEntry { path, kind });
+    }
+    files.dedup_by(|a, b| a.path == b.path);
+    Some(files)
+}
+
 pub fn index_entries(repo: &Repository, index: &Index) -> Vec<FileEntry> {
     let mut files = Vec::with_capacity(index.len());
     for entry in index.iter() {

@@ -1,33 +1,39 @@
 //! Last-commit dates of many files in one walk over history.
 //!
-//! Walking first parents from HEAD, each commit is diffed against its parent once, and a
-//! file's date is that of the newest commit that touched it: the day it last landed on the
-//! branch. The walk stops as soon as every wanted file has a date. Running `git log` once
-//! per file would cost one history walk per file instead.
+//! Walking first parents from HEAD, each commit's tree is compared with its parent's once,
+//! entering only changed directories that hold wanted files, and a file's date is that of
+//! the newest commit that touched it: the day it last landed on the branch. The walk stops
+//! as soon as every wanted file has a date. Running `git log` once per file would cost one
+//! history walk per file instead.
 
 use std::collections::{HashMap, HashSet};
 
-use git2::{DiffOptions, Repository};
+use git2::{ObjectType, Repository, Tree};
 use jiff::Timestamp;
 
 use super::CommitDate;
-use crate::policy::patterns::{literal_prefix, Globs};
 
 pub fn last_commit_dates(
     repo: &Repository,
     wanted: &[&str],
-    globs: &[Globs],
 ) -> Result<HashMap<String, CommitDate>, String> {
-    walk(repo, wanted, globs).map_err(|e| format!("cannot read git history: {}", e.message()))
+    walk(repo, wanted).map_err(|e| format!("cannot read git history: {}", e.message()))
 }
 
-fn walk(
-    repo: &Repository,
-    wanted: &[&str],
-    globs: &[Globs],
-) -> Result<HashMap<String, CommitDate>, git2::Error> {
+fn walk(repo: &Repository, wanted: &[&str]) -> Result<HashMap<String, CommitDate>, git2::Error> {
     let mut dates: HashMap<String, CommitDate> = HashMap::new();
     let mut missing: HashSet<&str> = wanted.iter().copied().collect();
+    // Every directory that holds a wanted file: the only ones worth entering.
+    let mut dirs: HashSet<&str> = HashSet::new();
+    for path in wanted {
+        let mut rest = *path;
+        while let Some((dir, _)) = rest.rsplit_once('/') {
+            if !dirs.insert(dir) {
+                break;
+            }
+            rest = dir;
+        }
+    }
     let head = match repo.head() {
         Ok(head) => head,
         // No commit yet: every file is uncommitted, hence fresh.
@@ -44,24 +50,7 @@ fn walk(
     revwalk.push(head.peel_to_commit()?.id())?;
     revwalk.simplify_first_parent()?;
 
-    let mut options = DiffOptions::new();
-    // Narrow each diff to the directories the globs can match, when they all have one.
-    let prefixes: Vec<String> = globs
-        .iter()
-        .flat_map(|g| g.patterns().iter())
-        .map(|p| {
-            literal_prefix(p)
-                .rsplit_once('/')
-                .map(|(dir, _)| dir.to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    if !prefixes.iter().any(String::is_empty) {
-        for prefix in &prefixes {
-            options.pathspec(prefix);
-        }
-    }
-
+    let mut changed = Vec::new();
     for oid in revwalk {
         if missing.is_empty() {
             break;
@@ -77,13 +66,18 @@ fn walk(
         // may be far older, so those dates are unknown, not "now".
         let boundary = parent.is_none() && shallow;
         let when = Timestamp::from_second(commit.time().seconds()).unwrap_or(Timestamp::UNIX_EPOCH);
-        let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))?;
-        for delta in diff.deltas() {
-            let Some(path) = delta.new_file().path_bytes() else {
-                continue;
-            };
-            let path = String::from_utf8_lossy(path);
-            if missing.remove(path.as_ref()) {
+        changed.clear();
+        changed_files(
+            repo,
+            parent_tree.as_ref(),
+            &tree,
+            "",
+            &dirs,
+            &missing,
+            &mut changed,
+        )?;
+        for path in &changed {
+            if let Some(path) = missing.take(path.as_str()) {
                 let date = if boundary {
                     Err(
                         "the clone is shallow, so the file's last commit is not in the history; \
@@ -93,9 +87,59 @@ fn walk(
                 } else {
                     Ok(when)
                 };
-                dates.insert(path.into_owned(), date);
+                dates.insert(path.to_string(), date);
             }
         }
     }
     Ok(dates)
+}
+
+/// The wanted files that `new` adds or changes compared with `old`. Subtrees with the same
+/// id are skipped whole, and only directories that hold wanted files are entered, so a
+/// commit costs what it touches, not the size of the tree.
+fn changed_files(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: &Tree<'_>,
+    prefix: &str,
+    dirs: &HashSet<&str>,
+    missing: &HashSet<&str>,
+    out: &mut Vec<String>,
+) -> Result<(), git2::Error> {
+    for entry in new.iter() {
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        let before = old.and_then(|t| t.get_name(&name));
+        if before
+            .as_ref()
+            .is_some_and(|b| b.id() == entry.id() && b.filemode() == entry.filemode())
+        {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.kind() == Some(ObjectType::Tree) {
+            if dirs.contains(path.as_str()) {
+                let subtree = repo.find_tree(entry.id())?;
+                let old_subtree = match before.filter(|b| b.kind() == Some(ObjectType::Tree)) {
+                    Some(b) => Some(repo.find_tree(b.id())?),
+                    None => None,
+                };
+                changed_files(
+                    repo,
+                    old_subtree.as_ref(),
+                    &subtree,
+                    &path,
+                    dirs,
+                    missing,
+                    out,
+                )?;
+            }
+        } else if missing.contains(path.as_str()) {
+            out.push(path);
+        }
+    }
+    Ok(())
 }

@@ -103,7 +103,6 @@ pub struct Facts {
     pub source: FileSource,
     /// Sorted by path.
     pub files: Vec<FileEntry>,
-    by_path: HashMap<String, usize>,
     /// In `--staged` and PR mode: the files the change adds or modifies (sorted). Path
     /// rules judge these instead of the whole tree. A PR's files need not be in the
     /// checkout (on `pull_request_target` the checkout is the base).
@@ -129,17 +128,14 @@ impl Facts {
         mut files: Vec<FileEntry>,
         now: Timestamp,
     ) -> Self {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        let by_path = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.clone(), i))
-            .collect();
+        // The git index is already sorted by path; a walk is not.
+        if !files.is_sorted_by(|a, b| a.path <= b.path) {
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+        }
         Facts {
             root,
             source,
             files,
-            by_path,
             changed: None,
             pr: None,
             last_commit: Ok(HashMap::new()),
@@ -169,7 +165,10 @@ impl Facts {
     }
 
     pub fn get(&self, path: &str) -> Option<&FileEntry> {
-        self.by_path.get(path).map(|i| &self.files[*i])
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
     }
 
     /// The files path rules judge: the changed ones in `--staged` and PR mode, else all.
@@ -253,11 +252,22 @@ fn gather_git(
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
-    let index = repo.index().map_err(git_error)?;
-    let files = git::index_entries(repo, &index);
+    let fast = git::index_entries_fast(repo);
+    // libgit2's index is needed anyway for staged changes and staged contents.
+    let needs_index = options.staged || fast.is_none();
+    let index = if needs_index {
+        Some(repo.index().map_err(git_error)?)
+    } else {
+        None
+    };
+    let files = match (fast, &index) {
+        (Some(files), _) => files,
+        (None, Some(index)) => git::index_entries(repo, index),
+        (None, None) => unreachable!("the index is read when the fast reader cannot"),
+    };
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
-    if options.staged {
-        let staged = git::staged_paths(repo, &index).map_err(git_error)?;
+    if let (true, Some(index)) = (options.staged, &index) {
+        let staged = git::staged_paths(repo, index).map_err(git_error)?;
         facts.set_changed(staged.iter().map(String::as_str));
     }
 
@@ -268,7 +278,7 @@ fn gather_git(
         .filter(|p| needs.wants_history(p))
         .collect();
     if !wanted.is_empty() {
-        facts.last_commit = history::last_commit_dates(repo, &wanted, &needs.history);
+        facts.last_commit = history::last_commit_dates(repo, &wanted);
     }
 
     let wanted: Vec<&FileEntry> = facts
@@ -276,14 +286,14 @@ fn gather_git(
         .iter()
         .filter(|f| needs.wants_content(&f.path))
         .collect();
-    facts.contents = if options.staged {
+    facts.contents = if let (true, Some(index)) = (options.staged, &index) {
         // What the commit will contain is the staged blob, not the working tree.
         wanted
             .iter()
             .map(|f| {
                 (
                     f.path.clone(),
-                    git::staged_text(repo, &index, &f.path, MAX_CONTENT_BYTES),
+                    git::staged_text(repo, index, &f.path, MAX_CONTENT_BYTES),
                 )
             })
             .collect()

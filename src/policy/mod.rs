@@ -131,7 +131,9 @@ impl RemotePolicy {
     pub fn parse(text: &str) -> Option<RemotePolicy> {
         let rest = text.strip_prefix("github:")?;
         let (location, git_ref) = match rest.rsplit_once('@') {
-            Some((location, git_ref)) if !git_ref.is_empty() => (location, Some(git_ref.to_string())),
+            Some((location, git_ref)) if !git_ref.is_empty() => {
+                (location, Some(git_ref.to_string()))
+            }
             _ => (rest, None),
         };
         let mut parts = location.splitn(3, '/');
@@ -150,7 +152,11 @@ impl RemotePolicy {
 pub type Fetch<'a> = &'a dyn Fn(&RemotePolicy) -> Result<String, String>;
 
 /// Like [`load_for`], with a way to fetch `github:` policies named in `extends`.
-pub fn load_with(refs: &[PolicyRef], root: Option<&Path>, fetch: Option<Fetch<'_>>) -> Result<Policy, PolicyErrors> {
+pub fn load_with(
+    refs: &[PolicyRef],
+    root: Option<&Path>,
+    fetch: Option<Fetch<'_>>,
+) -> Result<Policy, PolicyErrors> {
     let mut loader = Loader {
         root: root.and_then(|r| r.canonicalize().ok()),
         fetch,
@@ -327,9 +333,12 @@ impl Loader<'_> {
         } else if target.starts_with("github:") {
             let Some(remote) = RemotePolicy::parse(target) else {
                 self.diags.push(
-                    src.error("bad-extends", format!("cannot read `{target}` as a remote policy"))
-                        .label(entry.span.clone(), "not github:OWNER/REPO/PATH@REF")
-                        .help("for example: github:my-org/organisation-rules/policies/base.toml@main"),
+                    src.error(
+                        "bad-extends",
+                        format!("cannot read `{target}` as a remote policy"),
+                    )
+                    .label(entry.span.clone(), "not github:OWNER/REPO/PATH@REF")
+                    .help("for example: github:my-org/organisation-rules/policies/base.toml@main"),
                 );
                 return;
             };
@@ -362,9 +371,15 @@ impl Loader<'_> {
             return;
         } else if src.dir.is_none() {
             self.diags.push(
-                src.error("bad-extends", format!("`{target}` is a local path in a policy that has no directory"))
-                    .label(entry.span.clone(), "built-in and remote policies can only extend builtin: and github: policies")
-                    .help("name it as `github:OWNER/REPO/PATH@REF`"),
+                src.error(
+                    "bad-extends",
+                    format!("`{target}` is a local path in a policy that has no directory"),
+                )
+                .label(
+                    entry.span.clone(),
+                    "built-in and remote policies can only extend builtin: and github: policies",
+                )
+                .help("name it as `github:OWNER/REPO/PATH@REF`"),
             );
             return;
         } else {
@@ -430,7 +445,8 @@ impl Loader<'_> {
                         "not a level",
                         "a level is \"deny\" (blocks), \"warn\", \"info\", or \"off\" to switch the rule off",
                     );
-                    return reader.finish();
+                    // The kind's keys were not read: do not call them unknown.
+                    return;
                 }
             },
         };
