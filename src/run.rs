@@ -265,6 +265,72 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
     Ok((report, pr))
 }
 
+/// Read `github:OWNER/REPO/PATH@REF` through the contents API, keeping a copy so that
+/// offline runs (`--offline`, `--staged`, no token) use the last one fetched.
+fn fetch_remote_policy(
+    options: &GitHubOptions,
+    remote: &policy::RemotePolicy,
+) -> Result<String, String> {
+    use base64::Engine;
+    let name = format!(
+        "{}/{}/{}@{}",
+        remote.owner,
+        remote.repo,
+        remote.path,
+        remote.git_ref.as_deref().unwrap_or("default")
+    );
+    let copy = if options.no_cache {
+        None
+    } else {
+        options
+            .cache_dir
+            .clone()
+            .or_else(github::cache::default_dir)
+            .map(|dir| {
+                dir.join("policies").join(format!(
+                    "{}.toml",
+                    crate::report::fingerprint("policy", &name)
+                ))
+            })
+    };
+    let config = match options.client_config() {
+        Ok(config) => config,
+        Err(why) => {
+            return copy
+                .and_then(|c| std::fs::read_to_string(c).ok())
+                .ok_or_else(|| format!("{why}, and no copy was fetched before"))
+        }
+    };
+    let mut path = format!(
+        "/repos/{}/{}/contents/{}",
+        remote.owner, remote.repo, remote.path
+    );
+    if let Some(git_ref) = &remote.git_ref {
+        path.push_str(&format!("?ref={git_ref}"));
+    }
+    let (answer, _) = github::with_client(config, async |client| {
+        client.get_json::<serde_json::Value>(&path).await
+    })
+    .map_err(|e| e.to_string())?;
+    let answer = answer.map_err(|e| e.to_string())?;
+    if answer["type"] != "file" || answer["encoding"] != "base64" {
+        return Err(format!("{name} is not a file GitHub returns as base64"));
+    }
+    let encoded: String = answer["content"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the content of {name} is not valid base64: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))?;
+    if let Some(copy) = copy {
+        let _ = crate::output::write_atomic(&copy, text.as_bytes());
+    }
+    Ok(text)
+}
+
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(7)]
 }
@@ -287,7 +353,8 @@ pub fn repository_root(path: &Path) -> PathBuf {
 fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
-    let policy = policy::load_for(&refs, Some(&root))?;
+    let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
+    let policy = policy::load_with(&refs, Some(&root), Some(&fetch))?;
     let needs = engine::needs_in(&policy, if staged { Mode::Staged } else { Mode::Check });
     let gather = GatherOptions {
         root: options.path.clone(),
