@@ -8,33 +8,41 @@ const MODE_MASK: u32 = 0o170000;
 const MODE_SYMLINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
 
-/// The file list straight from `.git/index`, read with gix-index: several times faster
-/// than libgit2's reader on large repositories (no checksum pass, no per-entry copies).
-/// `None` when that reader cannot handle this index (e.g. a split index): use libgit2's.
-pub fn index_entries_fast(repo: &Repository) -> Option<Vec<FileEntry>> {
-    use gix_index::entry::{Mode, Stage};
+/// `.git/index`, read with gix-index: several times faster than libgit2's reader on large
+/// repositories (no checksum pass, no per-entry copies). `None` when that reader cannot
+/// handle this index (a split or sparse index): then libgit2's is used.
+pub fn read_index(repo: &Repository) -> Option<gix_index::File> {
     let path = repo.path().join("index");
     if !path.exists() {
-        return Some(Vec::new());
+        return Some(gix_index::File::from_state(
+            gix_index::State::new(gix_index::hash::Kind::Sha1),
+            path,
+        ));
     }
     let file =
         gix_index::File::at(&path, gix_index::hash::Kind::Sha1, true, Default::default()).ok()?;
     // A split or sparse index lists only part of the tree here.
-    if file.link().is_some() || file.is_sparse() {
-        return None;
-    }
+    (file.link().is_none() && !file.is_sparse()).then_some(file)
+}
+
+/// The entries of a gix index that describe the tree: conflict stages of one path collapse.
+fn tree_entries(file: &gix_index::File) -> impl Iterator<Item = &gix_index::Entry> {
+    use gix_index::entry::Stage;
+    file.entries()
+        .iter()
+        .filter(|e| !matches!(e.stage(), Stage::Ours | Stage::Theirs))
+}
+
+/// The file list, with modes and symlink targets, from a gix index.
+pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry> {
+    use gix_index::entry::Mode;
     let mut files = Vec::with_capacity(file.entries().len());
-    for entry in file.entries() {
-        // Conflict stages describe one path several times; keep one.
-        if matches!(entry.stage(), Stage::Ours | Stage::Theirs) {
-            continue;
-        }
-        let path = String::from_utf8_lossy(entry.path(&file)).into_owned();
+    for entry in tree_entries(file) {
+        let path = String::from_utf8_lossy(entry.path(file)).into_owned();
         let kind = if entry.mode == Mode::SYMLINK {
-            let oid = git2::Oid::from_bytes(entry.id.as_bytes()).ok()?;
             EntryKind::Symlink {
-                target: repo
-                    .find_blob(oid)
+                target: git2::Oid::from_bytes(entry.id.as_bytes())
+                    .and_then(|oid| repo.find_blob(oid))
                     .map(|b| String::from_utf8_lossy(b.content()).into_owned())
                     .unwrap_or_default(),
             }
@@ -48,7 +56,115 @@ pub fn index_entries_fast(repo: &Repository) -> Option<Vec<FileEntry>> {
         files.push(FileEntry { path, kind });
     }
     files.dedup_by(|a, b| a.path == b.path);
-    Some(files)
+    files
+}
+
+/// Paths the next commit adds or modifies (index vs HEAD), from a gix index. Directories
+/// whose cache-tree entry is valid and equal to HEAD's tree are skipped whole, as git does,
+/// so the cost is that of what changed, not of the tree.
+pub fn staged_from(repo: &Repository, file: &gix_index::File) -> Result<Vec<String>, git2::Error> {
+    let entries: Vec<(&[u8], &gix_index::Entry)> = tree_entries(file)
+        .map(|e| (e.path(file).as_ref(), e))
+        .collect();
+    let head = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree()?),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    staged_in_dir(repo, 0, head, file.tree(), &entries, &mut out)?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Compare the index entries below one directory (`entries`, sharing the first `depth`
+/// bytes of path) with that directory in HEAD (`head`), helped by its cache-tree node.
+fn staged_in_dir(
+    repo: &Repository,
+    depth: usize,
+    head: Option<git2::Tree<'_>>,
+    cache: Option<&gix_index::extension::Tree>,
+    entries: &[(&[u8], &gix_index::Entry)],
+    out: &mut Vec<String>,
+) -> Result<(), git2::Error> {
+    if let (Some(head), Some(cache)) = (&head, cache) {
+        if cache.num_entries.is_some() && cache.id.as_bytes() == head.id().as_bytes() {
+            return Ok(());
+        }
+    }
+    let mut i = 0;
+    while i < entries.len() {
+        let rest = &entries[i].0[depth..];
+        match rest.iter().position(|b| *b == b'/') {
+            Some(slash) => {
+                let name = &rest[..slash];
+                let start = i;
+                while i < entries.len()
+                    && entries[i].0[depth..].starts_with(name)
+                    && entries[i].0.get(depth + slash) == Some(&b'/')
+                {
+                    i += 1;
+                }
+                let name_text = String::from_utf8_lossy(name);
+                let subtree = match head.as_ref().and_then(|h| h.get_name(&name_text)) {
+                    Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
+                        Some(repo.find_tree(e.id())?)
+                    }
+                    _ => None,
+                };
+                let child =
+                    cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
+                staged_in_dir(
+                    repo,
+                    depth + slash + 1,
+                    subtree,
+                    child,
+                    &entries[start..i],
+                    out,
+                )?;
+            }
+            None => {
+                let (path, entry) = entries[i];
+                let name = String::from_utf8_lossy(rest);
+                let same = head
+                    .as_ref()
+                    .and_then(|h| h.get_name(&name))
+                    .is_some_and(|h| {
+                        h.id().as_bytes() == entry.id.as_bytes()
+                            && h.filemode() as u32 == entry.mode.bits()
+                    });
+                if !same {
+                    out.push(String::from_utf8_lossy(path).into_owned());
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The staged text of a file, from a gix index.
+pub fn staged_text_from(
+    repo: &Repository,
+    file: &gix_index::File,
+    path: &str,
+    max: u64,
+) -> Result<String, String> {
+    let entry = file
+        .entry_by_path(path.as_bytes().into())
+        .ok_or_else(|| "not in the index".to_string())?;
+    if u64::from(entry.stat.size) > max {
+        return Err(format!("larger than {max} bytes; not read"));
+    }
+    let oid = git2::Oid::from_bytes(entry.id.as_bytes()).map_err(|e| e.message().to_string())?;
+    let blob = repo.find_blob(oid).map_err(|e| e.message().to_string())?;
+    Ok(String::from_utf8_lossy(blob.content()).into_owned())
 }
 
 pub fn index_entries(repo: &Repository, index: &Index) -> Vec<FileEntry> {
@@ -176,4 +292,67 @@ pub fn pr_files(
         Ok(files)
     };
     Some(compute().map_err(|e| format!("cannot diff the pull request locally: {}", e.message())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn write(repo: &Repository, path: &str, text: &str) {
+        let full = repo.workdir().unwrap().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new(path)).unwrap();
+        index.write().unwrap();
+    }
+
+    fn commit(repo: &Repository) {
+        let mut index = repo.index().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap();
+    }
+
+    #[test]
+    fn staged_paths_from_the_cache_tree_match_libgit2s_diff() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        for path in [
+            "a.md",
+            "docs/b.md",
+            "docs/deep/c.md",
+            "src/lib.rs",
+            "src/x/y/z.rs",
+        ] {
+            write(&repo, path, "one");
+        }
+        commit(&repo);
+        // Unchanged, modified, added in a new and an old directory, and a mode change.
+        write(&repo, "docs/deep/c.md", "two");
+        write(&repo, "docs/new.md", "new");
+        write(&repo, "zzz/new.rs", "new");
+        let mut index = repo.index().unwrap();
+        let mut entry = index.get_path(Path::new("src/lib.rs"), 0).unwrap();
+        entry.mode = 0o100755;
+        index.add(&entry).unwrap();
+        index.write().unwrap();
+
+        let expected = staged_paths(&repo, &repo.index().unwrap()).unwrap();
+        let file = read_index(&repo).unwrap();
+        assert_eq!(staged_from(&repo, &file).unwrap(), expected);
+        assert_eq!(
+            expected,
+            ["docs/deep/c.md", "docs/new.md", "src/lib.rs", "zzz/new.rs"]
+        );
+    }
 }

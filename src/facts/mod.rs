@@ -252,22 +252,22 @@ fn gather_git(
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
-    let fast = git::index_entries_fast(repo);
-    // libgit2's index is needed anyway for staged changes and staged contents.
-    let needs_index = options.staged || fast.is_none();
-    let index = if needs_index {
-        Some(repo.index().map_err(git_error)?)
-    } else {
-        None
+    // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
+    let index = match git::read_index(repo) {
+        Some(file) => Index::Gix(file),
+        None => Index::Git2(repo.index().map_err(git_error)?),
     };
-    let files = match (fast, &index) {
-        (Some(files), _) => files,
-        (None, Some(index)) => git::index_entries(repo, index),
-        (None, None) => unreachable!("the index is read when the fast reader cannot"),
+    let files = match &index {
+        Index::Gix(file) => git::entries_from(repo, file),
+        Index::Git2(index) => git::index_entries(repo, index),
     };
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
-    if let (true, Some(index)) = (options.staged, &index) {
-        let staged = git::staged_paths(repo, index).map_err(git_error)?;
+    if options.staged {
+        let staged = match &index {
+            Index::Gix(file) => git::staged_from(repo, file),
+            Index::Git2(index) => git::staged_paths(repo, index),
+        }
+        .map_err(git_error)?;
         facts.set_changed(staged.iter().map(String::as_str));
     }
 
@@ -286,15 +286,18 @@ fn gather_git(
         .iter()
         .filter(|f| needs.wants_content(&f.path))
         .collect();
-    facts.contents = if let (true, Some(index)) = (options.staged, &index) {
+    facts.contents = if options.staged {
         // What the commit will contain is the staged blob, not the working tree.
         wanted
             .iter()
             .map(|f| {
-                (
-                    f.path.clone(),
-                    git::staged_text(repo, index, &f.path, MAX_CONTENT_BYTES),
-                )
+                let text = match &index {
+                    Index::Gix(file) => {
+                        git::staged_text_from(repo, file, &f.path, MAX_CONTENT_BYTES)
+                    }
+                    Index::Git2(index) => git::staged_text(repo, index, &f.path, MAX_CONTENT_BYTES),
+                };
+                (f.path.clone(), text)
             })
             .collect()
     } else {
@@ -302,6 +305,12 @@ fn gather_git(
     };
     facts.outside_exists = stat_outside(&root, &needs.outside);
     Ok(facts)
+}
+
+/// The git index, read by gix-index when it can, else by libgit2.
+enum Index {
+    Gix(gix_index::File),
+    Git2(git2::Index),
 }
 
 fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
