@@ -254,7 +254,7 @@ fn gather_git(
         .unwrap_or_else(|| options.root.clone());
     // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
     let index = match git::read_index(repo) {
-        Some(file) => Index::Gix(file),
+        Some(file) => Index::Gix(Box::new(file)),
         None => Index::Git2(repo.index().map_err(git_error)?),
     };
     let files = match &index {
@@ -309,7 +309,7 @@ fn gather_git(
 
 /// The git index, read by gix-index when it can, else by libgit2.
 enum Index {
-    Gix(gix_index::File),
+    Gix(Box<gix_index::File>),
     Git2(git2::Index),
 }
 
