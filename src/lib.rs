@@ -11,6 +11,7 @@ pub mod facts;
 pub mod github;
 pub mod hook;
 pub mod model;
+pub mod org;
 pub mod output;
 pub mod policy;
 pub mod pr;

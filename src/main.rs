@@ -35,8 +35,11 @@ enum Command {
     /// Judge a pull request: PR rules, and path rules on the files it changes.
     Pr(PrArgs),
     /// The drift sweep: check the repository, write the gaps report, compare with the
-    /// previous one, and keep one tracking issue up to date.
+    /// previous one, and keep one tracking issue up to date; or, with --org/--repos, sweep
+    /// many repositories through the API.
     Sweep(SweepArgs),
+    /// Combine the shard reports of `warden sweep --org ... --shard I/N` into one.
+    Merge(MergeArgs),
     /// List the rule kinds.
     Rules,
     /// Print a rule kind's documentation, or a built-in pack (`builtin:NAME`).
@@ -111,7 +114,54 @@ struct SweepArgs {
     #[arg(long)]
     issue: bool,
     #[command(flatten)]
+    org: OrgArgs,
+    #[command(flatten)]
     run: RunArgs,
+}
+
+/// Sweeping many repositories through the API, without cloning.
+#[derive(clap::Args)]
+#[group(skip)]
+struct OrgArgs {
+    /// Sweep every repository of this organisation through the API (nothing is cloned).
+    #[arg(long, value_name = "ORG", group = "org_target", conflicts_with_all = ["baseline", "issue"])]
+    org: Option<String>,
+    /// Sweep the repositories listed in FILE: one OWNER/NAME a line, `#` comments.
+    #[arg(long, value_name = "FILE", group = "org_target", conflicts_with_all = ["baseline", "issue"])]
+    repos: Option<PathBuf>,
+    /// Sweep only repositories matching GLOB (repeatable). A glob with `/` matches
+    /// OWNER/NAME, else the name; case-insensitive.
+    #[arg(long = "include", value_name = "GLOB", requires = "org_target")]
+    include: Vec<String>,
+    /// Leave out repositories matching GLOB (repeatable; matched like --include).
+    #[arg(long = "exclude", value_name = "GLOB", requires = "org_target")]
+    exclude: Vec<String>,
+    /// Also sweep archived repositories.
+    #[arg(long, requires = "org_target")]
+    include_archived: bool,
+    /// Also sweep forks.
+    #[arg(long, requires = "org_target")]
+    include_forks: bool,
+    /// Sweep only shard I of N (1-based), by a stable hash of OWNER/NAME; combine the
+    /// shards with `warden merge`.
+    #[arg(long, value_name = "I/N", value_parser = warden::org::Shard::parse, requires = "org_target")]
+    shard: Option<warden::org::Shard>,
+    /// Repositories read at once (requests in flight are bounded separately).
+    #[arg(long, value_name = "N", default_value_t = warden::org::DEFAULT_CONCURRENCY, requires = "org_target")]
+    concurrency: usize,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The shards' JSON reports (`--output json=FILE` of each `warden sweep --org --shard` job).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Format of the report on standard output: human, json or markdown.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Also write the report to a file, as FORMAT=FILE (repeatable).
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
+    outputs: Vec<(Format, PathBuf)>,
 }
 
 /// Options shared by `check`, `pr` and `sweep`.
@@ -289,6 +339,10 @@ fn run(cli: Cli) -> miette::Result<u8> {
             emit(&report, &args.run, &mut out)
         }
         Command::Pr(args) => pr(args, &mut out),
+        Command::Sweep(args) if args.org.org.is_some() || args.org.repos.is_some() => {
+            org_sweep(args, &mut out)
+        }
+        Command::Merge(args) => merge(args, &mut out),
         Command::Sweep(mut args) => {
             let (report, tracking) = warden::run::sweep(
                 &args.run.options(&args.path),
@@ -357,6 +411,100 @@ fn run(cli: Cli) -> miette::Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    use warden::org::{OrgOptions, OrgTarget};
+    let formats = std::iter::once(args.run.format).chain(args.run.outputs.iter().map(|(f, _)| *f));
+    for format in formats {
+        if !report::org::supports(format) {
+            return Err(miette::miette!(
+                help = "an organisation report is written as human, json or markdown",
+                "the organisation report has no {format:?} format"
+            ));
+        }
+    }
+    let options = args.run.options(&args.path);
+    let policy = warden::run::load_policy(&options).map_err(run_error)?;
+    let config = options.github.client_config().map_err(|why| {
+        miette::miette!(
+            help = "set GITHUB_TOKEN, or --api-url for a local server",
+            "an organisation sweep reads GitHub, but {why}"
+        )
+    })?;
+    let target = match (&args.org.org, &args.org.repos) {
+        (Some(org), _) => OrgTarget::Org(org.clone()),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| miette::miette!("cannot read {}: {e}", file.display()))?;
+            OrgTarget::Repos(
+                warden::org::read_repos_file(&text)
+                    .map_err(|e| miette::miette!("{}: {e}", file.display()))?,
+            )
+        }
+        (None, None) => unreachable!("org_sweep is only called with --org or --repos"),
+    };
+    let mut org = OrgOptions::new(target, options.now);
+    org.include = args.org.include.clone();
+    org.exclude = args.org.exclude.clone();
+    org.include_archived = args.org.include_archived;
+    org.include_forks = args.org.include_forks;
+    org.shard = args.org.shard;
+    org.fail_on = options.fail_on;
+    org.concurrency = args.org.concurrency.max(1);
+    org.progress = true;
+    let report =
+        warden::org::sweep_org(&org, &policy, config).map_err(|e| miette::miette!("{e}"))?;
+    write_org(
+        &report,
+        &args.run.outputs,
+        Some(&args.report),
+        args.run.format,
+        out,
+    )
+}
+
+fn merge(args: MergeArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    let mut shards = Vec::new();
+    for file in &args.files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| miette::miette!("cannot read {}: {e}", file.display()))?;
+        shards.push(
+            report::org::load(&text).map_err(|e| miette::miette!("{}: {e}", file.display()))?,
+        );
+    }
+    let report = report::org::merge(shards).map_err(|e| miette::miette!("{e}"))?;
+    write_org(&report, &args.outputs, None, args.format, out)
+}
+
+/// Write an organisation report: the Markdown report file, the other files, stdout.
+fn write_org(
+    report: &report::org::OrgReport,
+    outputs: &[(Format, PathBuf)],
+    markdown: Option<&std::path::Path>,
+    format: Format,
+    out: &mut dyn Write,
+) -> miette::Result<u8> {
+    let files = markdown
+        .map(|m| (Format::Markdown, m.to_path_buf()))
+        .into_iter()
+        .chain(outputs.iter().cloned());
+    for (file_format, file) in files {
+        if !report::org::supports(file_format) {
+            return Err(miette::miette!(
+                "the organisation report has no {file_format:?} format"
+            ));
+        }
+        let mut bytes = Vec::new();
+        report::org::render(report, file_format, &mut bytes).map_err(io_error)?;
+        warden::output::write_atomic(&file, &bytes)
+            .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
+    }
+    let mut buffer = Vec::new();
+    report::org::render(report, format, &mut buffer).map_err(io_error)?;
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(report.exit_code() as u8)
 }
 
 fn run_error(error: RunError) -> miette::Report {

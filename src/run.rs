@@ -350,11 +350,16 @@ pub fn repository_root(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_path_buf())
 }
 
-fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {
+/// Load the policy as every run does (discovery, layering, `github:` base policies).
+pub fn load_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    let policy = policy::load_with(&refs, Some(&root), Some(&fetch))?;
+    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+}
+
+fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {
+    let policy = load_policy(options)?;
     let needs = engine::needs_in(&policy, if staged { Mode::Staged } else { Mode::Check });
     let gather = GatherOptions {
         root: options.path.clone(),

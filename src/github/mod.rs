@@ -11,6 +11,7 @@ use serde::Deserialize;
 pub mod cache;
 pub mod client;
 pub mod comment;
+pub mod org;
 pub mod pr;
 pub mod protection;
 pub mod repo_id;

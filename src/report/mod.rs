@@ -17,6 +17,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod org;
 pub mod sarif;
 
 pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""A local stand-in for an organisation on the GitHub REST API, for the org-sweep
+benchmark only (tests use wiremock).
+
+Serves N synthetic repositories built from the recorded bodies in fixtures/github/ (see its
+README): the organisation listing (`org-repos.json`, paginated with GitHub's `link`
+header), one recursive git tree each (`git-tree.json`, blob SHAs computed as git does),
+blobs (`blob.json`), classic protection (`branch-protection.json` or the recorded 404
+`branch-not-protected.json`) and ruleset rules (`rules-for-branch-full.json` or `[]`).
+Only values change, never field names. Every request waits --latency-ms first (threads,
+so requests overlap as they would over the network). Usage:
+
+    fake_github_org.py --repos 1000 --latency-ms 50 --port-file FILE --stats-file FILE
+
+It writes the port it bound to --port-file and, on every request, counts to --stats-file
+as JSON: {"requests": N, "by_kind": {"listing": N, "tree": N, "blob": N, ...}}. It stops
+by itself after --max-seconds.
+
+By default every repository's ci.yml is the organisation's template, byte for byte (one
+blob SHA for all, as with a shared template); --distinct-workflows gives each its own.
+"""
+import argparse
+import base64
+import copy
+import hashlib
+import json
+import os
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures", "github")
+
+CI_WORKFLOW = (
+    "name: CI\non:\n  pull_request:\n  push:\n    branches: [main]\n"
+    "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n"
+)
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def rename(value, old, new):
+    """Replace `old` by `new` in every string of a JSON value."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [rename(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: rename(v, old, new) for k, v in value.items()}
+    return value
+
+
+def git_sha(content):
+    data = content.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class Org:
+    def __init__(self, org, count, distinct_workflows):
+        self.org = org
+        self.listing = []
+        self.routes = {}
+        self.blobs = {}
+        item_template = load("org-repos.json")[0]
+        tree_template = load("git-tree.json")
+        blob_template = load("blob.json")
+        classic = load("branch-protection.json")
+        classic["allow_force_pushes"]["enabled"] = False
+        not_protected = load("branch-not-protected.json")
+        ruleset = load("rules-for-branch-full.json")
+        for i in range(count):
+            name = f"repo-{i:04d}"
+            full = f"{org}/{name}"
+            item = rename(copy.deepcopy(item_template), "octocat/Hello-World", full)
+            item["name"] = name
+            item["id"] = 100000 + i
+            item["owner"]["login"] = org
+            item["default_branch"] = "main"
+            self.listing.append(item)
+            base = f"/repos/{full}"
+
+            tree = copy.deepcopy(tree_template)
+            for entry in tree["tree"]:
+                if entry["type"] != "blob":
+                    continue
+                path = entry["path"]
+                if path == ".github/workflows/ci.yml":
+                    content = CI_WORKFLOW + (f"# {name}\n" if distinct_workflows else "")
+                elif path == "docs-link":
+                    content = "README.md"
+                else:
+                    content = f"{path} of {full}\n"
+                sha = git_sha(content)
+                entry["sha"] = sha
+                entry["size"] = len(content.encode())
+                entry["url"] = f"https://api.github.com/repos/{full}/git/blobs/{sha}"
+                if sha not in self.blobs:
+                    blob = dict(blob_template)
+                    blob["content"] = base64.b64encode(content.encode()).decode()
+                    blob["sha"] = sha
+                    blob["size"] = len(content.encode())
+                    blob["url"] = f"https://api.github.com/repos/{full}/git/blobs/{sha}"
+                    self.blobs[sha] = blob
+            self.routes[f"{base}/git/trees/main"] = (200, tree)
+            kind = i % 3
+            self.routes[f"{base}/branches/main/protection"] = (
+                (200, classic) if kind == 0 else (404, not_protected)
+            )
+            self.routes[f"{base}/rules/branches/main"] = (200, ruleset if kind == 2 else [])
+
+    def answer(self, path, query, host):
+        if path == f"/orgs/{self.org}/repos":
+            per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+            page = int(query.get("page", ["1"])[0])
+            items = self.listing[(page - 1) * per_page : page * per_page]
+            last = max(1, -(-len(self.listing) // per_page))
+            links = []
+            url = f"http://{host}{path}?per_page={per_page}&type=all&page="
+            if page < last:
+                links.append(f'<{url}{page + 1}>; rel="next"')
+                links.append(f'<{url}{last}>; rel="last"')
+            return "listing", 200, items, ", ".join(links) or None
+        match = re.fullmatch(r"/repos/[^/]+/[^/]+/git/blobs/([0-9a-f]{40})", path)
+        if match and match.group(1) in self.blobs:
+            return "blob", 200, self.blobs[match.group(1)], None
+        if path in self.routes:
+            status, body = self.routes[path]
+            kind = "tree" if "/git/trees/" in path else (
+                "protection" if path.endswith("/protection") else "rules")
+            return kind, status, body, None
+        return "other", 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, None
+
+
+class Stats:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.data = {"requests": 0, "by_kind": {}}
+
+    def record(self, kind):
+        with self.lock:
+            self.data["requests"] += 1
+            self.data["by_kind"][kind] = self.data["by_kind"].get(kind, 0) + 1
+            if self.path:
+                with open(self.path, "w") as f:
+                    json.dump(self.data, f)
+
+
+def handler(org, latency, stats):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle's algorithm the body then
+        # waits for the client's delayed ACK (~40 ms), which is not GitHub's latency.
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            time.sleep(latency)
+            url = urlsplit(self.path)
+            kind, status, body, link = org.answer(
+                url.path, parse_qs(url.query), self.headers.get("Host", "127.0.0.1"))
+            payload = json.dumps(body).encode()
+            stats.record(kind)
+            self.send_response(status)
+            self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("x-ratelimit-limit", "5000")
+            self.send_header("x-ratelimit-remaining", "4985")
+            self.send_header("x-ratelimit-reset", str(int(time.time()) + 3600))
+            self.send_header("x-ratelimit-resource", "core")
+            if link:
+                self.send_header("link", link)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--org", default="bench")
+    parser.add_argument("--repos", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--distinct-workflows", action="store_true")
+    parser.add_argument("--port-file")
+    parser.add_argument("--stats-file")
+    parser.add_argument("--max-seconds", type=float, default=600, help="stop by itself after this long")
+    args = parser.parse_args()
+    org = Org(args.org, args.repos, args.distinct_workflows)
+    stats = Stats(args.stats_file)
+    ThreadingHTTPServer.request_queue_size = 128
+    ThreadingHTTPServer.daemon_threads = True
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(org, args.latency_ms / 1000, stats))
+    if args.port_file:
+        with open(args.port_file, "w") as f:
+            f.write(str(server.server_address[1]))
+    timer = threading.Timer(args.max_seconds, server.shutdown)
+    timer.daemon = True
+    timer.start()
+    server.serve_forever()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

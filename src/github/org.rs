@@ -1,0 +1,453 @@
+//! Reading an organisation's repositories without cloning them: the listing, one recursive
+//! git tree per repository, and only the blobs the rules need.
+//!
+//! An organisation sweep judges hundreds of repositories, so every request is counted
+//! against the repository it was sent for ([`Counter`]), the listing item is reused for
+//! the repository's settings when it has every field warden reads, and blobs are shared
+//! across repositories by their SHA ([`Blobs`]): git names a blob by its content, so
+//! organisation-wide templates (the same `ci.yml` in fifty repositories) cost one request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+use super::client::next_link;
+use super::{
+    encode, ApiError, ApiStats, Client, Fetched, GitHubFacts, GitHubNeeds, RepoId, RepoSettings,
+    RunsPage,
+};
+
+/// Requests sent on behalf of one repository (retries are only in the client's totals).
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The fields of the repository object [`RepoSettings`] reads. A listing item
+/// (`minimal-repository`) lacks the `allow_*_merge` ones; the full object has them all.
+const SETTINGS_FIELDS: [&str; 5] = [
+    "allow_squash_merge",
+    "allow_merge_commit",
+    "allow_rebase_merge",
+    "delete_branch_on_merge",
+    "security_and_analysis",
+];
+
+/// A repository as `GET /orgs/{org}/repos` (or `GET /repos/{owner}/{repo}`) shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedRepo {
+    pub id: RepoId,
+    pub archived: bool,
+    pub fork: bool,
+    pub default_branch: Option<String>,
+    pub settings: RepoSettings,
+    /// The item has every field [`RepoSettings`] reads, so `GET /repos/{o}/{r}` is not needed.
+    pub complete: bool,
+}
+
+impl ListedRepo {
+    pub fn from_json(item: &serde_json::Value) -> Result<ListedRepo, String> {
+        let full_name = item
+            .get("full_name")
+            .and_then(|v| v.as_str())
+            .ok_or("a repository without `full_name`")?;
+        let id = RepoId::parse(full_name)
+            .ok_or_else(|| format!("`{full_name}` is not an OWNER/NAME repository name"))?;
+        let flag = |key: &str| item.get(key).and_then(|v| v.as_bool()).unwrap_or(false);
+        let settings: RepoSettings = serde_json::from_value(item.clone())
+            .map_err(|e| format!("{full_name}: unexpected repository fields: {e}"))?;
+        let complete = SETTINGS_FIELDS
+            .iter()
+            .all(|key| item.get(*key).is_some_and(|v| !v.is_null()));
+        Ok(ListedRepo {
+            id,
+            archived: flag("archived"),
+            fork: flag("fork"),
+            default_branch: settings.default_branch.clone(),
+            settings,
+            complete,
+        })
+    }
+}
+
+/// Pages read for a listing before giving up (100 repositories a page).
+const MAX_LISTING_PAGES: usize = 1_000;
+
+/// `GET /orgs/{org}/repos?per_page=100&type=all`, every page. `api_url` is the client's
+/// base: `next` links elsewhere are not followed (the token must not leave it).
+pub async fn list_org(
+    client: &Client,
+    api_url: &str,
+    org: &str,
+    counter: &Counter,
+) -> Result<Vec<ListedRepo>, ApiError> {
+    let base = api_url.trim_end_matches('/');
+    let mut next = Some(format!("/orgs/{}/repos?per_page=100&type=all", encode(org)));
+    let mut repos = Vec::new();
+    let mut pages = 0;
+    while let Some(page) = next {
+        if pages == MAX_LISTING_PAGES {
+            return Err(ApiError::Malformed {
+                path: page,
+                message: format!(
+                    "more than {} repositories; not all were listed",
+                    MAX_LISTING_PAGES * 100
+                ),
+            });
+        }
+        counter.add(1);
+        let response = client.get(&page).await?;
+        pages += 1;
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
+                path: page.clone(),
+                message: e.to_string(),
+            })?;
+        for item in &items {
+            repos.push(
+                ListedRepo::from_json(item).map_err(|message| ApiError::Malformed {
+                    path: page.clone(),
+                    message,
+                })?,
+            );
+        }
+        next = match response.link.as_deref().and_then(next_link) {
+            Some(url) => match url.strip_prefix(base) {
+                Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
+                _ => {
+                    return Err(ApiError::Malformed {
+                        path: page,
+                        message: format!("the next page is on another host ({url}); not followed"),
+                    })
+                }
+            },
+            None => None,
+        };
+    }
+    Ok(repos)
+}
+
+/// `GET /repos/{owner}/{repo}`: the full repository object (for `--repos` lists).
+pub async fn repository(
+    client: &Client,
+    repo: &RepoId,
+    counter: &Counter,
+) -> Result<ListedRepo, ApiError> {
+    let path = format!("/repos/{}/{}", repo.owner, repo.name);
+    counter.add(1);
+    let item: serde_json::Value = client.get_json(&path).await?;
+    ListedRepo::from_json(&item).map_err(|message| ApiError::Malformed { path, message })
+}
+
+/// One entry of a recursive git tree.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub path: String,
+    /// `100644` file, `100755` executable, `120000` symlink, `160000` submodule, `040000` tree.
+    pub mode: String,
+    pub sha: String,
+    /// Blob size in bytes (absent for trees and submodules).
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// `GET /repos/{o}/{r}/git/trees/{ref}?recursive=1`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteTree {
+    pub entries: Vec<TreeEntry>,
+    /// GitHub cut the listing short (over 100,000 entries or 7 MB).
+    pub truncated: bool,
+    /// GitHub says the repository has no commits (409 "Git Repository is empty.").
+    pub empty: bool,
+}
+
+#[derive(Deserialize)]
+struct TreeBody {
+    tree: Vec<TreeEntry>,
+    truncated: bool,
+}
+
+/// The permission reading git data needs, named in 403 errors that do not say it.
+const CONTENTS_READ: &str = "contents: read";
+
+fn forbidden_needs_contents(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Forbidden {
+            path,
+            message,
+            permission,
+        } => ApiError::Forbidden {
+            path,
+            message,
+            permission: permission.or_else(|| Some(CONTENTS_READ.to_string())),
+        },
+        other => other,
+    }
+}
+
+/// The whole file list of `reference` (a branch name) in one request.
+pub async fn tree(
+    client: &Client,
+    repo: &RepoId,
+    reference: &str,
+    counter: &Counter,
+) -> Result<RemoteTree, ApiError> {
+    let path = format!(
+        "/repos/{}/{}/git/trees/{}?recursive=1",
+        repo.owner,
+        repo.name,
+        encode(reference)
+    );
+    counter.add(1);
+    match client.get_json::<TreeBody>(&path).await {
+        Ok(body) => Ok(RemoteTree {
+            entries: body.tree,
+            truncated: body.truncated,
+            empty: false,
+        }),
+        Err(ApiError::Unexpected {
+            status: 409,
+            message,
+            ..
+        }) if message.to_ascii_lowercase().contains("empty") => Ok(RemoteTree {
+            empty: true,
+            ..RemoteTree::default()
+        }),
+        Err(e) => Err(forbidden_needs_contents(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct BlobBody {
+    content: String,
+    encoding: String,
+}
+
+/// `GET /repos/{o}/{r}/git/blobs/{sha}`, decoded. Not counted: [`Blobs::get`] counts.
+pub async fn blob(client: &Client, repo: &RepoId, sha: &str) -> Result<Vec<u8>, ApiError> {
+    let path = format!("/repos/{}/{}/git/blobs/{}", repo.owner, repo.name, sha);
+    let body: BlobBody = client
+        .get_json(&path)
+        .await
+        .map_err(forbidden_needs_contents)?;
+    match body.encoding.as_str() {
+        "base64" => base64_decode(&body.content).ok_or_else(|| ApiError::Malformed {
+            path,
+            message: "the blob's `content` is not valid base64".to_string(),
+        }),
+        "utf-8" => Ok(body.content.into_bytes()),
+        other => Err(ApiError::Malformed {
+            path,
+            message: format!("unknown blob encoding `{other}`"),
+        }),
+    }
+}
+
+/// One blob, fetched at most once however many repositories wait for it.
+type BlobCell = OnceCell<Arc<[u8]>>;
+
+/// Blobs shared across the repositories of one sweep, by SHA. Concurrent requests for the
+/// same SHA wait for one fetch; failures are not kept (the next repository tries again).
+///
+/// Each repository's [`Counter`] is charged one request per blob it needs, whoever
+/// fetched it, so per-repository figures do not depend on timing or on how a sweep was
+/// sharded; [`Blobs::reused`] says how many of those requests were never sent.
+pub struct Blobs {
+    cells: Mutex<HashMap<String, Arc<BlobCell>>>,
+    kept: AtomicU64,
+    budget: u64,
+    fetched: AtomicU64,
+    needed: AtomicU64,
+}
+
+impl Blobs {
+    /// Keep at most `budget` bytes; beyond it blobs are fetched for each repository.
+    pub fn new(budget: u64) -> Blobs {
+        Blobs {
+            cells: Mutex::new(HashMap::new()),
+            kept: AtomicU64::new(0),
+            budget,
+            fetched: AtomicU64::new(0),
+            needed: AtomicU64::new(0),
+        }
+    }
+
+    /// Blob requests charged to repositories but not sent (another repository's fetch of
+    /// the same SHA answered them).
+    pub fn reused(&self) -> u64 {
+        self.needed
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.fetched.load(Ordering::Relaxed))
+    }
+
+    pub async fn get(
+        &self,
+        client: &Client,
+        repo: &RepoId,
+        sha: &str,
+        counter: &Counter,
+    ) -> Result<Arc<[u8]>, ApiError> {
+        counter.add(1);
+        self.needed.fetch_add(1, Ordering::Relaxed);
+        let cell = {
+            let mut cells = self.cells.lock().expect("blob cache lock");
+            match cells.get(sha) {
+                Some(cell) => Some(cell.clone()),
+                None if self.kept.load(Ordering::Relaxed) < self.budget => {
+                    let cell = Arc::new(OnceCell::new());
+                    cells.insert(sha.to_string(), cell.clone());
+                    Some(cell)
+                }
+                None => None,
+            }
+        };
+        let fetch = || async {
+            self.fetched.fetch_add(1, Ordering::Relaxed);
+            let bytes = blob(client, repo, sha).await?;
+            self.kept.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            Ok::<_, ApiError>(Arc::<[u8]>::from(bytes))
+        };
+        match cell {
+            Some(cell) => cell.get_or_try_init(fetch).await.cloned(),
+            None => fetch().await,
+        }
+    }
+}
+
+/// GitHub facts of a listed repository, like [`super::gather_with`] but reusing the
+/// listing: `GET /repos/{o}/{r}` only when settings are needed and the listing item lacks
+/// some, and the default branch (for runs) from the listing. Costs: settings 0 or 1,
+/// Dependabot alerts 1, runs 1, and 2 per branch (classic protection and ruleset rules;
+/// a second page of ruleset rules, over 100 for one branch, is only in the totals).
+pub async fn gather_listed(
+    client: &Client,
+    listed: &ListedRepo,
+    needs: &GitHubNeeds,
+    counter: &Counter,
+) -> GitHubFacts {
+    let repo = &listed.id;
+    let base = format!("/repos/{}/{}", repo.owner, repo.name);
+    let settings = async {
+        if needs.settings && !listed.complete {
+            counter.add(1);
+            client
+                .get_json::<RepoSettings>(&base)
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(listed.settings.clone())
+        }
+    };
+    let runs = async {
+        if !needs.runs {
+            return None;
+        }
+        let Some(branch) = &listed.default_branch else {
+            return Some(Err("the repository has no default branch".to_string()));
+        };
+        let path = format!(
+            "{base}/actions/runs?branch={}&status=completed&exclude_pull_requests=true&per_page=100",
+            encode(branch)
+        );
+        counter.add(1);
+        Some(
+            client
+                .get_json::<RunsPage>(&path)
+                .await
+                .map(|page| page.workflow_runs)
+                .map_err(|e| e.to_string()),
+        )
+    };
+    let alerts = async {
+        if !needs.vulnerability_alerts {
+            return None;
+        }
+        counter.add(1);
+        Some(
+            match client.get(&format!("{base}/vulnerability-alerts")).await {
+                Ok(_) => Ok(true),
+                Err(ApiError::NotFound { .. }) => Ok(false),
+                Err(e) => Err(e.to_string()),
+            },
+        )
+    };
+    let branches = futures_util::future::join_all(needs.branches.iter().map(|branch| {
+        let base = base.clone();
+        async move {
+            counter.add(2);
+            (
+                branch.clone(),
+                super::branch_protection(client, &base, branch).await,
+            )
+        }
+    }));
+    let (settings, runs, vulnerability_alerts, protection): (Fetched<RepoSettings>, _, _, _) =
+        tokio::join!(settings, runs, alerts, branches);
+    GitHubFacts {
+        repo: repo.clone(),
+        settings,
+        vulnerability_alerts,
+        protection: protection.into_iter().collect(),
+        runs,
+        stats: ApiStats {
+            requests: counter.get(),
+            ..ApiStats::default()
+        },
+    }
+}
+
+/// Standard base64 as GitHub sends it (wrapped at 60 columns); `None` when invalid.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = text.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_githubs_wrapped_base64() {
+        // The OA `blob` example: "Content of the blob".
+        assert_eq!(
+            base64_decode("Q29udGVudCBvZiB0aGUgYmxvYg==").unwrap(),
+            b"Content of the blob"
+        );
+        assert_eq!(base64_decode("YW\nJj\n").unwrap(), b"abc");
+        assert_eq!(base64_decode("").unwrap(), b"");
+        assert!(base64_decode("a*b=").is_none());
+        assert!(base64_decode("YQ==YQ").is_none());
+    }
+
+    #[test]
+    fn listing_items_lack_merge_settings_full_repositories_have_them() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let read = |name: &str| -> serde_json::Value {
+            let text = std::fs::read_to_string(format!("{root}/fixtures/github/{name}")).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        let listed = ListedRepo::from_json(&read("org-repos.json")[0]).unwrap();
+        assert_eq!(listed.id.to_string(), "octocat/Hello-World");
+        assert_eq!(listed.default_branch.as_deref(), Some("master"));
+        assert!(!listed.complete && !listed.archived && !listed.fork);
+        let full = ListedRepo::from_json(&read("repo.json")).unwrap();
+        assert!(full.complete);
+        let scenario = read("org-repos-scenario.json");
+        assert!(ListedRepo::from_json(&scenario[1]).unwrap().archived);
+        assert!(ListedRepo::from_json(&scenario[2]).unwrap().fork);
+    }
+}
