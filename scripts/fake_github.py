@@ -28,6 +28,10 @@ def load(name):
         return json.load(f)
 
 
+def load_fixture(name):
+    return load(name)
+
+
 def routes(owner, repo):
     base = f"/repos/{owner}/{repo}"
     repository = load("repo.json")
@@ -68,6 +72,13 @@ def routes(owner, repo):
         f"{base}/pulls/7/files": (200, files[:100]),
         f"{base}/pulls/7/files?page=2": (200, files[100:]),
         f"{base}/issues/1": (200, issue),
+        # What `danger ci` reads besides the PR and its files (scripts/bench_pr.sh).
+        f"{base}/issues/7": (200, load("issue.json")),
+        f"{base}/pulls/7/commits": (200, load("pull-request-commits.json")),
+        f"{base}/pulls/7/reviews": (200, load("pull-request-reviews.json")),
+        f"{base}/pulls/7/requested_reviewers": (200, load("pull-request-requested-reviewers.json")),
+        f"{base}/pulls/7/comments": (200, load("pull-request-review-comments.json")),
+        f"{base}/issues/7/comments": (200, load("issue-comments.json")),
         base: (200, repository),
         f"{base}/branches/main/protection": (200, protection),
         f"{base}/branches/staging/protection": (404, load("branch-not-protected.json")),
@@ -135,6 +146,30 @@ def handler(table, latency, stats):
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def write(self):
+            # Writes (a comment, a commit status) are answered with the recorded bodies.
+            time.sleep(latency)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            path = self.path.split("?")[0]
+            if "/statuses/" in path:
+                status, body = 201, load_fixture("status-created.json")
+            elif path.endswith("/comments") or "/comments/" in path:
+                status, body = (201 if self.command == "POST" else 200), load_fixture("issue-comment.json")
+            else:
+                status, body = 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+            stats.record(f"{self.command} {path}", status)
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_POST = write
+        do_PATCH = write
 
     return Handler
 

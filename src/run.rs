@@ -161,88 +161,86 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
     }
 
     // The changed files: local git when the checkout has both commits, else the API.
-    match facts::git::pr_files(&facts.root, &pr.base_sha, &pr.head_sha) {
-        Some(Ok(files)) => {
-            pr.files = files;
-            pr.files_source = "git";
-        }
-        local => {
-            let local_problem = match local {
-                Some(Err(e)) => format!("{e}; "),
-                _ => String::new(),
-            };
-            let api = match (&config, offline_source, &pr.repo) {
-                (Ok(config), false, Some(repo)) => Ok((config.clone(), repo.clone())),
-                (_, true, _) => Err("`--event` runs offline".to_string()),
-                (Err(why), _, _) => Err(why.clone()),
-                (_, _, None) => Err("the repository is unknown".to_string()),
-            };
-            match api {
-                Ok((config, repo)) => {
-                    let number = pr.number;
-                    match github::with_client(config, async |client| github::pr::files(client, &repo, number).await) {
-                        Ok((Ok((files, note)), cost)) => {
-                            add(&mut stats, &cost);
+    let local = facts::git::pr_files(&facts.root, &pr.base_sha, &pr.head_sha);
+    let local_problem = match &local {
+        Some(Err(e)) => format!("{e}; "),
+        _ => String::new(),
+    };
+    if let Some(Ok(files)) = local {
+        pr.files = files;
+        pr.files_source = "git";
+    }
+    let api = match (&config, offline_source, &pr.repo) {
+        (Ok(config), false, Some(repo)) => Ok((config.clone(), repo.clone())),
+        (_, true, _) => Err("`--event` runs offline".to_string()),
+        (Err(why), _, _) => Err(why.clone()),
+        (_, _, None) => Err("the repository is unknown".to_string()),
+    };
+    // The issues the body references, when a rule asks about them.
+    let refs: Vec<pr::IssueRef> = if needs.pr_issues {
+        let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
+            .into_iter()
+            .map(|m| m.issue)
+            .collect();
+        refs.sort();
+        refs.dedup();
+        refs
+    } else {
+        Vec::new()
+    };
+    let want_files = pr.files_source != "git";
+    match api {
+        Ok((config, repo)) if want_files || !refs.is_empty() => {
+            let number = pr.number;
+            // Files and issues are independent: ask for them at once.
+            let fetched = github::with_client(config, async |client| {
+                let files = async {
+                    if want_files {
+                        Some(github::pr::files(client, &repo, number).await)
+                    } else {
+                        None
+                    }
+                };
+                tokio::join!(files, github::pr::issues(client, &refs, 20))
+            });
+            match fetched {
+                Ok(((files, issues), cost)) => {
+                    add(&mut stats, &cost);
+                    pr.issues = issues;
+                    match files {
+                        Some(Ok((files, note))) => {
                             pr.files = files;
                             pr.files_note = note;
                             pr.files_source = "api";
                         }
-                        Ok((Err(e), cost)) => {
-                            add(&mut stats, &cost);
-                            pr.files_note = Some(format!("the changed files could not be read: {e}"));
+                        Some(Err(e)) => {
+                            pr.files_note =
+                                Some(format!("the changed files could not be read: {e}"))
                         }
-                        Err(e) => pr.files_note = Some(format!("the changed files could not be read: {e}")),
+                        None => {}
                     }
                 }
-                Err(why) => {
-                    pr.files_note = Some(format!(
-                        "{local_problem}the changed files are unknown: the checkout lacks the pull request's commits ({}..{}) and {why}",
-                        short(&pr.base_sha),
-                        short(&pr.head_sha)
-                    ))
+                Err(e) => {
+                    pr.issues = refs
+                        .iter()
+                        .map(|r| (r.clone(), Err(e.to_string())))
+                        .collect();
+                    if want_files {
+                        pr.files_note = Some(format!("the changed files could not be read: {e}"));
+                    }
                 }
             }
         }
-    }
-
-    // The issues the body references, when a rule asks about them.
-    if needs.pr_issues {
-        let refs: Vec<pr::IssueRef> = {
-            let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
-                .into_iter()
-                .map(|m| m.issue)
-                .collect();
-            refs.sort();
-            refs.dedup();
-            refs
-        };
-        match (&config, offline_source) {
-            (Ok(config), false) if !refs.is_empty() => {
-                match github::with_client(config.clone(), async |client| {
-                    github::pr::issues(client, &refs, 20).await
-                }) {
-                    Ok((issues, cost)) => {
-                        add(&mut stats, &cost);
-                        pr.issues = issues;
-                    }
-                    Err(e) => {
-                        pr.issues = refs
-                            .iter()
-                            .map(|r| (r.clone(), Err(e.to_string())))
-                            .collect()
-                    }
-                }
+        Ok(_) => {}
+        Err(why) => {
+            pr.issues = refs.iter().map(|r| (r.clone(), Err(why.clone()))).collect();
+            if want_files {
+                pr.files_note = Some(format!(
+                    "{local_problem}the changed files are unknown: the checkout lacks the pull request's commits ({}..{}) and {why}",
+                    short(&pr.base_sha),
+                    short(&pr.head_sha)
+                ));
             }
-            (Err(why), _) => {
-                pr.issues = refs.iter().map(|r| (r.clone(), Err(why.clone()))).collect()
-            }
-            (_, true) => {
-                pr.issues = refs
-                    .iter()
-                    .map(|r| (r.clone(), Err("`--event` runs offline".to_string())))
-                    .collect()
-            }
-            _ => {}
         }
     }
 

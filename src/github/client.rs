@@ -369,38 +369,66 @@ impl Client {
         path: &str,
         max_pages: usize,
     ) -> Result<(Vec<T>, bool), ApiError> {
-        let mut items = Vec::new();
-        let mut next = Some(path.to_string());
-        let mut pages = 0;
+        let first = self.get(path).await?;
+        let mut items: Vec<T> = self.decode_page(path, &first.body)?;
+        let link = first.link.as_deref().unwrap_or_default();
+        let Some(next) = next_link(link) else {
+            return Ok((items, false));
+        };
+        let next = self.same_api(path, &next)?;
+        // GitHub names the last page: fetch pages 2..=last together instead of one by one.
+        if let Some(last) = last_page(link).and_then(|l| self.same_api(path, &l).ok()) {
+            if let (Some(2), Some(count)) = (page_number(&next), page_number(&last)) {
+                let wanted = count.min(max_pages as u64);
+                let pages = (2..=wanted).map(|n| with_page(&next, n));
+                let bodies = futures_util::future::join_all(pages.map(|p| async move {
+                    let response = self.get(&p).await?;
+                    self.decode_page::<T>(&p, &response.body)
+                }))
+                .await;
+                for body in bodies {
+                    items.extend(body?);
+                }
+                return Ok((items, count > max_pages as u64));
+            }
+        }
+        let mut next = Some(next);
+        let mut pages = 1;
         while let Some(page) = next {
             if pages == max_pages {
                 return Ok((items, true));
             }
             let response = self.get(&page).await?;
-            let batch: Vec<T> =
-                serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
-                    path: page.clone(),
-                    message: e.to_string(),
-                })?;
-            items.extend(batch);
+            items.extend(self.decode_page::<T>(&page, &response.body)?);
             pages += 1;
             next = match response.link.as_deref().and_then(next_link) {
-                // Only follow links to the same API: the token must not go anywhere else.
-                Some(url) => match url.strip_prefix(&self.config.api_url) {
-                    Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
-                    _ => {
-                        return Err(ApiError::Malformed {
-                            path: page,
-                            message: format!(
-                                "the next page is on another host ({url}); not followed"
-                            ),
-                        })
-                    }
-                },
+                Some(url) => Some(self.same_api(&page, &url)?),
                 None => None,
             };
         }
         Ok((items, false))
+    }
+
+    fn decode_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        serde_json::from_str(body).map_err(|e| ApiError::Malformed {
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The path of a pagination URL, which must be on this API: the token goes nowhere else.
+    fn same_api(&self, from: &str, url: &str) -> Result<String, ApiError> {
+        match url.strip_prefix(&self.config.api_url) {
+            Some(rest) if rest.starts_with('/') => Ok(rest.to_string()),
+            _ => Err(ApiError::Malformed {
+                path: from.to_string(),
+                message: format!("the next page is on another host ({url}); not followed"),
+            }),
+        }
     }
 
     /// GET and decode JSON.
@@ -518,6 +546,48 @@ pub fn next_link(link: &str) -> Option<String> {
                     .to_string()
             })
     })
+}
+
+/// The `rel="last"` URL of a `link` header.
+fn last_page(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"last\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+/// The `page` query parameter of a URL.
+fn page_number(url: &str) -> Option<u64> {
+    let query = url.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page=")?.parse().ok())
+}
+
+/// The URL with its `page` parameter set to `page`.
+fn with_page(url: &str, page: u64) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return format!("{url}?page={page}");
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|kv| {
+            if kv.starts_with("page=") {
+                format!("page={page}")
+            } else {
+                kv.to_string()
+            }
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 /// GitHub's error bodies are `{"message": ..., "documentation_url": ...}`.
