@@ -2,6 +2,7 @@
 //! (repository, GitHub, the pull request), evaluate, collect. Rendering and the GitHub
 //! Actions side effects stay with the caller.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -132,6 +133,12 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
     let offline_source = matches!(source, PrSource::EventFile(_));
     let mut stats = ApiStats::default();
 
+    // For a named PR, its files and issues come with it (see below).
+    type Prefetched = (
+        Result<(Vec<pr::ChangedFile>, Option<String>), String>,
+        Option<BTreeMap<pr::IssueRef, github::Fetched<pr::IssueInfo>>>,
+    );
+    let mut prefetched: Option<Prefetched> = None;
     let mut pr = match source {
         PrSource::EventFile(path) | PrSource::ActionsEvent(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -148,12 +155,28 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
                     "reading {repo}#{number} needs the GitHub API, but {why}"
                 ))
             })?;
+            let want_issues = needs.pr_issues;
             let (fetched, cost) = github::with_client(config, async |client| {
-                github::pr::fetch(client, repo, *number).await
+                let pr_and_issues = async {
+                    let pr = github::pr::fetch(client, repo, *number).await?;
+                    let issues = if want_issues {
+                        Some(github::pr::issues(client, &issue_refs(&pr), 20).await)
+                    } else {
+                        None
+                    };
+                    Ok::<_, String>((pr, issues))
+                };
+                // The file list does not depend on the PR's answer: ask at the same time
+                // (it goes unused when the checkout can diff the PR itself).
+                tokio::join!(pr_and_issues, github::pr::files(client, repo, *number))
             })
             .map_err(|e| RunError::Usage(e.to_string()))?;
             add(&mut stats, &cost);
-            fetched.map_err(|e| RunError::Usage(format!("cannot read {repo}#{number}: {e}")))?
+            let (pr_and_issues, files) = fetched;
+            let (pr, issues) = pr_and_issues
+                .map_err(|e| RunError::Usage(format!("cannot read {repo}#{number}: {e}")))?;
+            prefetched = Some((files, issues));
+            pr
         }
     };
     if pr.repo.is_none() {
@@ -177,18 +200,29 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
         (_, _, None) => Err("the repository is unknown".to_string()),
     };
     // The issues the body references, when a rule asks about them.
-    let refs: Vec<pr::IssueRef> = if needs.pr_issues {
-        let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
-            .into_iter()
-            .map(|m| m.issue)
-            .collect();
-        refs.sort();
-        refs.dedup();
-        refs
+    let mut refs: Vec<pr::IssueRef> = if needs.pr_issues {
+        issue_refs(&pr)
     } else {
         Vec::new()
     };
-    let want_files = pr.files_source != "git";
+    let mut want_files = pr.files_source != "git";
+    if let Some((files, issues)) = prefetched {
+        if let Some(issues) = issues {
+            pr.issues = issues;
+            refs.clear();
+        }
+        if want_files {
+            match files {
+                Ok((files, note)) => {
+                    pr.files = files;
+                    pr.files_note = note;
+                    pr.files_source = "api";
+                }
+                Err(e) => pr.files_note = Some(format!("the changed files could not be read: {e}")),
+            }
+            want_files = false;
+        }
+    }
     match api {
         Ok((config, repo)) if want_files || !refs.is_empty() => {
             let number = pr.number;
@@ -327,6 +361,17 @@ fn fetch_remote_policy(
         let _ = crate::output::write_atomic(&copy, text.as_bytes());
     }
     Ok(text)
+}
+
+/// The distinct issues a PR body references.
+fn issue_refs(pr: &PullRequest) -> Vec<pr::IssueRef> {
+    let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
+        .into_iter()
+        .map(|m| m.issue)
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
 }
 
 fn short(sha: &str) -> &str {
