@@ -273,6 +273,32 @@ pub fn mentions(body: &str, default_repo: Option<&RepoId>) -> Vec<Mention> {
     out
 }
 
+/// `line` without the parts inside HTML comments; `in_comment` carries an open `<!--`
+/// from one line to the next.
+pub(crate) fn strip_html_comments(line: &str, in_comment: &mut bool) -> String {
+    let mut kept = String::new();
+    let mut rest = line;
+    loop {
+        if *in_comment {
+            match rest.find("-->") {
+                Some(end) => {
+                    *in_comment = false;
+                    rest = &rest[end + 3..];
+                }
+                None => break,
+            }
+        } else if let Some(start) = rest.find("<!--") {
+            kept.push_str(&rest[..start]);
+            *in_comment = true;
+            rest = &rest[start + 4..];
+        } else {
+            kept.push_str(rest);
+            break;
+        }
+    }
+    kept
+}
+
 /// Blank out fenced code blocks, inline code and HTML comments, keeping line structure.
 fn strip_code_and_comments(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
@@ -289,26 +315,7 @@ fn strip_code_and_comments(body: &str) -> String {
             out.push('\n');
             continue;
         }
-        let mut kept = String::new();
-        let mut rest = line;
-        loop {
-            if in_comment {
-                match rest.find("-->") {
-                    Some(end) => {
-                        in_comment = false;
-                        rest = &rest[end + 3..];
-                    }
-                    None => break,
-                }
-            } else if let Some(start) = rest.find("<!--") {
-                kept.push_str(&rest[..start]);
-                in_comment = true;
-                rest = &rest[start + 4..];
-            } else {
-                kept.push_str(rest);
-                break;
-            }
-        }
+        let kept = strip_html_comments(line, &mut in_comment);
         // Inline code: drop text between paired backticks.
         let mut inline = String::new();
         for (i, part) in kept.split('`').enumerate() {

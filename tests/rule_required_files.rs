@@ -3,26 +3,8 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{rule, warden, TestRepo};
+use common::{check, rule, warden, TestRepo};
 use serde_json::Value;
-
-fn check(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = warden(dir)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), report)
-}
 
 fn messages(rule: &Value) -> Vec<String> {
     rule["findings"]

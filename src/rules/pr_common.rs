@@ -240,26 +240,7 @@ pub fn body_lines(body: &str) -> Vec<BodyLine> {
             }
             _ => {}
         }
-        let mut kept = String::new();
-        let mut rest = line;
-        loop {
-            if in_comment {
-                match rest.find("-->") {
-                    Some(end) => {
-                        in_comment = false;
-                        rest = &rest[end + 3..];
-                    }
-                    None => break,
-                }
-            } else if let Some(start) = rest.find("<!--") {
-                kept.push_str(&rest[..start]);
-                in_comment = true;
-                rest = &rest[start + 4..];
-            } else {
-                kept.push_str(rest);
-                break;
-            }
-        }
+        let kept = crate::pr::strip_html_comments(line, &mut in_comment);
         out.push(BodyLine { number, text: kept });
     }
     out

@@ -146,3 +146,20 @@ pub fn rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Valu
         .find(|r| r["id"] == id)
         .unwrap_or_else(|| panic!("no rule {id} in {report:#}"))
 }
+
+/// `warden check --format json ARGS` in `dir`: the exit code and the parsed report.
+pub fn check(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = warden(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
