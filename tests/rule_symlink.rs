@@ -11,8 +11,6 @@ use serde_json::Value;
 const LINK: &str = ".claude/CLAUDE-ORG-RULES.mdc";
 const ORG: &str = "../../organisation-rules/CLAUDE-ORG-RULES.mdc";
 
-/// Run `warden check --format json` and return the exit code and the parsed report.
-
 fn messages(rule: &Value) -> Vec<String> {
     rule["findings"]
         .as_array()
