@@ -2,37 +2,11 @@
 
 mod common;
 
-use common::{fixture, rule, warden, TestRepo};
+use common::{check_repo, fixture, rule, warden, TestRepo};
 use serde_json::Value;
 
 fn file(name: &str) -> String {
     std::fs::read_to_string(fixture(&format!("files/{name}"))).unwrap()
-}
-
-struct Run {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
-
-fn check(repo: &TestRepo) -> Run {
-    let out = warden(repo.path())
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report = if code == 2 {
-        Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-    };
-    Run {
-        code,
-        report,
-        stderr,
-    }
 }
 
 /// (message, line) of each finding of a rule.
@@ -88,7 +62,7 @@ fn agents_repo(agents: &str) -> TestRepo {
 #[test]
 fn the_customer_agent_with_human_review_passes() {
     let repo = agents_repo(&file("agents.json"));
-    let run = check(&repo);
+    let run = check_repo(&repo);
     let hitl = rule(&run.report, "hitl-customer-agent");
     assert_eq!(hitl["outcome"], "pass", "{hitl:#}");
     assert_eq!(hitl["kind"], "file-value");
@@ -108,7 +82,7 @@ fn a_switched_off_review_and_empty_reviewers_are_gaps_at_their_lines() {
         )
         .replace("\"model\": \"gpt-4o-mini\"", "\"model\": \"llama-local\"");
     let repo = agents_repo(&agents);
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let hitl = rule(&run.report, "hitl-customer-agent");
     assert_eq!(hitl["outcome"], "fail");
@@ -138,7 +112,7 @@ fn a_switched_off_review_and_empty_reviewers_are_gaps_at_their_lines() {
 fn a_filter_that_matches_nothing_names_the_part_that_failed() {
     let agents = file("agents.json").replace("\"id\": \"ai-customer\"", "\"id\": \"ai-customers\"");
     let repo = agents_repo(&agents);
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 1);
     let found = findings(rule(&run.report, "hitl-customer-agent"));
     // One per expectation that needs the agent; `exists = false` is satisfied.
@@ -179,7 +153,7 @@ matches = '^ai-[a-z]+$'
 "#,
         );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 1);
     let hitl = rule(&run.report, "all-reviewed");
     assert_eq!(
@@ -239,7 +213,7 @@ equals = true
 "#,
         );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(rule(&run.report, "hitl")["outcome"], "pass");
     assert_eq!(
         findings(rule(&run.report, "fly")),
@@ -294,7 +268,7 @@ exists = false
 "#,
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 1);
     let broken = findings(rule(&run.report, "hitl"));
     assert_eq!(broken.len(), 1);
@@ -362,7 +336,7 @@ exists = true
 "#,
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let err = &run.stderr;
     for expected in [

@@ -2,37 +2,11 @@
 
 mod common;
 
-use common::{fixture, rule, warden, TestRepo};
+use common::{check_repo, fixture, rule, warden, TestRepo};
 use serde_json::Value;
 
 fn workflow(name: &str) -> String {
     std::fs::read_to_string(fixture(&format!("workflows/{name}"))).unwrap()
-}
-
-struct Run {
-    code: i32,
-    report: Value,
-    stderr: String,
-}
-
-fn check(repo: &TestRepo) -> Run {
-    let out = warden(repo.path())
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report = if code == 2 {
-        Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-    };
-    Run {
-        code,
-        report,
-        stderr,
-    }
 }
 
 /// (message, path, line) of each finding of a rule.
@@ -97,7 +71,7 @@ fn pipeline_repo() -> TestRepo {
 fn a_complete_pipeline_passes() {
     let repo = pipeline_repo();
     repo.commit("pipeline");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     let pipeline = rule(&run.report, "pipeline");
     assert_eq!(pipeline["outcome"], "pass", "{pipeline:#}");
     assert_eq!(pipeline["kind"], "required-workflows");
@@ -122,7 +96,7 @@ fn each_gap_is_a_finding_at_its_line() {
         .remove(".github/workflows/e2e-playwright.yml");
     repo.commit("drift");
 
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let pipeline = rule(&run.report, "pipeline");
     assert_eq!(pipeline["outcome"], "fail");
@@ -188,7 +162,7 @@ fn a_push_trigger_in_string_form_counts_and_tags_only_does_not() {
         "[[rule]]\nkind = \"required-workflows\"\n\n[[rule.workflow]]\nfile = \"e2e-playwright.yml\"\non = \"push\"\nbranches = \"main\"\n\n[[rule.workflow]]\nfile = \"release.yml\"\nbranches = [\"main\"]\n",
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     let found = findings(rule(&run.report, "required-workflows"));
     assert_eq!(
         found,
@@ -241,7 +215,7 @@ allow = ["docs/**"]
 "#,
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     let found = findings(rule(&run.report, "required-workflows"));
     assert_eq!(found.len(), 3, "{found:#?}");
 
@@ -331,7 +305,7 @@ run = ['npx (playwright']
 "#,
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let err = &run.stderr;
     for expected in [
@@ -363,7 +337,7 @@ fn a_rule_without_workflows_is_a_policy_error() {
         "[[rule]]\nid = \"ci\"\nkind = \"required-workflows\"\n",
     );
     repo.commit("init");
-    let run = check(&repo);
+    let run = check_repo(&repo);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr

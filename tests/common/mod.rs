@@ -163,3 +163,31 @@ pub fn check(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     });
     (out.status.code().unwrap(), report)
 }
+
+/// What `warden check --format json` said in a repository: exit code, report (null on a
+/// policy error, exit 2) and standard error.
+pub struct Run {
+    pub code: i32,
+    pub report: serde_json::Value,
+    pub stderr: String,
+}
+
+pub fn check_repo(repo: &TestRepo) -> Run {
+    let out = warden(repo.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = if code == 2 {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    Run {
+        code,
+        report,
+        stderr,
+    }
+}
