@@ -2,6 +2,8 @@
 //! step outputs are written in the runner's file-command format and read back the way the
 //! runner reads them (`key=value`, or `key<<DELIMITER` ... `DELIMITER`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -9,9 +11,7 @@ use warden::actions::{self, Runner, STEP_SUMMARY_MAX_BYTES};
 use warden::engine::FailOn;
 use warden::model::Level;
 use warden::policy::Origin;
-use warden::report::{
-    self, fingerprint, Outcome, Report, ReportedFinding, RuleOutcome, Summary, Tool,
-};
+use warden::report::{fingerprint, Outcome, Report, ReportedFinding, RuleOutcome, Summary};
 
 fn finding(path: &str) -> ReportedFinding {
     ReportedFinding {
@@ -43,22 +43,7 @@ fn two_gaps() -> Report {
         },
         findings: vec![finding("notes/a.md"), finding("notes/b.md")],
     }];
-    Report {
-        version: report::SCHEMA_VERSION,
-        tool: Tool {
-            name: "warden",
-            version: "0.0.0-test",
-        },
-        mode: "check",
-        root: "/work/repo".to_string(),
-        now: "2026-11-22T12:00:00Z".to_string(),
-        policy: vec!["warden.toml".to_string()],
-        summary: Summary::of(&rules, FailOn::Deny),
-        rules,
-        github_api: None,
-        pull_request: None,
-        baseline: None,
-    }
+    common::report_of("/work/repo", rules)
 }
 
 /// Read an outputs file the way the runner does: per line, `=` before any `<<` is

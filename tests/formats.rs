@@ -9,12 +9,10 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, warden, TestRepo};
-use warden::engine::FailOn;
 use warden::model::Level;
 use warden::policy::Origin;
 use warden::report::{
-    self, fingerprint, Format, Outcome, Report, ReportedFinding, RuleOutcome, Summary, Tool,
-    WaivedBy,
+    self, fingerprint, Format, Outcome, Report, ReportedFinding, RuleOutcome, WaivedBy,
 };
 
 /// A file name that is valid on Linux and means something in Markdown, HTML, GitHub
@@ -554,22 +552,7 @@ fn every_outcome() -> Report {
             vec![],
         ),
     ];
-    Report {
-        version: report::SCHEMA_VERSION,
-        tool: Tool {
-            name: "warden",
-            version: "0.0.0-test",
-        },
-        mode: "check",
-        root: "/work/my repo".to_string(),
-        now: "2026-11-22T12:00:00Z".to_string(),
-        policy: vec!["warden.toml".to_string()],
-        summary: Summary::of(&rules, FailOn::Deny),
-        rules,
-        github_api: None,
-        pull_request: None,
-        baseline: None,
-    }
+    common::report_of("/work/my repo", rules)
 }
 
 fn render_every_outcome(format: Format) -> String {

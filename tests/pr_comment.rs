@@ -12,16 +12,13 @@ use std::time::Duration;
 
 use common::fixture;
 use serde_json::{json, Value};
-use warden::engine::FailOn;
 use warden::github::comment::{
     self, comment_body, sync, CommentMode, CommentOutcome, GITHUB_MAX_BODY_CHARS, MARKER,
 };
 use warden::github::{Client, ClientConfig, RepoId};
 use warden::model::Level;
 use warden::policy::Origin;
-use warden::report::{
-    self, fingerprint, Outcome, Report, ReportedFinding, RuleOutcome, Summary, Tool,
-};
+use warden::report::{self, fingerprint, Outcome, Report, ReportedFinding, RuleOutcome};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -275,22 +272,7 @@ fn report(findings: Vec<ReportedFinding>) -> Report {
         },
         findings,
     }];
-    Report {
-        version: report::SCHEMA_VERSION,
-        tool: Tool {
-            name: "warden",
-            version: "0.0.0-test",
-        },
-        mode: "check",
-        root: "/work/repo".to_string(),
-        now: "2026-11-22T12:00:00Z".to_string(),
-        policy: vec!["warden.toml".to_string()],
-        summary: Summary::of(&rules, FailOn::Deny),
-        rules,
-        github_api: None,
-        pull_request: None,
-        baseline: None,
-    }
+    common::report_of("/work/repo", rules)
 }
 
 fn gaps(paths: &[&str]) -> Report {

@@ -191,3 +191,25 @@ pub fn check_repo(repo: &TestRepo) -> Run {
         stderr,
     }
 }
+
+/// A report over hand-built rule outcomes, as `warden check` would collect it (fixed
+/// clock and version, so renderers can be tested without running anything).
+pub fn report_of(root: &str, rules: Vec<warden::report::RuleOutcome>) -> warden::report::Report {
+    use warden::report::{Report, Summary, Tool, SCHEMA_VERSION};
+    Report {
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "warden",
+            version: "0.0.0-test",
+        },
+        mode: "check",
+        root: root.to_string(),
+        now: "2026-11-22T12:00:00Z".to_string(),
+        policy: vec!["warden.toml".to_string()],
+        summary: Summary::of(&rules, warden::engine::FailOn::Deny),
+        rules,
+        github_api: None,
+        pull_request: None,
+        baseline: None,
+    }
+}
