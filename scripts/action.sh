@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shell logic of the warden GitHub Action (action.yml), kept here so that it can be
-# tested (tests/action_script.rs) and linted (scripts/lint-actions.sh). action.yml only
+# tested (tests/it/action_script.rs) and linted (scripts/lint-actions.sh). action.yml only
 # calls this script, handing it the inputs as environment variables — never as `${{ }}`
 # text inside `run:`, which would let an input inject shell code.
 #

@@ -10,7 +10,7 @@
 #   REPOS=200 LATENCY_MS=100 scripts/bench_org.sh
 #
 # Until `warden sweep --org` is wired into the CLI, this runs the same sweep through the
-# library: the ignored test `bench_1000_repositories` in tests/org_sweep.rs.
+# library: the ignored test `bench_1000_repositories` in tests/it/org_sweep.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPOS=${REPOS:-1000}
@@ -31,15 +31,15 @@ timed() {
 
 if [ ! -x "$WARDEN" ]; then cargo build --release --locked --quiet; fi
 if ! "$WARDEN" sweep --help 2>/dev/null | grep -q -- '--org'; then
-  echo "warden sweep --org is not wired into the CLI yet: running the library benchmark (tests/org_sweep.rs)"
+  echo "warden sweep --org is not wired into the CLI yet: running the library benchmark (tests/it/org_sweep.rs)"
   export BENCH_REPOS=$REPOS LATENCY_MS BENCH_DISTINCT_WORKFLOWS=$DISTINCT_WORKFLOWS
   export BENCH_REPOS_IN_FLIGHT=${REPOS_IN_FLIGHT:-8} BENCH_REQUESTS_IN_FLIGHT=${REQUESTS_IN_FLIGHT:-8}
-  cargo test --release --locked --quiet --test org_sweep --no-run
-  binary=$(cargo test --release --locked --test org_sweep --no-run --message-format=json 2>/dev/null \
+  cargo test --release --locked --quiet --test it --no-run
+  binary=$(cargo test --release --locked --test it --no-run --message-format=json 2>/dev/null \
     | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and "org_sweep" in m["target"]["name"]:
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "it":
         print(m["executable"])')
   timed "$binary" --ignored --nocapture --test-threads 1 bench_1000_repositories 2>&1 \
     | sed -E 's/^test [a-z_0-9]+ \.\.\. //' | grep -vE '^(running .*|ok|)$|^test result'
