@@ -70,7 +70,7 @@ served = json.load(open(sys.argv[2]))
 api, s = report["github_api"], report["summary"]
 print(f"repositories {s['repositories']} ({s['ok']} ok, {s['error']} error, {s['blocking']} blocking); "
       f"requests {api['requests']} = {api['requests_per_repository']} per repository "
-      f"(listing {api['listing']}, blobs reused {api['blobs_reused']}, retried {api['retried']}); "
+      f"(listing {api['listing']}, batched GraphQL {api.get('graphql', 0)}, blobs reused {api['blobs_reused']}, retried {api['retried']}); "
       f"server counted {served['requests']} {served['by_kind']}")
 PY
 echo "targets: < 60 s wall, <= 3 requests per repository, < 300 MB peak RSS"

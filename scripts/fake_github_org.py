@@ -6,8 +6,10 @@ Serves N synthetic repositories built from the recorded bodies in fixtures/githu
 README): the organisation listing (`org-repos.json`, paginated with GitHub's `link`
 header), one recursive git tree each (`git-tree.json`, blob SHAs computed as git does),
 blobs (`blob.json`), classic protection (`branch-protection.json` or the recorded 404
-`branch-not-protected.json`) and ruleset rules (`rules-for-branch-full.json` or `[]`).
-Only values change, never field names. Every request waits --latency-ms first (threads,
+`branch-not-protected.json`) and ruleset rules (`rules-for-branch-full.json` or `[]`),
+and `POST /graphql` for the batched classic-protection query (a `BranchProtectionRule`
+with the same settings as `branch-protection.json`, field names from GitHub's published
+schema, `@octokit/graphql-schema`). Only values change, never field names. Every request waits --latency-ms first (threads,
 so requests overlap as they would over the network). Usage:
 
     fake_github_org.py --repos 1000 --latency-ms 50 --port-file FILE --stats-file FILE
@@ -75,6 +77,8 @@ class Org:
         classic["allow_force_pushes"]["enabled"] = False
         not_protected = load("branch-not-protected.json")
         ruleset = load("rules-for-branch-full.json")
+        self.graphql = {}
+        rule = graphql_rule(classic)
         for i in range(count):
             name = f"repo-{i:04d}"
             full = f"{org}/{name}"
@@ -114,6 +118,34 @@ class Org:
                 (200, classic) if kind == 0 else (404, not_protected)
             )
             self.routes[f"{base}/rules/branches/main"] = (200, ruleset if kind == 2 else [])
+            self.graphql[full] = rule if kind == 0 else None
+
+    def answer_graphql(self, request):
+        """The batched query, answered by its variables: `o{i}`/`n{i}` per repository,
+        `q{j}` per qualified branch name; `data` keyed by the aliases `r{i}`/`b{j}`."""
+        variables = request.get("variables") or {}
+        data, errors = {}, []
+        i = 0
+        while f"o{i}" in variables:
+            full = f"{variables[f'o{i}']}/{variables[f'n{i}']}"
+            if full not in self.graphql:
+                data[f"r{i}"] = None
+                errors.append({"type": "NOT_FOUND", "path": [f"r{i}"],
+                               "locations": [{"line": 1, "column": 1}],
+                               "message": f"Could not resolve to a Repository with the name '{full}'."})
+            else:
+                repo = {"viewerCanAdminister": True}
+                j = 0
+                while f"q{j}" in variables:
+                    repo[f"b{j}"] = ({"branchProtectionRule": self.graphql[full]}
+                                     if variables[f"q{j}"] == "refs/heads/main" else None)
+                    j += 1
+                data[f"r{i}"] = repo
+            i += 1
+        body = {"data": data}
+        if errors:
+            body["errors"] = errors
+        return body
 
     def answer(self, path, query, host):
         if path == f"/orgs/{self.org}/repos":
@@ -136,6 +168,34 @@ class Org:
                 "protection" if path.endswith("/protection") else "rules")
             return kind, status, body, None
         return "other", 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, None
+
+
+def graphql_rule(classic):
+    """GraphQL's `BranchProtectionRule` with the settings of a REST protection body."""
+    def enabled(key):
+        return bool((classic.get(key) or {}).get("enabled", False))
+    checks = classic.get("required_status_checks")
+    reviews = classic.get("required_pull_request_reviews")
+    return {
+        "requiresStatusChecks": checks is not None,
+        "requiresStrictStatusChecks": bool(checks and checks.get("strict")),
+        "requiredStatusCheckContexts": (checks or {}).get("contexts", []),
+        "requiredStatusChecks": [
+            {"context": c["context"],
+             "app": {"databaseId": c["app_id"]} if c.get("app_id") is not None else None}
+            for c in (checks or {}).get("checks", [])],
+        "isAdminEnforced": enabled("enforce_admins"),
+        "requiresApprovingReviews": reviews is not None,
+        "requiredApprovingReviewCount": (reviews or {}).get("required_approving_review_count"),
+        "dismissesStaleReviews": bool((reviews or {}).get("dismiss_stale_reviews")),
+        "requiresCodeOwnerReviews": bool((reviews or {}).get("require_code_owner_reviews")),
+        "requireLastPushApproval": bool((reviews or {}).get("require_last_push_approval")),
+        "requiresLinearHistory": enabled("required_linear_history"),
+        "allowsForcePushes": enabled("allow_force_pushes"),
+        "allowsDeletions": enabled("allow_deletions"),
+        "requiresConversationResolution": enabled("required_conversation_resolution"),
+        "requiresCommitSignatures": enabled("required_signatures"),
+    }
 
 
 class Stats:
@@ -168,6 +228,18 @@ def handler(org, latency, stats):
             url = urlsplit(self.path)
             kind, status, body, link = org.answer(
                 url.path, parse_qs(url.query), self.headers.get("Host", "127.0.0.1"))
+            self.reply(kind, status, body, link)
+
+        def do_POST(self):
+            time.sleep(latency)
+            length = int(self.headers.get("content-length", "0"))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if urlsplit(self.path).path == "/graphql":
+                self.reply("graphql", 200, org.answer_graphql(request), None)
+            else:
+                self.reply("other", 404, {"message": "Not Found"}, None)
+
+        def reply(self, kind, status, body, link):
             payload = json.dumps(body).encode()
             stats.record(kind)
             self.send_response(status)

@@ -27,6 +27,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{EntryKind, Facts, FileEntry, FileSource, Needs};
+use crate::github::graphql::ProtectionBatches;
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, RemoteTree};
 use crate::github::{self, ApiError, Client, ClientConfig, GitHubState, RepoId};
 use crate::model::Evaluation;
@@ -429,18 +430,27 @@ pub fn sweep_org(
             }
             total.store(chosen.len(), Ordering::Relaxed);
             let blobs = Blobs::new(BLOB_CACHE_BYTES);
+            let ids: Vec<RepoId> = chosen.iter().map(Candidate::id).collect();
+            let batches =
+                ProtectionBatches::new(&ids, plan.needs.github.branches.iter().cloned().collect());
+            let shared = Shared {
+                plan: &plan,
+                filter: &filter,
+                blobs: &blobs,
+                batches: &batches,
+            };
             let mut gathered = futures_util::stream::iter(chosen)
-                .map(|candidate| gather_repo(client, &plan, options, &filter, &blobs, candidate))
+                .map(|candidate| gather_repo(client, &shared, options, candidate))
                 .buffer_unordered(options.concurrency.max(1));
             while let Some(item) = gathered.next().await {
                 // The judge only stops early if it panicked; the join below reports that.
                 let _ = sender.send(item);
             }
-            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused()))
+            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), batches.queries()))
         });
         let (rows, more_not_swept, extra_requests) =
             judge.join().expect("the judging thread panicked");
-        let ((mut not_swept, listing, blobs_reused), stats) = match swept {
+        let ((mut not_swept, listing, blobs_reused, graphql), stats) = match swept {
             Ok((Ok(result), stats)) => (result, stats),
             Ok((Err(e), _)) => return Err(e),
             Err(e) => return Err(OrgError::Api(e)),
@@ -477,6 +487,7 @@ pub fn sweep_org(
                 retried: stats.retried,
                 rate_limited: stats.rate_limited,
                 blobs_reused,
+                graphql,
                 requests_per_repository: 0.0,
             },
         };
@@ -548,14 +559,28 @@ fn kept_out(listed: &ListedRepo, filter: &Filter, options: &OrgOptions) -> Optio
     }
 }
 
+/// What every repository's gathering shares.
+struct Shared<'a> {
+    plan: &'a Plan,
+    filter: &'a Filter,
+    /// Blobs already read, by SHA.
+    blobs: &'a Blobs,
+    /// Classic branch protection, read for many repositories per GraphQL query.
+    batches: &'a ProtectionBatches,
+}
+
 async fn gather_repo(
     client: &Client,
-    plan: &Plan,
+    shared: &Shared<'_>,
     options: &OrgOptions,
-    filter: &Filter,
-    blobs: &Blobs,
     candidate: Candidate,
 ) -> Gathered {
+    let Shared {
+        plan,
+        filter,
+        blobs,
+        batches,
+    } = *shared;
     let counter = Counter::default();
     let listed = match candidate {
         Candidate::Listed(listed) => listed,
@@ -596,8 +621,10 @@ async fn gather_repo(
     };
     let github = async {
         if plan.needs.github.any() {
+            let classic = batches.classic(client, &listed.id).await;
             GitHubState::Known(Box::new(
-                remote::gather_listed(client, &listed, &plan.needs.github, &counter).await,
+                remote::gather_listed(client, &listed, &plan.needs.github, &classic, &counter)
+                    .await,
             ))
         } else {
             GitHubState::NotNeeded

@@ -221,21 +221,56 @@ impl Client {
         self.request(method, path, body).await
     }
 
+    /// Run a GraphQL query (`POST /graphql`) and return its `data` and `errors` as sent.
+    /// A query has no side effects, so it is retried like a read; it is never cached
+    /// (GitHub sends no ETag for POST). GraphQL reports most failures inside a 200: the
+    /// caller reads `errors` and decides per field.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        const PATH: &str = "POST /graphql";
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let url = graphql_url(&self.config.api_url);
+        let response = self
+            .exchange(http::Method::POST, &url, PATH, Some(&body), true)
+            .await?;
+        serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
+            path: PATH.to_string(),
+            message: e.to_string(),
+        })
+    }
+
     async fn request(
         &self,
         method: http::Method,
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ApiError> {
+        let url = format!("{}{}", self.config.api_url, path);
+        let read = method == http::Method::GET;
+        self.exchange(method, &url, path, body, read).await
+    }
+
+    /// Send one request to `url` (`path` names it in errors). `retry`: the request has
+    /// no side effects, so 5xx answers and timeouts are retried. Only GETs are cached.
+    async fn exchange(
+        &self,
+        method: http::Method,
+        url: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        retry: bool,
+    ) -> Result<Response, ApiError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("semaphore is never closed");
-        let url = format!("{}{}", self.config.api_url, path);
-        let idempotent = method == http::Method::GET;
-        let cached = if idempotent {
-            self.cache.as_ref().and_then(|c| c.load(&url))
+        let cacheable = method == http::Method::GET;
+        let cached = if cacheable {
+            self.cache.as_ref().and_then(|c| c.load(url))
         } else {
             None
         };
@@ -255,7 +290,7 @@ impl Client {
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let sent =
-                tokio::time::timeout(self.config.timeout, self.send(&method, &url, headers, body))
+                tokio::time::timeout(self.config.timeout, self.send(&method, url, headers, body))
                     .await;
             let (status, head, body) = match sent {
                 Ok(Ok(answer)) => answer,
@@ -267,7 +302,7 @@ impl Client {
                 }
                 // A timeout (ours or the client's) is transient: retry reads.
                 _ => {
-                    if idempotent && attempt <= 3 {
+                    if retry && attempt <= 3 {
                         self.pause_before_retry(attempt).await;
                         continue;
                     }
@@ -292,10 +327,10 @@ impl Client {
             if (200..300).contains(&status) {
                 let link = header(&head, "link");
                 if let (true, Some(cache), Some(etag)) =
-                    (idempotent, &self.cache, header(&head, "etag"))
+                    (cacheable, &self.cache, header(&head, "etag"))
                 {
                     cache.store(
-                        &url,
+                        url,
                         &CachedResponse {
                             etag,
                             body: body.clone(),
@@ -340,7 +375,7 @@ impl Client {
                         message,
                     })
                 }
-                500..=599 if idempotent && attempt <= 3 => {
+                500..=599 if retry && attempt <= 3 => {
                     self.pause_before_retry(attempt).await;
                     continue;
                 }
@@ -506,6 +541,16 @@ impl Client {
     }
 }
 
+/// GitHub's GraphQL endpoint for a REST API base: `https://api.github.com/graphql`, and on
+/// GitHub Enterprise Server `https://HOST/api/graphql` for `https://HOST/api/v3`.
+pub fn graphql_url(api_url: &str) -> String {
+    let base = api_url.trim_end_matches('/');
+    match base.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{base}/graphql"),
+    }
+}
+
 /// The deepest message of an octocrab error (its Display is often just "Service error").
 fn describe(error: &octocrab::Error) -> String {
     let mut text = error.to_string();
@@ -613,6 +658,22 @@ pub fn redact(text: &str, token: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graphql_lives_beside_the_rest_api() {
+        assert_eq!(
+            graphql_url("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            graphql_url("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            graphql_url("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/graphql"
+        );
+    }
 
     #[test]
     fn debug_output_hides_the_token() {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 pub mod cache;
 pub mod client;
 pub mod comment;
+pub mod graphql;
 pub mod org;
 pub mod pr;
 pub mod protection;
@@ -206,43 +207,65 @@ pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) ->
 }
 
 async fn branch_protection(client: &Client, base: &str, branch: &str) -> Fetched<BranchProtection> {
-    let branch_path = encode(branch);
-    let classic_path = format!("{base}/branches/{branch_path}/protection");
-    let rules_path = format!("{base}/rules/branches/{branch_path}?per_page=100");
     let (classic, rules) = tokio::join!(
-        client.get_json::<protection::ClassicProtection>(&classic_path),
-        client.get_pages::<protection::BranchRule>(&rules_path, 10)
+        classic_protection(client, base, branch),
+        branch_rules(client, base, branch)
     );
-    let classic = match classic {
-        Ok(classic) => Some(classic),
+    Ok(BranchProtection {
+        classic: classic?,
+        rules: rules?,
+    })
+}
+
+/// `GET .../branches/{branch}/protection`; `None` when GitHub says "Branch not protected".
+async fn classic_protection(
+    client: &Client,
+    base: &str,
+    branch: &str,
+) -> Fetched<Option<protection::ClassicProtection>> {
+    let path = format!("{base}/branches/{}/protection", encode(branch));
+    match client
+        .get_json::<protection::ClassicProtection>(&path)
+        .await
+    {
+        Ok(classic) => Ok(Some(classic)),
         // GitHub's way of saying "no classic protection": a gap, not an error.
-        Err(ApiError::NotFound { message, .. }) if message.contains("not protected") => None,
-        Err(ApiError::NotFound { .. }) => {
-            return Err(format!(
-                "branch `{branch}` was not found, or the token cannot see the repository (404)"
-            ))
-        }
+        Err(ApiError::NotFound { message, .. }) if message.contains("not protected") => Ok(None),
+        Err(ApiError::NotFound { .. }) => Err(format!(
+            "branch `{branch}` was not found, or the token cannot see the repository (404)"
+        )),
         Err(ApiError::Forbidden {
             path,
             message,
             permission,
-        }) => {
-            return Err(ApiError::Forbidden {
-                path,
-                message,
-                permission: permission.or_else(|| Some("administration: read".to_string())),
-            }
-            .to_string())
+        }) => Err(ApiError::Forbidden {
+            path,
+            message,
+            permission: permission.or_else(|| Some("administration: read".to_string())),
         }
-        Err(e) => return Err(e.to_string()),
-    };
-    let (rules, truncated) = rules.map_err(|e| e.to_string())?;
+        .to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `GET .../rules/branches/{branch}`: every rule an active ruleset (of the repository or
+/// its organisation) applies to the branch.
+async fn branch_rules(
+    client: &Client,
+    base: &str,
+    branch: &str,
+) -> Fetched<Vec<protection::BranchRule>> {
+    let path = format!("{base}/rules/branches/{}?per_page=100", encode(branch));
+    let (rules, truncated) = client
+        .get_pages::<protection::BranchRule>(&path, 10)
+        .await
+        .map_err(|e| e.to_string())?;
     if truncated {
         return Err(format!(
             "more than 1,000 ruleset rules apply to `{branch}`; not all were read"
         ));
     }
-    Ok(BranchProtection { classic, rules })
+    Ok(rules)
 }
 
 /// Percent-encode a path segment (branch names may hold `/`, which GitHub accepts as is).

@@ -15,9 +15,10 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::client::next_link;
+use super::graphql::ClassicByBranch;
 use super::{
-    encode, ApiError, ApiStats, Client, Fetched, GitHubFacts, GitHubNeeds, RepoId, RepoSettings,
-    RunsPage,
+    encode, ApiError, ApiStats, BranchProtection, Client, Fetched, GitHubFacts, GitHubNeeds,
+    RepoId, RepoSettings, RunsPage,
 };
 
 /// Requests sent on behalf of one repository (retries are only in the client's totals).
@@ -329,11 +330,14 @@ impl Blobs {
 /// listing: `GET /repos/{o}/{r}` only when settings are needed and the listing item lacks
 /// some, and the default branch (for runs) from the listing. Costs: settings 0 or 1,
 /// Dependabot alerts 1, runs 1, and 2 per branch (classic protection and ruleset rules;
-/// a second page of ruleset rules, over 100 for one branch, is only in the totals).
+/// a second page of ruleset rules, over 100 for one branch, is only in the totals), or 1
+/// per branch whose classic protection `classic` already holds (from the batched GraphQL
+/// query, [`super::graphql::ProtectionBatches`]).
 pub async fn gather_listed(
     client: &Client,
     listed: &ListedRepo,
     needs: &GitHubNeeds,
+    classic: &ClassicByBranch,
     counter: &Counter,
 ) -> GitHubFacts {
     let repo = &listed.id;
@@ -385,11 +389,23 @@ pub async fn gather_listed(
     let branches = futures_util::future::join_all(needs.branches.iter().map(|branch| {
         let base = base.clone();
         async move {
-            counter.add(2);
-            (
-                branch.clone(),
-                super::branch_protection(client, &base, branch).await,
-            )
+            let protection = match classic.get(branch) {
+                // Settled by the batched GraphQL query: only the rulesets are left to read.
+                Some(settled) => {
+                    counter.add(1);
+                    super::branch_rules(client, &base, branch)
+                        .await
+                        .map(|rules| BranchProtection {
+                            classic: settled.clone(),
+                            rules,
+                        })
+                }
+                None => {
+                    counter.add(2);
+                    super::branch_protection(client, &base, branch).await
+                }
+            };
+            (branch.clone(), protection)
         }
     }));
     let (settings, runs, vulnerability_alerts, protection): (Fetched<RepoSettings>, _, _, _) =

@@ -150,8 +150,12 @@ pub struct OrgApiCost {
     pub rate_limited: u64,
     /// Blob requests not sent because another repository had the same blob (git names a
     /// blob by its content): the rows' `requests` add up to `requests` − `listing` −
-    /// `retried` + `blobs_reused`.
+    /// `graphql` − `retried` + `blobs_reused`.
     pub blobs_reused: u64,
+    /// GraphQL queries that read classic branch protection for up to 25 repositories
+    /// each (not counted in any row).
+    #[serde(default)]
+    pub graphql: u64,
     /// `requests` divided by the rows (0 without rows).
     pub requests_per_repository: f64,
 }
@@ -404,6 +408,7 @@ pub fn merge(reports: Vec<OrgReport>) -> Result<OrgReport, MergeError> {
         cost.retried += other.github_api.retried;
         cost.rate_limited += other.github_api.rate_limited;
         cost.blobs_reused += other.github_api.blobs_reused;
+        cost.graphql += other.github_api.graphql;
     }
     if let Some(missing) = (1..=first_shard.count).find(|i| !seen.contains(i)) {
         return Err(MergeError::MissingShard {
@@ -650,12 +655,13 @@ pub fn render_markdown(report: &OrgReport, out: &mut dyn Write) -> io::Result<()
     let api = &report.github_api;
     writeln!(
         out,
-        "Swept {subject} by warden {} at {}{policy}. GitHub API: {} requests ({} per repository, {} for the listing), {} from cache, {} retried, {} rate-limited.",
+        "Swept {subject} by warden {} at {}{policy}. GitHub API: {} requests ({} per repository, {} for the listing, {} batched GraphQL), {} from cache, {} retried, {} rate-limited.",
         text(&report.tool.version),
         text(&report.now),
         api.requests,
         api.requests_per_repository,
         api.listing,
+        api.graphql,
         api.cached,
         api.retried,
         api.rate_limited,

@@ -302,8 +302,99 @@ fn protection_routes(spec: &RepoSpec, routes: &mut HashMap<String, ResponseTempl
     routes.insert(format!("{base}/rules/branches/main"), rules);
 }
 
+/// GitHub's GraphQL `BranchProtectionRule` (field names from the published schema,
+/// `@octokit/graphql-schema`) holding the same settings as a REST branch protection body.
+fn graphql_rule(classic: &Value) -> Value {
+    let enabled = |key: &str| classic[key]["enabled"].as_bool().unwrap_or(false);
+    let checks = &classic["required_status_checks"];
+    let reviews = &classic["required_pull_request_reviews"];
+    json!({
+        "requiresStatusChecks": checks.is_object(),
+        "requiresStrictStatusChecks": checks["strict"],
+        "requiredStatusCheckContexts": checks["contexts"],
+        "requiredStatusChecks": checks["checks"].as_array().map(|checks| checks
+            .iter()
+            .map(|c| json!({
+                "context": c["context"],
+                "app": c["app_id"].as_i64().map(|id| json!({"databaseId": id})),
+            }))
+            .collect::<Vec<_>>()),
+        "isAdminEnforced": enabled("enforce_admins"),
+        "requiresApprovingReviews": reviews.is_object(),
+        "requiredApprovingReviewCount": reviews["required_approving_review_count"],
+        "dismissesStaleReviews": reviews["dismiss_stale_reviews"].as_bool().unwrap_or(false),
+        "requiresCodeOwnerReviews": reviews["require_code_owner_reviews"].as_bool().unwrap_or(false),
+        "requireLastPushApproval": reviews["require_last_push_approval"].as_bool().unwrap_or(false),
+        "requiresLinearHistory": enabled("required_linear_history"),
+        "allowsForcePushes": enabled("allow_force_pushes"),
+        "allowsDeletions": enabled("allow_deletions"),
+        "requiresConversationResolution": enabled("required_conversation_resolution"),
+        "requiresCommitSignatures": enabled("required_signatures"),
+    })
+}
+
+/// `POST /graphql`: answers the batched branch-protection query by its variables
+/// (`o{i}`/`n{i}` per repository, `q{j}` per branch), as GitHub does: `data` keyed by
+/// alias, and an `errors` item with a `path` for a repository it cannot resolve.
+struct GraphqlFake {
+    /// Repository name → its `Repository` object for `refs/heads/main`.
+    answers: HashMap<String, Value>,
+}
+
+impl Respond for GraphqlFake {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let variables = &body["variables"];
+        let mut data = serde_json::Map::new();
+        let mut errors = Vec::new();
+        for i in 0.. {
+            let (Some(owner), Some(name)) = (
+                variables[format!("o{i}")].as_str(),
+                variables[format!("n{i}")].as_str(),
+            ) else {
+                break;
+            };
+            let alias = format!("r{i}");
+            match self.answers.get(name).filter(|_| owner == ORG) {
+                Some(repo) => {
+                    let mut repo = repo.clone();
+                    for j in 0.. {
+                        let Some(qualified) = variables[format!("q{j}")].as_str() else {
+                            break;
+                        };
+                        if qualified != "refs/heads/main" {
+                            repo[format!("b{j}")] = Value::Null;
+                        }
+                    }
+                    data.insert(alias, repo);
+                }
+                None => {
+                    data.insert(alias.clone(), Value::Null);
+                    errors.push(json!({
+                        "type": "NOT_FOUND",
+                        "path": [alias],
+                        "locations": [{"line": 1, "column": 1}],
+                        "message": format!("Could not resolve to a Repository with the name '{owner}/{name}'."),
+                    }));
+                }
+            }
+        }
+        let mut answer = json!({ "data": data });
+        if !errors.is_empty() {
+            answer["errors"] = json!(errors);
+        }
+        ok(answer)
+    }
+}
+
 async fn serve(specs: &[RepoSpec]) -> MockServer {
+    serve_with(specs, true).await
+}
+
+/// `graphql: false`: the server has no GraphQL endpoint (404), as a proxy might.
+async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
     let server = MockServer::start().await;
+    let mut answers = HashMap::new();
     let mut routes = HashMap::new();
     let mut listing = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
@@ -336,6 +427,27 @@ async fn serve(specs: &[RepoSpec]) -> MockServer {
             routes.insert(format!("{base}/git/blobs/{sha}"), ok(blob));
         }
         protection_routes(spec, &mut routes);
+        let mut classic = body("branch-protection.json");
+        classic["allow_force_pushes"]["enabled"] = json!(false);
+        let rule = match spec.protection {
+            Protection::Classic => graphql_rule(&classic),
+            Protection::Unprotected | Protection::Ruleset => Value::Null,
+        };
+        answers.insert(
+            spec.name.clone(),
+            json!({
+                // Without admin rights GraphQL may leave a rule out: warden asks REST.
+                "viewerCanAdminister": spec.name != "locked-down",
+                "b0": {"branchProtectionRule": rule},
+            }),
+        );
+    }
+    if graphql {
+        Mock::given(method("POST"))
+            .and(wiremock::matchers::path("/graphql"))
+            .respond_with(GraphqlFake { answers })
+            .mount(&server)
+            .await;
     }
     let fake = Fake {
         routes,
@@ -447,8 +559,9 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
             ("planning-doc-ttl".into(), "skipped".into(), 0),
         ]
     );
-    // tree + ci.yml blob + symlink blob + classic protection + ruleset rules.
-    assert_eq!(clean.requests, 5);
+    // tree + ci.yml blob + symlink blob + ruleset rules; its classic protection came with
+    // 24 other repositories' in one GraphQL query, counted in the totals only.
+    assert_eq!(clean.requests, 4);
     let skipped = &clean.report.as_ref().unwrap()["rules"][4]["reason"];
     assert!(skipped.as_str().unwrap().contains("without cloning"));
 
@@ -464,7 +577,7 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
     // No workflow file in the tree: a gap, and one blob fewer.
     let no_ci = row(&report, "service-03");
     assert_eq!(outcome_of(no_ci, "required-workflows"), ("fail".into(), 1));
-    assert_eq!(no_ci.requests, 4);
+    assert_eq!(no_ci.requests, 3);
     // The wrong link target, read from the symlink's blob.
     let wrong = row(&report, "service-05");
     assert_eq!(outcome_of(wrong, "symlink"), ("fail".into(), 1));
@@ -489,7 +602,7 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
         flaky_rules[0].1, "fail",
         "GitHub rules are still judged: its branch is unprotected"
     );
-    assert_eq!(flaky.requests, 3, "tree, classic protection, ruleset rules");
+    assert_eq!(flaky.requests, 2, "tree, ruleset rules");
 
     // 403 on the tree: an error row naming the permission.
     let locked = row(&report, "locked-down");
@@ -511,7 +624,13 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
             .filter(|r| r.url.path().starts_with(&prefix) && !r.url.path().contains("/git/blobs/"))
             .count() as u64
     };
-    assert_eq!(sent_for("flaky-api"), 3 + 3, "three retries of the tree");
+    assert_eq!(sent_for("flaky-api"), 2 + 3, "three retries of the tree");
+    // GraphQL cannot vouch for a repository the token does not administer: REST decides.
+    assert_eq!(
+        locked.requests, 3,
+        "tree, classic protection over REST, ruleset rules"
+    );
+    assert_eq!(sent_for("locked-down"), 3);
     assert_eq!(sent_for("old-service"), 0, "archived: never asked about");
     let blobs_sent = received
         .iter()
@@ -536,11 +655,18 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
     assert_eq!(api.retried, 3);
     assert_eq!(api.requests, received.len() as u64);
     let rows_total: u64 = report.repositories.iter().map(|r| r.requests).sum();
-    assert_eq!(api.requests, rows_total + listing + 3 - api.blobs_reused);
-    assert!(api.requests_per_repository <= 4.5, "{api:?}");
+    // 28 repositories: two batched queries (25 + 3).
+    assert_eq!(api.graphql, 2);
+    assert_eq!(
+        api.requests,
+        rows_total + listing + api.graphql + 3 - api.blobs_reused
+    );
+    assert!(api.requests_per_repository <= 3.5, "{api:?}");
     assert!(
-        received.iter().all(|r| r.method.as_str() == "GET"),
-        "a sweep only reads"
+        received
+            .iter()
+            .all(|r| r.method.as_str() == "GET" || r.url.path() == "/graphql"),
+        "a sweep only reads (a GraphQL query is a POST)"
     );
 
     // Summary and verdict.
@@ -610,8 +736,10 @@ async fn three_shards_merged_equal_one_unsharded_sweep() {
     assert_eq!(merged.github_api.listing, 3 * 2);
     // Apart from listing, the same requests were needed; each shard shares blobs only
     // among its own repositories.
-    let needed =
-        |r: &OrgReport| r.github_api.requests - r.github_api.listing + r.github_api.blobs_reused;
+    let needed = |r: &OrgReport| {
+        r.github_api.requests - r.github_api.listing - r.github_api.graphql
+            + r.github_api.blobs_reused
+    };
     assert_eq!(needed(&merged), needed(&whole));
     assert!(merged.github_api.blobs_reused < whole.github_api.blobs_reused);
     assert_eq!(merged.exit_code(), whole.exit_code());
@@ -641,10 +769,11 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
         .count();
     assert_eq!(ci_fetches, 1, "one request for the shared workflow");
     let rows: u64 = report.repositories.iter().map(|r| r.requests).sum();
-    assert_eq!(rows, 4 * 5, "each repository is charged the blobs it needs");
+    assert_eq!(rows, 4 * 4, "each repository is charged the blobs it needs");
     // Workflow and link blobs are each fetched once for the four repositories.
     assert_eq!(report.github_api.blobs_reused, 2 * 3);
-    assert_eq!(report.github_api.requests, 1 + rows - 6);
+    assert_eq!(report.github_api.graphql, 1);
+    assert_eq!(report.github_api.requests, 1 + 1 + rows - 6);
     assert!(report
         .repositories
         .iter()
@@ -661,12 +790,41 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
     assert_eq!(report.repositories.len(), 2);
     let templated = row(&report, "templated-0");
     assert_eq!(templated.outcome, RowOutcome::Ok);
-    assert_eq!(templated.requests, 6, "GET /repos, then as in an org sweep");
+    assert_eq!(templated.requests, 5, "GET /repos, then as in an org sweep");
     let missing = row(&report, "missing");
     assert_eq!(missing.outcome, RowOutcome::Error);
     assert!(missing.error.as_deref().unwrap().contains("not found"));
     assert_eq!(report.not_swept[0].reason, "archived");
     assert_eq!(report.github_api.listing, 1, "reading the archived one");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_graphql_the_sweep_reads_protection_over_rest_with_the_same_results() {
+    let specs = organisation();
+    let with = sweep(
+        &serve(&specs).await,
+        options(OrgTarget::Org(ORG.into()), None),
+    )
+    .await;
+    let server = serve_with(&specs, false).await;
+    let without = sweep(&server, options(OrgTarget::Org(ORG.into()), None)).await;
+
+    for (a, b) in with.repositories.iter().zip(&without.repositories) {
+        assert_eq!(a.repo, b.repo);
+        assert_eq!(outcomes(a), outcomes(b), "{}", a.repo);
+    }
+    // The endpoint answered 404 once; it was not asked again, and REST read each
+    // repository's classic protection instead (one request more per repository, but for
+    // locked-down, which used REST anyway).
+    let received = server.received_requests().await.unwrap();
+    let queries = received
+        .iter()
+        .filter(|r| r.url.path() == "/graphql")
+        .count();
+    assert_eq!(queries, 1);
+    assert_eq!(without.github_api.graphql, 1);
+    let rows = |r: &OrgReport| r.repositories.iter().map(|r| r.requests).sum::<u64>();
+    assert_eq!(rows(&without), rows(&with) + 27);
 }
 
 #[tokio::test(flavor = "multi_thread")]
