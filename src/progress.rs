@@ -90,16 +90,17 @@ impl Bar {
 
 impl Progress for Bar {
     fn begin(&self, phase: &str, total: usize) {
-        self.bar.reset();
-        self.bar.set_prefix(phase.to_string());
+        // Length and prefix first: each call may draw a frame.
         self.bar.set_length(total as u64);
-        self.bar.set_position(0);
+        self.bar.set_prefix(phase.to_string());
+        self.bar.set_message("");
+        self.bar.reset();
     }
 
     fn step(&self, done: usize, total: usize, repo: &str, note: &str, notable: bool) {
         self.bar.set_length(total as u64);
-        self.bar.set_position(done as u64);
         self.bar.set_message(repo.to_string());
+        self.bar.set_position(done as u64);
         if notable {
             self.bar.println(format!("{repo}: {note}"));
         }
