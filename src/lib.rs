@@ -15,6 +15,7 @@ pub mod org;
 pub mod output;
 pub mod policy;
 pub mod pr;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod run;

@@ -13,6 +13,8 @@ use std::time::Duration;
 use warden::engine::FailOn;
 use warden::github::comment::{self, CommentMode};
 use warden::policy;
+use warden::progress::{Bar, Lines, Progress, Silent};
+use warden::report::org::TrackingOutcome;
 use warden::report::{self, Format, Report};
 use warden::rules;
 use warden::run::{GitHubOptions, PrSource, RunError, RunOptions};
@@ -110,7 +112,8 @@ struct SweepArgs {
     /// each gap has been open. A missing file means a first sweep.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Keep one tracking issue in the repository up to date (needs `issues: write`).
+    /// Keep one tracking issue in the repository up to date (needs `issues: write`); with
+    /// --org/--repos, one in each swept repository.
     #[arg(long)]
     issue: bool,
     #[command(flatten)]
@@ -124,10 +127,20 @@ struct SweepArgs {
 #[group(skip)]
 struct OrgArgs {
     /// Sweep every repository of this organisation through the API (nothing is cloned).
-    #[arg(long, value_name = "ORG", group = "org_target", conflicts_with_all = ["baseline", "issue"])]
+    #[arg(
+        long,
+        value_name = "ORG",
+        group = "org_target",
+        conflicts_with = "baseline"
+    )]
     org: Option<String>,
     /// Sweep the repositories listed in FILE: one OWNER/NAME a line, `#` comments.
-    #[arg(long, value_name = "FILE", group = "org_target", conflicts_with_all = ["baseline", "issue"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        group = "org_target",
+        conflicts_with = "baseline"
+    )]
     repos: Option<PathBuf>,
     /// Sweep only repositories matching GLOB (repeatable). A glob with `/` matches
     /// OWNER/NAME, else the name; case-insensitive.
@@ -149,6 +162,10 @@ struct OrgArgs {
     /// Repositories read at once (requests in flight are bounded separately).
     #[arg(long, value_name = "N", default_value_t = warden::org::DEFAULT_CONCURRENCY, requires = "org_target")]
     concurrency: usize,
+    /// No progress on standard error (a bar on a terminal, else a line per repository);
+    /// problems are still said.
+    #[arg(short, long, requires = "org_target")]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -452,9 +469,24 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
     org.shard = args.org.shard;
     org.fail_on = options.fail_on;
     org.concurrency = args.org.concurrency.max(1);
-    org.progress = true;
-    let report =
-        warden::org::sweep_org(&org, &policy, config).map_err(|e| miette::miette!("{e}"))?;
+    org.issue = args.issue;
+    let progress = progress(args.org.quiet);
+    let report = warden::org::sweep_org_with(&org, &policy, config, progress.as_ref())
+        .map_err(|e| miette::miette!("{e}"))?;
+    // The bar and the lines may be gone or off: what went wrong with an issue is said here.
+    for row in &report.repositories {
+        let Some(tracking) = &row.tracking else {
+            continue;
+        };
+        match tracking.outcome {
+            TrackingOutcome::Error => eprintln!(
+                "warden: {}: could not update the tracking issue: {}",
+                row.repo, tracking.message
+            ),
+            TrackingOutcome::Skipped => eprintln!("warden: {}: {}", row.repo, tracking.message),
+            _ => {}
+        }
+    }
     write_org(
         &report,
         &args.run.outputs,
@@ -462,6 +494,19 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
         args.run.format,
         out,
     )
+}
+
+/// How an organisation sweep shows progress: a bar on a terminal, plain lines in logs and
+/// CI (a bar there is noise), nothing with --quiet.
+fn progress(quiet: bool) -> Box<dyn Progress> {
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    if quiet {
+        Box::new(Silent)
+    } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !dumb {
+        Box::new(Bar::stderr())
+    } else {
+        Box::new(Lines::stderr())
+    }
 }
 
 fn merge(args: MergeArgs, out: &mut dyn Write) -> miette::Result<u8> {

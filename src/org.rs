@@ -29,15 +29,18 @@ use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{EntryKind, Facts, FileEntry, FileSource, Needs};
 use crate::github::graphql::ProtectionBatches;
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, RemoteTree};
-use crate::github::{self, ApiError, Client, ClientConfig, GitHubState, RepoId};
+use crate::github::{self, ApiError, ApiStats, Client, ClientConfig, GitHubState, RepoId};
 use crate::model::Evaluation;
 use crate::policy::Policy;
+use crate::progress::{Lines, Progress, Silent};
 use crate::report::org::{
     NotSwept, OrgApiCost, OrgReport, OrgSummary, OrgTool, RepoRow, RowOutcome, Selection,
     ShardInfo, MODE,
 };
 use crate::report::SCHEMA_VERSION;
 use crate::rules::Scope;
+
+mod tracking;
 
 /// Which repositories to sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,8 +112,11 @@ pub struct OrgOptions {
     pub fail_on: FailOn,
     /// Repositories read at once (the client separately bounds requests in flight).
     pub concurrency: usize,
-    /// Log one line per repository on standard error: `[12/30] octo-org/app: 2 gaps`.
+    /// Log one line per repository on standard error: `[12/30] octo-org/app: 2 gaps`
+    /// (with [`sweep_org`]; [`sweep_org_with`] takes how progress is shown instead).
     pub progress: bool,
+    /// Keep one tracking issue in each swept repository (`--issue`), after the sweep.
+    pub issue: bool,
 }
 
 impl OrgOptions {
@@ -126,6 +132,7 @@ impl OrgOptions {
             fail_on: FailOn::Deny,
             concurrency: DEFAULT_CONCURRENCY,
             progress: false,
+            issue: false,
         }
     }
 }
@@ -344,6 +351,23 @@ pub fn sweep_org(
     policy: &Policy,
     config: ClientConfig,
 ) -> Result<OrgReport, OrgError> {
+    if options.progress {
+        sweep_org_with(options, policy, config, &Lines::stderr())
+    } else {
+        sweep_org_with(options, policy, config, &Silent)
+    }
+}
+
+/// [`sweep_org`], telling `progress` each repository judged (and each tracking issue
+/// synced), however the caller wants that shown.
+pub fn sweep_org_with(
+    options: &OrgOptions,
+    policy: &Policy,
+    config: ClientConfig,
+    progress: &dyn Progress,
+) -> Result<OrgReport, OrgError> {
+    // The issues are synced after the sweep, with a client of their own.
+    let tracking_config = options.issue.then(|| config.clone());
     let filter = Filter::new(options)?;
     let plan = Plan::of(policy);
     let api_url = config.api_url.clone();
@@ -359,15 +383,13 @@ pub fn sweep_org(
                 let row = match gathered {
                     Gathered::NotSwept(item, requests) => {
                         extra_requests += requests;
-                        if options.progress {
-                            eprintln!(
-                                "[{}/{}] {}: not swept ({})",
-                                done + 1,
-                                total.load(Ordering::Relaxed),
-                                item.repo,
-                                item.reason
-                            );
-                        }
+                        progress.step(
+                            done + 1,
+                            total.load(Ordering::Relaxed),
+                            &item.repo,
+                            &format!("not swept ({})", item.reason),
+                            false,
+                        );
                         not_swept.push(item);
                         continue;
                     }
@@ -381,18 +403,18 @@ pub fn sweep_org(
                         error: Some(error),
                         requests,
                         report: None,
+                        tracking: None,
                     },
                     Gathered::Swept(swept) => judge_repo(policy, &plan, options, swept),
                 };
-                if options.progress {
-                    eprintln!(
-                        "[{}/{}] {}: {}",
-                        done + 1,
-                        total.load(Ordering::Relaxed),
-                        row.repo,
-                        progress_note(&row)
-                    );
-                }
+                let (note, notable) = progress_note(&row);
+                progress.step(
+                    done + 1,
+                    total.load(Ordering::Relaxed),
+                    &row.repo,
+                    &note,
+                    notable,
+                );
                 rows.push(row);
             }
             (rows, not_swept, extra_requests)
@@ -429,6 +451,7 @@ pub fn sweep_org(
                 }
             }
             total.store(chosen.len(), Ordering::Relaxed);
+            progress.begin("sweep", chosen.len());
             let blobs = Blobs::new(BLOB_CACHE_BYTES);
             let ids: Vec<RepoId> = chosen.iter().map(Candidate::id).collect();
             let batches =
@@ -448,14 +471,27 @@ pub fn sweep_org(
             }
             Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), batches.queries()))
         });
-        let (rows, more_not_swept, extra_requests) =
+        let (mut rows, more_not_swept, extra_requests) =
             judge.join().expect("the judging thread panicked");
         let ((mut not_swept, listing, blobs_reused, graphql), stats) = match swept {
             Ok((Ok(result), stats)) => (result, stats),
-            Ok((Err(e), _)) => return Err(e),
-            Err(e) => return Err(OrgError::Api(e)),
+            Ok((Err(e), _)) => {
+                progress.finish();
+                return Err(e);
+            }
+            Err(e) => {
+                progress.finish();
+                return Err(OrgError::Api(e));
+            }
         };
         not_swept.extend(more_not_swept);
+        let mut tracking_cost = ApiStats::default();
+        if let Some(config) = tracking_config {
+            let now = options.now.to_string();
+            let today = now.get(..10).unwrap_or(&now);
+            tracking_cost = tracking::track(&mut rows, config, today, progress);
+        }
+        progress.finish();
         let mut report = OrgReport {
             version: SCHEMA_VERSION,
             tool: OrgTool::default(),
@@ -481,11 +517,11 @@ pub fn sweep_org(
             repositories: rows,
             not_swept,
             github_api: OrgApiCost {
-                requests: stats.requests,
+                requests: stats.requests + tracking_cost.requests,
                 listing: listing + extra_requests,
-                cached: stats.cached,
-                retried: stats.retried,
-                rate_limited: stats.rate_limited,
+                cached: stats.cached + tracking_cost.cached,
+                retried: stats.retried + tracking_cost.retried,
+                rate_limited: stats.rate_limited + tracking_cost.rate_limited,
                 blobs_reused,
                 graphql,
                 requests_per_repository: 0.0,
@@ -504,7 +540,9 @@ fn fail_on_name(fail_on: FailOn) -> &'static str {
     }
 }
 
-fn progress_note(row: &RepoRow) -> String {
+/// What a row's progress line says, and whether it is worth a line above a bar (gaps or
+/// errors).
+fn progress_note(row: &RepoRow) -> (String, bool) {
     let summary = row.report.as_ref().map(|r| &r["summary"]);
     let count = |key: &str| summary.and_then(|s| s[key].as_u64()).unwrap_or(0);
     let mut note = match (count("gaps"), count("error")) {
@@ -516,7 +554,8 @@ fn progress_note(row: &RepoRow) -> String {
     if let Some(error) = &row.error {
         note = format!("error: {error}; {note}");
     }
-    note
+    let notable = row.error.is_some() || count("gaps") > 0 || count("error") > 0;
+    (note, notable)
 }
 
 fn plural(n: u64, word: &str) -> String {
@@ -868,6 +907,7 @@ fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) 
         error,
         requests,
         report: Some(serde_json::to_value(&report).expect("a report is always JSON")),
+        tracking: None,
     }
 }
 

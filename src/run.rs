@@ -491,10 +491,10 @@ pub fn sweep(
         let repo = options.github.repo_id(&root).ok_or_else(|| {
             "cannot tell which GitHub repository this is: pass --repo OWNER/NAME".to_string()
         })?;
-        let body = github::tracking::body(&report);
+        let found = github::tracking::Found::of(&report);
         let today = report.now.get(..10).unwrap_or(&report.now).to_string();
         let (result, cost) = github::with_client(config, async |client| {
-            github::tracking::sync(client, &repo, body.as_deref(), &today).await
+            github::tracking::sync(client, &repo, &found, &today).await
         })
         .map_err(|e| e.to_string())?;
         if let Some(stats) = report.github_api.as_mut() {

@@ -104,6 +104,51 @@ pub struct RepoRow {
     /// with outcome `error` (rules that needed what could not be read are `error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<serde_json::Value>,
+    /// What `--issue` did with the repository's tracking issue; absent without `--issue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<RowTracking>,
+}
+
+/// The tracking issue of one repository after `warden sweep --org/--repos --issue`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowTracking {
+    pub outcome: TrackingOutcome,
+    /// The issue's number, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<u64>,
+    /// What happened, in words (for `error`: why the issue could not be updated).
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackingOutcome {
+    Opened,
+    Updated,
+    /// Nothing written: the issue already says what the sweep found, or there are no
+    /// gaps and no open issue.
+    Unchanged,
+    Closed,
+    Reopened,
+    /// Left untouched on purpose: the repository could not be read, or no gaps were
+    /// found but some rules could not decide (unknown is not all clear).
+    Skipped,
+    /// The issue could not be brought up to date; the run exits 1.
+    Error,
+}
+
+impl TrackingOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingOutcome::Opened => "opened",
+            TrackingOutcome::Updated => "updated",
+            TrackingOutcome::Unchanged => "unchanged",
+            TrackingOutcome::Closed => "closed",
+            TrackingOutcome::Reopened => "reopened",
+            TrackingOutcome::Skipped => "skipped",
+            TrackingOutcome::Error => "error",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +178,11 @@ pub struct OrgSummary {
     /// Rules in `error` over all repositories.
     pub rule_errors: usize,
     pub not_swept: usize,
-    /// True when `warden sweep --org` exits 1.
+    /// Rows whose tracking issue could not be updated (`--issue`).
+    #[serde(default)]
+    pub tracking_errors: usize,
+    /// True when `warden sweep --org` exits 1: a repository blocks, or a tracking issue
+    /// could not be updated.
     pub exit_blocking: bool,
 }
 
@@ -253,6 +302,13 @@ impl OrgReport {
             if row.blocking(&self.fail_on) {
                 s.blocking += 1;
             }
+            if row
+                .tracking
+                .as_ref()
+                .is_some_and(|t| t.outcome == TrackingOutcome::Error)
+            {
+                s.tracking_errors += 1;
+            }
             if let Some(v) = view(row) {
                 s.gaps += v.summary.gaps;
                 s.deny += v.summary.deny;
@@ -264,13 +320,13 @@ impl OrgReport {
                 }
             }
         }
-        s.exit_blocking = s.blocking > 0;
+        s.exit_blocking = s.blocking > 0 || s.tracking_errors > 0;
         self.summary = s;
         self.github_api.per_repository(self.repositories.len());
     }
 
-    /// 0 when no repository blocks, 1 otherwise (an `error` row blocks unless
-    /// `--fail-on never`).
+    /// 0 when no repository blocks and every tracking issue was updated, 1 otherwise (an
+    /// `error` row blocks unless `--fail-on never`).
     pub fn exit_code(&self) -> i32 {
         i32::from(self.summary.exit_blocking)
     }
@@ -493,12 +549,55 @@ pub fn render_human(report: &OrgReport, out: &mut dyn Write) -> io::Result<()> {
             repositories(report.not_swept.len())
         )?;
     }
+    if let Some(line) = tracking_line(report, &|repo| repo.to_string()) {
+        writeln!(out, "{line}")?;
+    }
     let api = &report.github_api;
     writeln!(
         out,
         "GitHub API: {} requests ({} per repository).",
         api.requests, api.requests_per_repository
     )
+}
+
+/// `Tracking issues: 1 opened, 3 unchanged, 1 could not be updated (octo-org/app).`, when
+/// the sweep kept tracking issues; `name` writes a repository's name for the format.
+fn tracking_line(report: &OrgReport, name: &dyn Fn(&str) -> String) -> Option<String> {
+    let tracked: Vec<(&RepoRow, &RowTracking)> = report
+        .repositories
+        .iter()
+        .filter_map(|r| r.tracking.as_ref().map(|t| (r, t)))
+        .collect();
+    if tracked.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for outcome in [
+        TrackingOutcome::Opened,
+        TrackingOutcome::Updated,
+        TrackingOutcome::Reopened,
+        TrackingOutcome::Closed,
+        TrackingOutcome::Unchanged,
+        TrackingOutcome::Skipped,
+    ] {
+        let n = tracked.iter().filter(|(_, t)| t.outcome == outcome).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", outcome.as_str()));
+        }
+    }
+    let failed: Vec<String> = tracked
+        .iter()
+        .filter(|(_, t)| t.outcome == TrackingOutcome::Error)
+        .map(|(r, _)| name(&r.repo))
+        .collect();
+    if !failed.is_empty() {
+        parts.push(format!(
+            "{} could not be updated ({})",
+            failed.len(),
+            failed.join(", ")
+        ));
+    }
+    Some(format!("Tracking issues: {}.", parts.join(", ")))
 }
 
 /// A row with what the Markdown needs, worst first.
@@ -627,7 +726,7 @@ pub fn render_markdown(report: &OrgReport, out: &mut dyn Write) -> io::Result<()
         None => "the listed repositories".to_string(),
     };
     writeln!(out, "# warden: organisation drift\n")?;
-    let label = if s.exit_blocking {
+    let label = if s.blocking > 0 {
         format!("{} of {} block.", s.blocking, repositories(s.repositories))
     } else if s.gaps > 0 {
         "No repository blocks.".to_string()
@@ -672,6 +771,9 @@ pub fn render_markdown(report: &OrgReport, out: &mut dyn Write) -> io::Result<()
             "\nThis is shard {}/{} of the sweep; `warden merge` combines the shards.",
             shard.index, shard.count
         )?;
+    }
+    if let Some(line) = tracking_line(report, &|repo| code(repo)) {
+        writeln!(out, "\n{line}")?;
     }
 
     let rows = ranked(report);
@@ -864,6 +966,7 @@ mod tests {
                 "summary": {"gaps": deny, "deny": deny, "warn": 0, "info": 0, "error": 0, "blocking": deny > 0},
                 "rules": [{"id": "r", "level": "deny", "outcome": outcome, "findings": findings}],
             })),
+            tracking: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod dangerfile;
 mod formats;
 mod github;
 mod org_sweep;
+mod org_tracking;
 mod policy_diagnostics;
 mod pr_cli;
 mod pr_comment;

@@ -13,9 +13,9 @@ use warden::report::org::{self as org_report, OrgReport, RowOutcome};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const ORG: &str = "octo-org";
+pub(crate) const ORG: &str = "octo-org";
 
-const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 [[rule]]
 kind = "branch-protection"
 branches = ["main"]
@@ -93,21 +93,21 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Protection {
+pub(crate) enum Protection {
     Classic,
     Unprotected,
     Ruleset,
 }
 
 #[derive(Clone, Debug)]
-struct RepoSpec {
+pub(crate) struct RepoSpec {
     name: String,
-    protection: Protection,
+    pub(crate) protection: Protection,
     workflow: bool,
     link_target: &'static str,
     dotenv: bool,
     /// Status the tree request answers instead of the tree.
-    tree_status: Option<u16>,
+    pub(crate) tree_status: Option<u16>,
     archived: bool,
     fork: bool,
     /// Text of ci.yml (equal texts share a blob SHA).
@@ -115,7 +115,7 @@ struct RepoSpec {
 }
 
 impl RepoSpec {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         RepoSpec {
             name: name.to_string(),
             protection: Protection::Classic,
@@ -176,7 +176,7 @@ fn ok(value: Value) -> ResponseTemplate {
         .set_body_json(value)
 }
 
-fn error(status: u16, name: &str) -> ResponseTemplate {
+pub(crate) fn error(status: u16, name: &str) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .insert_header("content-type", "application/json; charset=utf-8")
         .insert_header("x-ratelimit-limit", "5000")
@@ -387,7 +387,7 @@ impl Respond for GraphqlFake {
     }
 }
 
-async fn serve(specs: &[RepoSpec]) -> MockServer {
+pub(crate) async fn serve(specs: &[RepoSpec]) -> MockServer {
     serve_with(specs, true).await
 }
 
@@ -468,7 +468,7 @@ fn config(server: &MockServer) -> ClientConfig {
     config
 }
 
-fn options(target: OrgTarget, shard: Option<Shard>) -> OrgOptions {
+pub(crate) fn options(target: OrgTarget, shard: Option<Shard>) -> OrgOptions {
     let mut options = OrgOptions::new(target, "2026-11-22T00:00:00Z".parse().unwrap());
     options.shard = shard;
     options
@@ -479,14 +479,14 @@ fn policy() -> warden::policy::Policy {
 }
 
 /// Sweep on a blocking thread: the library starts its own runtime.
-async fn sweep(server: &MockServer, options: OrgOptions) -> OrgReport {
+pub(crate) async fn sweep(server: &MockServer, options: OrgOptions) -> OrgReport {
     let config = config(server);
     tokio::task::spawn_blocking(move || org::sweep_org(&options, &policy(), config).unwrap())
         .await
         .unwrap()
 }
 
-fn row<'a>(report: &'a OrgReport, name: &str) -> &'a warden::report::org::RepoRow {
+pub(crate) fn row<'a>(report: &'a OrgReport, name: &str) -> &'a warden::report::org::RepoRow {
     let full = format!("{ORG}/{name}");
     report
         .repositories
@@ -511,7 +511,7 @@ fn outcomes(row: &warden::report::org::RepoRow) -> Vec<(String, String, usize)> 
         .collect()
 }
 
-fn outcome_of(row: &warden::report::org::RepoRow, id: &str) -> (String, usize) {
+pub(crate) fn outcome_of(row: &warden::report::org::RepoRow, id: &str) -> (String, usize) {
     outcomes(row)
         .into_iter()
         .find(|(rule, _, _)| rule == id)

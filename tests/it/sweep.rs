@@ -2,17 +2,12 @@
 //! tracking-issue lifecycle against a stateful fake of GitHub's issues API on 127.0.0.1
 //! (issue and comment bodies are the recorded ones from fixtures/github).
 
-use std::sync::{Arc, Mutex};
-
-use crate::common::{fixture, rule, warden, TestRepo};
-use serde_json::{json, Value};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use crate::common::issues::Tracker;
+use crate::common::{rule, warden, TestRepo};
+use serde_json::Value;
+use wiremock::{Mock, MockServer};
 
 const POLICY: &str = "[[rule]]\nkind = \"docs-allowlist\"\nallow = [\"README.md\", \"docs/**\"]\n";
-
-fn load(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
-}
 
 fn sweep(repo: &TestRepo, now: &str, extra: &[&str]) -> (i32, Value, String) {
     let output = warden(repo.path())
@@ -110,53 +105,6 @@ fn a_baseline_that_is_not_a_report_is_a_usage_error() {
     assert!(stderr.contains("not a warden JSON report"), "{stderr}");
 }
 
-/// A tiny stateful stand-in for GitHub's issues API: list (by label), create, edit, comment.
-#[derive(Clone, Default)]
-struct Tracker {
-    issues: Arc<Mutex<Vec<Value>>>,
-    next: Arc<Mutex<u64>>,
-}
-
-impl Respond for Tracker {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path().to_string();
-        let mut issues = self.issues.lock().unwrap();
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let base = "/repos/octocat/hello-world/issues";
-        match (request.method.as_str(), path.as_str()) {
-            ("GET", p) if p == base => {
-                ResponseTemplate::new(200).set_body_json(Value::Array(issues.clone()))
-            }
-            ("POST", p) if p == base => {
-                let mut next = self.next.lock().unwrap();
-                *next += 1;
-                let mut issue = load("github/issues-page-1.json")[0].clone();
-                issue["number"] = json!(*next);
-                issue["title"] = body["title"].clone();
-                issue["body"] = body["body"].clone();
-                issue["state"] = json!("open");
-                issue["labels"] = json!([{"name": "warden-drift"}]);
-                issues.push(issue.clone());
-                ResponseTemplate::new(201).set_body_json(issue)
-            }
-            ("POST", p) if p.ends_with("/comments") => {
-                ResponseTemplate::new(201).set_body_json(load("github/issue-comment.json"))
-            }
-            ("PATCH", p) => {
-                let number: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
-                let issue = issues.iter_mut().find(|i| i["number"] == number).unwrap();
-                for key in ["body", "state", "state_reason"] {
-                    if let Some(value) = body.get(key) {
-                        issue[key] = value.clone();
-                    }
-                }
-                ResponseTemplate::new(200).set_body_json(issue.clone())
-            }
-            _ => ResponseTemplate::new(404).set_body_json(load("github/not-found.json")),
-        }
-    }
-}
-
 async fn tracked_sweep(repo: &TestRepo, server: &MockServer, now: &str) -> (i32, String) {
     let dir = repo.path().to_path_buf();
     let uri = server.uri();
@@ -251,14 +199,14 @@ async fn tracking_issue_lifecycle_open_update_noop_close_reopen() {
             "PATCH /repos/octocat/hello-world/issues/1"
         ]
     );
-    assert_eq!(tracker.issues.lock().unwrap()[0]["state"], "closed");
+    assert_eq!(tracker.issues("octocat/hello-world")[0]["state"], "closed");
 
     // Gaps return: the same issue is reopened, not a new one.
     repo.write("notes/c.md", "x");
     repo.commit("regressed");
     let (_, stderr) = tracked_sweep(&repo, &server, "2026-11-05").await;
     assert!(stderr.contains("reopened tracking issue #1"), "{stderr}");
-    let issues = tracker.issues.lock().unwrap();
+    let issues = tracker.issues("octocat/hello-world");
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0]["state"], "open");
     assert!(issues[0]["body"].as_str().unwrap().contains("notes/c.md"));
@@ -276,13 +224,13 @@ async fn overlapping_sweeps_leave_one_open_issue() {
     .await;
     // Another sweep already opened one and a racing one opened a second.
     for number in [1, 2] {
-        let mut issue = load("github/issues-page-1.json")[0].clone();
-        issue["number"] = json!(number);
-        issue["state"] = json!("open");
-        issue["body"] = json!(format!("<!-- warden:tracking-issue -->\nold body {number}"));
-        tracker.issues.lock().unwrap().push(issue);
+        tracker.add(
+            "octocat/hello-world",
+            number,
+            "open",
+            &format!("<!-- warden:tracking-issue -->\nold body {number}"),
+        );
     }
-    *tracker.next.lock().unwrap() = 2;
     let repo = TestRepo::new();
     repo.write("README.md", "x")
         .write("notes/a.md", "x")
@@ -290,7 +238,7 @@ async fn overlapping_sweeps_leave_one_open_issue() {
     repo.commit("init");
     let (_, stderr) = tracked_sweep(&repo, &server, "2026-11-01").await;
     assert!(stderr.contains("updated tracking issue #1"), "{stderr}");
-    let issues = tracker.issues.lock().unwrap();
+    let issues = tracker.issues("octocat/hello-world");
     let open: Vec<u64> = issues
         .iter()
         .filter(|i| i["state"] == "open")

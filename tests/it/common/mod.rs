@@ -1,6 +1,8 @@
 //! Test helpers: real git repositories built with git2 in a temp dir, and the CLI.
 #![allow(dead_code)]
 
+pub mod issues;
+
 use std::path::{Path, PathBuf};
 
 use git2::{IndexEntry, IndexTime, Oid, Repository, Signature, Time};
