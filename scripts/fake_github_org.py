@@ -8,8 +8,9 @@ header), one recursive git tree each (`git-tree.json`, blob SHAs computed as git
 blobs (`blob.json`), classic protection (`branch-protection.json` or the recorded 404
 `branch-not-protected.json`) and ruleset rules (`rules-for-branch-full.json` or `[]`),
 and `POST /graphql` for the batched classic-protection query (a `BranchProtectionRule`
-with the same settings as `branch-protection.json`, field names from GitHub's published
-schema, `@octokit/graphql-schema`). Only values change, never field names. Every request waits --latency-ms first (threads,
+with the same settings as `branch-protection.json`) and the pooled blob query (`Blob.text`,
+`isBinary`, `isTruncated`, `byteSize`), field names from GitHub's published schema
+(`@octokit/graphql-schema`). Only values change, never field names. Every request waits --latency-ms first (threads,
 so requests overlap as they would over the network). Usage:
 
     fake_github_org.py --repos 1000 --latency-ms 50 --port-file FILE --stats-file FILE
@@ -133,6 +134,16 @@ class Org:
                 errors.append({"type": "NOT_FOUND", "path": [f"r{i}"],
                                "locations": [{"line": 1, "column": 1}],
                                "message": f"Could not resolve to a Repository with the name '{full}'."})
+            elif f"s{i}_0" in variables:
+                # The pooled blob query: `x{k}: object(oid: $s{i}_{k}) { ... on Blob }`.
+                repo, k = {}, 0
+                while f"s{i}_{k}" in variables:
+                    blob = self.blobs.get(variables[f"s{i}_{k}"])
+                    repo[f"x{k}"] = None if blob is None else {
+                        "text": base64.b64decode(blob["content"]).decode(),
+                        "isBinary": False, "isTruncated": False, "byteSize": blob["size"]}
+                    k += 1
+                data[f"r{i}"] = repo
             else:
                 repo = {"viewerCanAdminister": True}
                 j = 0

@@ -452,7 +452,7 @@ pub fn sweep_org_with(
             }
             total.store(chosen.len(), Ordering::Relaxed);
             progress.begin("sweep", chosen.len());
-            let blobs = Blobs::new(BLOB_CACHE_BYTES);
+            let blobs = Blobs::batched(BLOB_CACHE_BYTES);
             let ids: Vec<RepoId> = chosen.iter().map(Candidate::id).collect();
             let batches =
                 ProtectionBatches::new(&ids, plan.needs.github.branches.iter().cloned().collect());
@@ -469,7 +469,8 @@ pub fn sweep_org_with(
                 // The judge only stops early if it panicked; the join below reports that.
                 let _ = sender.send(item);
             }
-            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), batches.queries()))
+            let graphql = batches.queries() + blobs.queries();
+            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), graphql))
         });
         let (mut rows, more_not_swept, extra_requests) =
             judge.join().expect("the judging thread panicked");
@@ -707,7 +708,9 @@ async fn read_files(
             _ => continue,
         };
         match kind {
-            RemoteKind::Symlink(_) => symlinks.push((entry.path.clone(), entry.sha.clone())),
+            RemoteKind::Symlink(_) => {
+                symlinks.push((entry.path.clone(), entry.sha.clone(), entry.size))
+            }
             RemoteKind::File | RemoteKind::Executable
                 if plan.needs.content.iter().any(|g| g.is_match(&entry.path)) =>
             {
@@ -720,8 +723,8 @@ async fn read_files(
 
     let text_of = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let targets = futures_util::future::join_all(symlinks.iter().take(MAX_SYMLINKS).map(
-        |(path, sha)| async move {
-            let target = blobs.get(client, repo, sha, counter).await;
+        |(path, sha, size)| async move {
+            let target = blobs.get(client, repo, sha, *size, counter).await;
             (path.clone(), target.map(|b| text_of(&b)))
         },
     ));
@@ -735,7 +738,7 @@ async fn read_files(
                 Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"))
             } else {
                 blobs
-                    .get(client, repo, &entry.sha, counter)
+                    .get(client, repo, &entry.sha, entry.size, counter)
                     .await
                     .map(|b| text_of(&b))
                     .map_err(|e| format!("cannot read: {e}"))

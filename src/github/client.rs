@@ -7,7 +7,7 @@
 //! say what went wrong without ever containing the token.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,6 +153,7 @@ pub struct Client {
     cache: Option<Cache>,
     counters: Arc<Counters>,
     permits: Arc<Semaphore>,
+    graphql_refused: AtomicBool,
 }
 
 impl Client {
@@ -192,6 +193,7 @@ impl Client {
             cache,
             counters: Arc::default(),
             permits,
+            graphql_refused: AtomicBool::new(false),
         })
     }
 
@@ -221,6 +223,11 @@ impl Client {
         self.request(method, path, body).await
     }
 
+    /// Whether the GraphQL endpoint refused a query in this run (callers then use REST).
+    pub fn graphql_refused(&self) -> bool {
+        self.graphql_refused.load(Ordering::Relaxed)
+    }
+
     /// Run a GraphQL query (`POST /graphql`) and return its `data` and `errors` as sent.
     /// A query has no side effects, so it is retried like a read; it is never cached
     /// (GitHub sends no ETag for POST). GraphQL reports most failures inside a 200: the
@@ -231,11 +238,30 @@ impl Client {
         variables: &serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
         const PATH: &str = "POST /graphql";
+        if self.graphql_refused() {
+            return Err(ApiError::NotFound {
+                path: PATH.to_string(),
+                message: "the GraphQL endpoint refused an earlier query in this run".to_string(),
+            });
+        }
         let body = serde_json::json!({ "query": query, "variables": variables });
         let url = graphql_url(&self.config.api_url);
         let response = self
             .exchange(http::Method::POST, &url, PATH, Some(&body), true)
-            .await?;
+            .await
+            .inspect_err(|error| {
+                // No endpoint (a proxy, an old server), or a token it will not take: every
+                // further query would fail the same way.
+                if matches!(
+                    error,
+                    ApiError::NotFound { .. }
+                        | ApiError::Unauthorized
+                        | ApiError::Forbidden { .. }
+                        | ApiError::Unexpected { .. }
+                ) {
+                    self.graphql_refused.store(true, Ordering::Relaxed);
+                }
+            })?;
         serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
             path: PATH.to_string(),
             message: e.to_string(),

@@ -20,14 +20,14 @@
 //! `Ref.branchProtectionRule`, `BranchProtectionRule`, `RequiredStatusCheckDescription`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 use super::protection::{Check, ClassicProtection, Enabled, Reviews, StatusChecks};
-use super::{ApiError, Client, RepoId};
+use super::{Client, RepoId};
 
 /// Repositories per query. Each costs one point of GraphQL rate limit whatever its size
 /// (no connections are paged); 25 keeps the query and its answer small.
@@ -209,8 +209,6 @@ pub struct ProtectionBatches {
     batches: Vec<(Vec<RepoId>, OnceCell<Vec<ClassicByBranch>>)>,
     /// Lower-cased `OWNER/NAME` → (batch, position in it).
     place: HashMap<String, (usize, usize)>,
-    /// Set when the endpoint refused a query: REST for the rest of the run.
-    refused: AtomicBool,
     queries: AtomicU64,
 }
 
@@ -232,7 +230,6 @@ impl ProtectionBatches {
             branches,
             batches,
             place,
-            refused: AtomicBool::new(false),
             queries: AtomicU64::new(0),
         }
     }
@@ -251,25 +248,14 @@ impl ProtectionBatches {
     }
 
     async fn query(&self, client: &Client, repos: &[RepoId]) -> Vec<ClassicByBranch> {
-        if self.refused.load(Ordering::Relaxed) {
+        if client.graphql_refused() {
             return vec![ClassicByBranch::new(); repos.len()];
         }
         let (query, variables) = protection_query(repos, &self.branches);
         self.queries.fetch_add(1, Ordering::Relaxed);
         match client.graphql(&query, &variables).await {
             Ok(answer) => read_answer(repos.len(), &self.branches, &answer),
-            Err(error) => {
-                if matches!(
-                    error,
-                    ApiError::NotFound { .. }
-                        | ApiError::Unauthorized
-                        | ApiError::Forbidden { .. }
-                        | ApiError::Unexpected { .. }
-                ) {
-                    self.refused.store(true, Ordering::Relaxed);
-                }
-                vec![ClassicByBranch::new(); repos.len()]
-            }
+            Err(_) => vec![ClassicByBranch::new(); repos.len()],
         }
     }
 

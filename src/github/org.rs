@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use super::blob_batches::{self, BlobBatches};
 use super::client::next_link;
 use super::graphql::ClassicByBranch;
 use super::{
@@ -270,6 +271,8 @@ pub struct Blobs {
     budget: u64,
     fetched: AtomicU64,
     needed: AtomicU64,
+    /// Pools small blobs of many repositories into GraphQL queries; REST otherwise.
+    batches: Option<BlobBatches>,
 }
 
 impl Blobs {
@@ -281,22 +284,38 @@ impl Blobs {
             budget,
             fetched: AtomicU64::new(0),
             needed: AtomicU64::new(0),
+            batches: None,
         }
     }
 
-    /// Blob requests charged to repositories but not sent (another repository's fetch of
-    /// the same SHA answered them).
+    /// Also ask for blobs in pooled GraphQL queries ([`BlobBatches`]).
+    pub fn batched(budget: u64) -> Blobs {
+        Blobs {
+            batches: Some(BlobBatches::new()),
+            ..Blobs::new(budget)
+        }
+    }
+
+    /// Blob requests charged to repositories but not sent over REST (another
+    /// repository's fetch of the same SHA, or a batched GraphQL query, answered them).
     pub fn reused(&self) -> u64 {
         self.needed
             .load(Ordering::Relaxed)
             .saturating_sub(self.fetched.load(Ordering::Relaxed))
     }
 
+    /// GraphQL queries sent for blobs.
+    pub fn queries(&self) -> u64 {
+        self.batches.as_ref().map_or(0, BlobBatches::queries)
+    }
+
+    /// The blob `sha` of `repo`; `size` (from the tree) decides whether it may be pooled.
     pub async fn get(
         &self,
         client: &Client,
         repo: &RepoId,
         sha: &str,
+        size: Option<u64>,
         counter: &Counter,
     ) -> Result<Arc<[u8]>, ApiError> {
         counter.add(1);
@@ -314,8 +333,19 @@ impl Blobs {
             }
         };
         let fetch = || async {
-            self.fetched.fetch_add(1, Ordering::Relaxed);
-            let bytes = blob(client, repo, sha).await?;
+            let pooled = match &self.batches {
+                Some(batches) if size.is_some_and(|s| s <= blob_batches::MAX_BYTES) => {
+                    batches.get(client, repo, sha).await
+                }
+                _ => None,
+            };
+            let bytes = match pooled {
+                Some(bytes) => bytes,
+                None => {
+                    self.fetched.fetch_add(1, Ordering::Relaxed);
+                    blob(client, repo, sha).await?
+                }
+            };
             self.kept.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             Ok::<_, ApiError>(Arc::<[u8]>::from(bytes))
         };

@@ -201,8 +201,9 @@ pub struct OrgApiCost {
     /// blob by its content): the rows' `requests` add up to `requests` − `listing` −
     /// `graphql` − `retried` + `blobs_reused`.
     pub blobs_reused: u64,
-    /// GraphQL queries that read classic branch protection for up to 25 repositories
-    /// each (not counted in any row).
+    /// GraphQL queries (not counted in any row): classic branch protection for up to 25
+    /// repositories each, and blob texts pooled across the repositories swept at the same
+    /// time (such blobs count as reused: no REST request was sent for them).
     #[serde(default)]
     pub graphql: u64,
     /// `requests` divided by the rows (0 without rows).

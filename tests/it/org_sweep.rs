@@ -333,12 +333,20 @@ fn graphql_rule(classic: &Value) -> Value {
     })
 }
 
-/// `POST /graphql`: answers the batched branch-protection query by its variables
-/// (`o{i}`/`n{i}` per repository, `q{j}` per branch), as GitHub does: `data` keyed by
-/// alias, and an `errors` item with a `path` for a repository it cannot resolve.
+/// `POST /graphql`: answers warden's two batched queries by their variables
+/// (`o{i}`/`n{i}` per repository; `q{j}` per branch for branch protection, `s{i}_{k}` per
+/// blob SHA for blob texts), as GitHub does: `data` keyed by alias, and an `errors` item
+/// with a `path` for a repository it cannot resolve.
 struct GraphqlFake {
     /// Repository name → its `Repository` object for `refs/heads/main`.
     answers: HashMap<String, Value>,
+    /// Repository name → blob SHA → text.
+    blobs: HashMap<String, HashMap<String, String>>,
+}
+
+/// GraphQL's `Blob` for a text blob (`Blob.text`, `isBinary`, `isTruncated`, `byteSize`).
+fn graphql_blob(text: &str) -> Value {
+    json!({"text": text, "isBinary": false, "isTruncated": false, "byteSize": text.len()})
 }
 
 impl Respond for GraphqlFake {
@@ -358,6 +366,20 @@ impl Respond for GraphqlFake {
             match self.answers.get(name).filter(|_| owner == ORG) {
                 Some(repo) => {
                     let mut repo = repo.clone();
+                    if variables.get(format!("s{i}_0")).is_some() {
+                        // The blob query: only the blobs asked for.
+                        repo = json!({});
+                        for k in 0.. {
+                            let Some(sha) = variables[format!("s{i}_{k}")].as_str() else {
+                                break;
+                            };
+                            repo[format!("x{k}")] = self.blobs[name]
+                                .get(sha)
+                                .map_or(Value::Null, |text| graphql_blob(text));
+                        }
+                        data.insert(alias, repo);
+                        continue;
+                    }
                     for j in 0.. {
                         let Some(qualified) = variables[format!("q{j}")].as_str() else {
                             break;
@@ -395,6 +417,7 @@ pub(crate) async fn serve(specs: &[RepoSpec]) -> MockServer {
 async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
     let server = MockServer::start().await;
     let mut answers = HashMap::new();
+    let mut blob_texts = HashMap::new();
     let mut routes = HashMap::new();
     let mut listing = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
@@ -423,7 +446,10 @@ async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
                 None => ok(tree),
             },
         );
+        let texts: &mut HashMap<String, String> = blob_texts.entry(spec.name.clone()).or_default();
         for (sha, blob) in blobs {
+            let bytes = warden::github::org::base64_decode(blob["content"].as_str().unwrap());
+            texts.insert(sha.clone(), String::from_utf8(bytes.unwrap()).unwrap());
             routes.insert(format!("{base}/git/blobs/{sha}"), ok(blob));
         }
         protection_routes(spec, &mut routes);
@@ -445,7 +471,10 @@ async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
     if graphql {
         Mock::given(method("POST"))
             .and(wiremock::matchers::path("/graphql"))
-            .respond_with(GraphqlFake { answers })
+            .respond_with(GraphqlFake {
+                answers,
+                blobs: blob_texts,
+            })
             .mount(&server)
             .await;
     }
@@ -632,19 +661,14 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
     );
     assert_eq!(sent_for("locked-down"), 3);
     assert_eq!(sent_for("old-service"), 0, "archived: never asked about");
+    // 26 readable trees need 20 workflows (distinct) + 26 links (25 alike, 1 other): the
+    // texts all came in pooled GraphQL queries, none over REST.
     let blobs_sent = received
         .iter()
         .filter(|r| r.url.path().contains("/git/blobs/"))
         .count() as u64;
-    let link_blob = git_sha("README.md");
-    let link_fetches = received
-        .iter()
-        .filter(|r| r.url.path().ends_with(&link_blob))
-        .count();
-    assert_eq!(link_fetches, 1);
-    // 26 readable trees: 20 workflows (distinct) + 26 links (25 alike, 1 other).
-    assert_eq!(blobs_sent, 20 + 2);
-    assert_eq!(report.github_api.blobs_reused, 24);
+    assert_eq!(blobs_sent, 0);
+    assert_eq!(report.github_api.blobs_reused, 46);
     let listing = received
         .iter()
         .filter(|r| r.url.path() == format!("/orgs/{ORG}/repos"))
@@ -655,8 +679,18 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
     assert_eq!(api.retried, 3);
     assert_eq!(api.requests, received.len() as u64);
     let rows_total: u64 = report.repositories.iter().map(|r| r.requests).sum();
-    // 28 repositories: two batched queries (25 + 3).
-    assert_eq!(api.graphql, 2);
+    // 28 repositories: two protection queries (25 + 3), and the pooled blob queries (as
+    // many as the 20 ms pooling windows the sweep took, at least one).
+    let graphql = received
+        .iter()
+        .filter(|r| r.url.path() == "/graphql")
+        .count() as u64;
+    assert_eq!(api.graphql, graphql);
+    assert!(graphql >= 3, "{graphql}");
+    assert!(
+        graphql < 20,
+        "blobs are pooled across repositories: {graphql}"
+    );
     assert_eq!(
         api.requests,
         rows_total + listing + api.graphql + 3 - api.blobs_reused
@@ -741,7 +775,6 @@ async fn three_shards_merged_equal_one_unsharded_sweep() {
             + r.github_api.blobs_reused
     };
     assert_eq!(needed(&merged), needed(&whole));
-    assert!(merged.github_api.blobs_reused < whole.github_api.blobs_reused);
     assert_eq!(merged.exit_code(), whole.exit_code());
 }
 
@@ -758,7 +791,8 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
     let mut archived = RepoSpec::new("old-service");
     archived.archived = true;
     specs.push(archived);
-    let server = serve(&specs).await;
+    // Over REST (no GraphQL endpoint), where sharing saves requests one by one.
+    let server = serve_with(&specs, false).await;
 
     let report = sweep(&server, options(OrgTarget::Org(ORG.into()), None)).await;
     let ci_sha = git_sha(CI_WORKFLOW);
@@ -769,10 +803,10 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
         .count();
     assert_eq!(ci_fetches, 1, "one request for the shared workflow");
     let rows: u64 = report.repositories.iter().map(|r| r.requests).sum();
-    assert_eq!(rows, 4 * 4, "each repository is charged the blobs it needs");
+    assert_eq!(rows, 4 * 5, "each repository is charged the blobs it needs");
     // Workflow and link blobs are each fetched once for the four repositories.
     assert_eq!(report.github_api.blobs_reused, 2 * 3);
-    assert_eq!(report.github_api.graphql, 1);
+    assert_eq!(report.github_api.graphql, 1, "one query, refused (404)");
     assert_eq!(report.github_api.requests, 1 + 1 + rows - 6);
     assert!(report
         .repositories
@@ -790,7 +824,7 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
     assert_eq!(report.repositories.len(), 2);
     let templated = row(&report, "templated-0");
     assert_eq!(templated.outcome, RowOutcome::Ok);
-    assert_eq!(templated.requests, 5, "GET /repos, then as in an org sweep");
+    assert_eq!(templated.requests, 6, "GET /repos, then as in an org sweep");
     let missing = row(&report, "missing");
     assert_eq!(missing.outcome, RowOutcome::Error);
     assert!(missing.error.as_deref().unwrap().contains("not found"));
@@ -812,6 +846,10 @@ async fn without_graphql_the_sweep_reads_protection_over_rest_with_the_same_resu
     for (a, b) in with.repositories.iter().zip(&without.repositories) {
         assert_eq!(a.repo, b.repo);
         assert_eq!(outcomes(a), outcomes(b), "{}", a.repo);
+        // Every finding, word for word: GraphQL changes the cost, never the verdict.
+        let rules =
+            |row: &warden::report::org::RepoRow| row.report.as_ref().map(|r| r["rules"].clone());
+        assert_eq!(rules(a), rules(b), "{}", a.repo);
     }
     // The endpoint answered 404 once; it was not asked again, and REST read each
     // repository's classic protection instead (one request more per repository, but for
@@ -823,6 +861,20 @@ async fn without_graphql_the_sweep_reads_protection_over_rest_with_the_same_resu
         .count();
     assert_eq!(queries, 1);
     assert_eq!(without.github_api.graphql, 1);
+    // Blobs over REST: 26 readable trees need 20 workflows (distinct) + 26 links (25
+    // alike, 1 other); git names a blob by its content, so the shared link is read once.
+    let link_blob = git_sha("README.md");
+    let link_fetches = received
+        .iter()
+        .filter(|r| r.url.path().ends_with(&link_blob))
+        .count();
+    assert_eq!(link_fetches, 1);
+    let blobs_sent = received
+        .iter()
+        .filter(|r| r.url.path().contains("/git/blobs/"))
+        .count();
+    assert_eq!(blobs_sent, 20 + 2);
+    assert_eq!(without.github_api.blobs_reused, 24);
     let rows = |r: &OrgReport| r.repositories.iter().map(|r| r.requests).sum::<u64>();
     assert_eq!(rows(&without), rows(&with) + 27);
 }
