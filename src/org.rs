@@ -27,8 +27,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{EntryKind, Facts, FileEntry, FileSource, Needs};
-use crate::github::graphql::ProtectionBatches;
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, RemoteTree};
+use crate::github::protection_batches::ProtectionBatches;
 use crate::github::{self, ApiError, ApiStats, Client, ClientConfig, GitHubState, RepoId};
 use crate::model::Evaluation;
 use crate::policy::Policy;
@@ -827,7 +827,7 @@ fn facts_of(
     facts
 }
 
-const HISTORY_SKIPPED: &str = "needs git history (last-commit dates), and an organisation sweep reads repositories through the API without cloning them; run `warden check` or `warden sweep` in a clone for it";
+pub(crate) const HISTORY_SKIPPED: &str = "needs git history (last-commit dates), and an organisation sweep reads repositories through the API without cloning them; run `warden check` or `warden sweep` in a clone for it";
 
 /// Judge one repository's facts: the engine, then what an org sweep cannot know.
 fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) -> RepoRow {

@@ -262,10 +262,26 @@ impl Client {
                     self.graphql_refused.store(true, Ordering::Relaxed);
                 }
             })?;
-        serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
-            path: PATH.to_string(),
-            message: e.to_string(),
-        })
+        let answer: serde_json::Value =
+            serde_json::from_str(&response.body).map_err(|e| ApiError::Malformed {
+                path: PATH.to_string(),
+                message: e.to_string(),
+            })?;
+        // No data at all: the query itself was rejected (a field this server's schema
+        // lacks, a complexity limit); the next one would be too.
+        if answer.get("data").is_none_or(serde_json::Value::is_null) {
+            self.graphql_refused.store(true, Ordering::Relaxed);
+            let message = answer["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("no data and no error message")
+                .to_string();
+            return Err(ApiError::Unexpected {
+                path: PATH.to_string(),
+                status: response.status,
+                message: redact(&message, self.config.token.as_deref()),
+            });
+        }
+        Ok(answer)
     }
 
     async fn request(

@@ -12,10 +12,10 @@ pub mod blob_batches;
 pub mod cache;
 pub mod client;
 pub mod comment;
-pub mod graphql;
 pub mod org;
 pub mod pr;
 pub mod protection;
+pub mod protection_batches;
 pub mod repo_id;
 pub mod tracking;
 

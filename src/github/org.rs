@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::blob_batches::{self, BlobBatches};
 use super::client::next_link;
-use super::graphql::ClassicByBranch;
+use super::protection_batches::ClassicByBranch;
 use super::{
     encode, ApiError, ApiStats, BranchProtection, Client, Fetched, GitHubFacts, GitHubNeeds,
     RepoId, RepoSettings, RunsPage,
@@ -362,7 +362,7 @@ impl Blobs {
 /// Dependabot alerts 1, runs 1, and 2 per branch (classic protection and ruleset rules;
 /// a second page of ruleset rules, over 100 for one branch, is only in the totals), or 1
 /// per branch whose classic protection `classic` already holds (from the batched GraphQL
-/// query, [`super::graphql::ProtectionBatches`]).
+/// query, [`super::protection_batches::ProtectionBatches`]).
 pub async fn gather_listed(
     client: &Client,
     listed: &ListedRepo,

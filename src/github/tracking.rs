@@ -31,7 +31,8 @@ pub enum Tracking {
     /// as it is (its number, if there is one) and none is opened.
     Undecided {
         issue: Option<u64>,
-        rules: usize,
+        /// The ids of the rules that could not decide.
+        rules: Vec<String>,
     },
 }
 
@@ -45,11 +46,15 @@ impl std::fmt::Display for Tracking {
             Tracking::Closed(n) => write!(f, "closed tracking issue #{n}: all clear"),
             Tracking::Clear => write!(f, "no gaps and no open tracking issue"),
             Tracking::Undecided { issue, rules } => {
-                let rules = if *rules == 1 {
-                    "1 rule".to_string()
-                } else {
-                    format!("{rules} rules")
-                };
+                let rules = format!(
+                    "{} ({})",
+                    if rules.len() == 1 {
+                        "1 rule".to_string()
+                    } else {
+                        format!("{} rules", rules.len())
+                    },
+                    rules.join(", ")
+                );
                 match issue {
                     Some(n) => write!(
                         f,
@@ -262,7 +267,7 @@ pub async fn sync(
         if !found.undecided.is_empty() {
             return Ok(Tracking::Undecided {
                 issue: open.first().map(|i| i.number),
-                rules: found.undecided.len(),
+                rules: found.undecided.clone(),
             });
         }
         return match open.first() {

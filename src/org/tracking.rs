@@ -42,7 +42,16 @@ fn plan(row: &RepoRow) -> Result<(RepoId, Found), RowTracking> {
     };
     let repo = RepoId::parse(&row.repo)
         .ok_or_else(|| problem(format!("`{}` is not OWNER/NAME", row.repo)))?;
-    let found = Found::from_json(report).map_err(problem)?;
+    let mut found = Found::from_json(report).map_err(problem)?;
+    // History rules cannot run without a clone: their gaps are unknown here, not gone, so
+    // they are as undecided as a rule in error (a sweep in a clone may have listed them).
+    for rule in report["rules"].as_array().into_iter().flatten() {
+        if rule["outcome"] == "skipped" && rule["reason"] == super::HISTORY_SKIPPED {
+            if let Some(id) = rule["id"].as_str() {
+                found.undecided.push(id.to_string());
+            }
+        }
+    }
     Ok((repo, found))
 }
 
@@ -173,7 +182,7 @@ mod tests {
 
         let skipped = outcome(Ok(Tracking::Undecided {
             issue: Some(4),
-            rules: 1,
+            rules: vec!["branch-protection".to_string()],
         }));
         assert_eq!(
             (skipped.outcome, skipped.issue),

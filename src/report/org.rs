@@ -199,7 +199,8 @@ pub struct OrgApiCost {
     pub rate_limited: u64,
     /// Blob requests not sent because another repository had the same blob (git names a
     /// blob by its content): the rows' `requests` add up to `requests` − `listing` −
-    /// `graphql` − `retried` + `blobs_reused`.
+    /// `graphql` − `retried` + `blobs_reused`, plus, with `--issue`, the tracking
+    /// issues' requests (in `requests` and `retried` too).
     pub blobs_reused: u64,
     /// GraphQL queries (not counted in any row): classic branch protection for up to 25
     /// repositories each, and blob texts pooled across the repositories swept at the same

@@ -410,11 +410,21 @@ impl Respond for GraphqlFake {
 }
 
 pub(crate) async fn serve(specs: &[RepoSpec]) -> MockServer {
-    serve_with(specs, true).await
+    serve_with(specs, Graphql::Answers).await
 }
 
-/// `graphql: false`: the server has no GraphQL endpoint (404), as a proxy might.
-async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
+/// What the fake's GraphQL endpoint does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Graphql {
+    Answers,
+    /// No endpoint (404), as behind a proxy that only passes REST.
+    Absent,
+    /// Answers `null` for every rule, as for a token without the Administration
+    /// permission, while REST still shows the classic protection.
+    HidesRules,
+}
+
+async fn serve_with(specs: &[RepoSpec], graphql: Graphql) -> MockServer {
     let server = MockServer::start().await;
     let mut answers = HashMap::new();
     let mut blob_texts = HashMap::new();
@@ -456,8 +466,8 @@ async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
         let mut classic = body("branch-protection.json");
         classic["allow_force_pushes"]["enabled"] = json!(false);
         let rule = match spec.protection {
-            Protection::Classic => graphql_rule(&classic),
-            Protection::Unprotected | Protection::Ruleset => Value::Null,
+            Protection::Classic if graphql != Graphql::HidesRules => graphql_rule(&classic),
+            _ => Value::Null,
         };
         answers.insert(
             spec.name.clone(),
@@ -468,7 +478,7 @@ async fn serve_with(specs: &[RepoSpec], graphql: bool) -> MockServer {
             }),
         );
     }
-    if graphql {
+    if graphql != Graphql::Absent {
         Mock::given(method("POST"))
             .and(wiremock::matchers::path("/graphql"))
             .respond_with(GraphqlFake {
@@ -509,8 +519,17 @@ fn policy() -> warden::policy::Policy {
 
 /// Sweep on a blocking thread: the library starts its own runtime.
 pub(crate) async fn sweep(server: &MockServer, options: OrgOptions) -> OrgReport {
+    sweep_with_policy(server, options, POLICY).await
+}
+
+pub(crate) async fn sweep_with_policy(
+    server: &MockServer,
+    options: OrgOptions,
+    policy: &'static str,
+) -> OrgReport {
     let config = config(server);
-    tokio::task::spawn_blocking(move || org::sweep_org(&options, &policy(), config).unwrap())
+    let policy = warden::policy::load_text("org-policy.toml", policy).unwrap();
+    tokio::task::spawn_blocking(move || org::sweep_org(&options, &policy, config).unwrap())
         .await
         .unwrap()
 }
@@ -685,7 +704,8 @@ async fn sweeps_an_organisation_without_cloning_and_survives_broken_repositories
         .iter()
         .filter(|r| r.url.path() == "/graphql")
         .count() as u64;
-    assert_eq!(api.graphql, graphql);
+    // Plus one REST request: GraphQL's first `null` rule, checked against REST.
+    assert_eq!(api.graphql, graphql + 1);
     assert!(graphql >= 3, "{graphql}");
     assert!(
         graphql < 20,
@@ -792,7 +812,7 @@ async fn shared_blobs_are_fetched_once_and_repos_lists_are_read_one_by_one() {
     archived.archived = true;
     specs.push(archived);
     // Over REST (no GraphQL endpoint), where sharing saves requests one by one.
-    let server = serve_with(&specs, false).await;
+    let server = serve_with(&specs, Graphql::Absent).await;
 
     let report = sweep(&server, options(OrgTarget::Org(ORG.into()), None)).await;
     let ci_sha = git_sha(CI_WORKFLOW);
@@ -840,7 +860,7 @@ async fn without_graphql_the_sweep_reads_protection_over_rest_with_the_same_resu
         options(OrgTarget::Org(ORG.into()), None),
     )
     .await;
-    let server = serve_with(&specs, false).await;
+    let server = serve_with(&specs, Graphql::Absent).await;
     let without = sweep(&server, options(OrgTarget::Org(ORG.into()), None)).await;
 
     for (a, b) in with.repositories.iter().zip(&without.repositories) {
@@ -877,6 +897,38 @@ async fn without_graphql_the_sweep_reads_protection_over_rest_with_the_same_resu
     assert_eq!(without.github_api.blobs_reused, 24);
     let rows = |r: &OrgReport| r.repositories.iter().map(|r| r.requests).sum::<u64>();
     assert_eq!(rows(&without), rows(&with) + 27);
+}
+
+/// A token GraphQL hides rules from (no Administration permission) answers `null` where
+/// REST sees classic protection: warden checks the first `null` against REST, finds they
+/// disagree, and lets REST decide every `null`. No protected branch is called unprotected.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graphql_null_is_trusted_only_when_rest_agrees() {
+    let specs = organisation();
+    let honest = sweep(
+        &serve_with(&specs, Graphql::Absent).await,
+        options(OrgTarget::Org(ORG.into()), None),
+    )
+    .await;
+    let server = serve_with(&specs, Graphql::HidesRules).await;
+    let hidden = sweep(&server, options(OrgTarget::Org(ORG.into()), None)).await;
+    for (a, b) in honest.repositories.iter().zip(&hidden.repositories) {
+        assert_eq!(a.repo, b.repo);
+        let rules =
+            |row: &warden::report::org::RepoRow| row.report.as_ref().map(|r| r["rules"].clone());
+        assert_eq!(rules(a), rules(b), "{}", a.repo);
+    }
+    assert_eq!(
+        outcome_of(row(&hidden, "service-00"), "branch-protection").0,
+        "pass"
+    );
+    // Every readable repository's classic protection was read over REST (plus the check).
+    let received = server.received_requests().await.unwrap();
+    let classic = received
+        .iter()
+        .filter(|r| r.url.path().ends_with("/branches/main/protection"))
+        .count();
+    assert_eq!(classic, 28 + 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

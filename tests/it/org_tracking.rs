@@ -11,9 +11,35 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::issues::Tracker;
-use crate::org_sweep::{error, options, row, serve, sweep, Protection, RepoSpec, ORG, POLICY};
+use crate::org_sweep::{
+    error, options, row, serve, sweep, sweep_with_policy, Protection, RepoSpec, ORG, POLICY,
+};
 
 const MARKER: &str = "<!-- warden:tracking-issue -->";
+
+/// The org sweep's policy without its history rule, which an org sweep cannot run.
+const NO_HISTORY: &str = r#"
+[[rule]]
+kind = "branch-protection"
+branches = ["main"]
+block_force_pushes = true
+
+[[rule]]
+kind = "required-workflows"
+
+[[rule.workflow]]
+file = "ci.yml"
+on = ["pull_request"]
+
+[[rule]]
+kind = "symlink"
+path = "docs-link"
+target = "README.md"
+
+[[rule]]
+kind = "forbidden-files"
+paths = ["**/.env"]
+"#;
 
 /// Six repositories, one per case.
 fn specs() -> Vec<RepoSpec> {
@@ -88,7 +114,7 @@ async fn each_repository_keeps_one_tracking_issue_and_unknown_is_never_all_clear
     opts.issue = true;
     // Only a tracking failure can make this run exit 1.
     opts.fail_on = FailOn::Never;
-    let report = sweep(&server, opts.clone()).await;
+    let report = sweep_with_policy(&server, opts.clone(), NO_HISTORY).await;
     let outcome = |name: &str| {
         let tracking = row(&report, name).tracking.clone().unwrap();
         (tracking.outcome, tracking.issue)
@@ -164,7 +190,7 @@ async fn each_repository_keeps_one_tracking_issue_and_unknown_is_never_all_clear
     // wrong is said on standard error and in the JSON report.
     let seen = server.received_requests().await.unwrap().len();
     let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("warden.toml"), POLICY).unwrap();
+    std::fs::write(work.path().join("warden.toml"), NO_HISTORY).unwrap();
     let dir = work.path().to_path_buf();
     let uri = server.uri();
     let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
@@ -213,4 +239,45 @@ async fn each_repository_keeps_one_tracking_issue_and_unknown_is_never_all_clear
     assert_eq!(tracking("readonly")["outcome"], "error");
     assert_eq!(tracking("flaky-api")["outcome"], "skipped");
     assert_eq!(json["summary"]["tracking_errors"], 1);
+}
+
+/// A history rule cannot run in an org sweep: its gaps are unknown, not fixed. A clean
+/// repository's open issue (perhaps opened by a sweep in a clone, for stale planning
+/// docs) stays open, and the row says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_an_org_sweep_cannot_run_never_make_a_repository_all_clear() {
+    let tracker = Tracker::default();
+    tracker.add(
+        &format!("{ORG}/fixed"),
+        1,
+        "open",
+        &format!("{MARKER}\nstale planning docs"),
+    );
+    let server = organisation(&tracker).await;
+    let mut opts = options(OrgTarget::Org(ORG.into()), None);
+    opts.issue = true;
+    opts.fail_on = FailOn::Never;
+    assert!(POLICY.contains("planning-doc-ttl"));
+    let report = sweep(&server, opts).await;
+    let tracking = row(&report, "fixed").tracking.clone().unwrap();
+    assert_eq!(tracking.outcome, TrackingOutcome::Skipped);
+    assert!(
+        tracking.message.contains("planning-doc-ttl"),
+        "{}",
+        tracking.message
+    );
+    assert_eq!(tracker.issues(&format!("{ORG}/fixed"))[0]["state"], "open");
+    let writes = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r.url
+                .path()
+                .starts_with(&format!("/repos/{ORG}/fixed/issues"))
+        })
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0);
 }

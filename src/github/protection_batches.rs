@@ -12,8 +12,15 @@
 //! is missing, carries an error, or whose viewer cannot administer it (REST would answer
 //! 403/404, and GraphQL may then leave out the rule instead of saying so) has no answer
 //! here, and REST decides for it, with REST's precise errors. A query that fails as a whole
-//! falls back the same way; if the endpoint itself refuses us (404, 401, 403), it is not
-//! asked again in this run.
+//! falls back the same way; if the endpoint itself refuses us (404, 401, 403, or a query
+//! it rejects), it is not asked again in this run.
+//!
+//! A `null` rule is the one answer GraphQL cannot qualify: "no classic protection", or a
+//! token without the Administration permission that GraphQL silently hides rules from. So
+//! the first `null` of a run is checked once against REST: if REST says "Branch not
+//! protected" too, `null` is trusted for the run (a token's permissions are the same for
+//! every repository it reaches; the per-repository role is `viewerCanAdminister`);
+//! otherwise every `null` is left to REST.
 //!
 //! Field names are those of GitHub's published GraphQL schema (`@octokit/graphql-schema`,
 //! `schema.graphql`: `Repository.ref`, `Repository.viewerCanAdminister`,
@@ -209,6 +216,8 @@ pub struct ProtectionBatches {
     batches: Vec<(Vec<RepoId>, OnceCell<Vec<ClassicByBranch>>)>,
     /// Lower-cased `OWNER/NAME` → (batch, position in it).
     place: HashMap<String, (usize, usize)>,
+    /// Does a `null` rule mean "not protected" for this token? Checked once, over REST.
+    nulls_mean_unprotected: OnceCell<bool>,
     queries: AtomicU64,
 }
 
@@ -230,6 +239,7 @@ impl ProtectionBatches {
             branches,
             batches,
             place,
+            nulls_mean_unprotected: OnceCell::new(),
             queries: AtomicU64::new(0),
         }
     }
@@ -244,7 +254,32 @@ impl ProtectionBatches {
         };
         let (repos, answer) = &self.batches[batch];
         let answers = answer.get_or_init(|| self.query(client, repos)).await;
-        answers.get(position).cloned().unwrap_or_default()
+        let mut settled = answers.get(position).cloned().unwrap_or_default();
+        if let Some(branch) = settled
+            .iter()
+            .find(|(_, rule)| rule.is_none())
+            .map(|(b, _)| b)
+        {
+            let trusted = *self
+                .nulls_mean_unprotected
+                .get_or_init(|| self.check_null(client, repo, branch))
+                .await;
+            if !trusted {
+                settled.retain(|_, rule| rule.is_some());
+            }
+        }
+        settled
+    }
+
+    /// Ask REST about a branch GraphQL says has no rule: does it agree?
+    async fn check_null(&self, client: &Client, repo: &RepoId, branch: &str) -> bool {
+        // Counted with the queries: it is what makes their answers usable.
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let base = format!("/repos/{}/{}", repo.owner, repo.name);
+        matches!(
+            super::classic_protection(client, &base, branch).await,
+            Ok(None)
+        )
     }
 
     async fn query(&self, client: &Client, repos: &[RepoId]) -> Vec<ClassicByBranch> {
@@ -259,7 +294,7 @@ impl ProtectionBatches {
         }
     }
 
-    /// Queries sent so far.
+    /// Queries sent so far, and the REST request that checked what `null` means.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }
@@ -358,9 +393,34 @@ mod tests {
     }
 
     #[test]
-    fn an_error_without_a_path_voids_the_whole_answer() {
+    fn errors_beside_data_void_what_they_name() {
+        let trusted = json!({"viewerCanAdminister": true, "b0": {"branchProtectionRule": rule()}});
         let answer = json!({
-            "data": null,
+            "data": {"r0": trusted, "r1": trusted, "r2": trusted},
+            "errors": [
+                {"type": "FORBIDDEN", "path": ["r1", "b0", "branchProtectionRule", "requiredStatusChecks"],
+                 "locations": [{"line": 1, "column": 1}], "message": "Resource not accessible by integration"},
+                {"type": "FORBIDDEN", "path": ["r2"],
+                 "locations": [{"line": 1, "column": 1}], "message": "Resource not accessible by integration"}
+            ]
+        });
+        let settled = read_answer(3, &["main".to_string()], &answer);
+        assert!(settled[0].contains_key("main"), "no error names r0");
+        assert!(
+            settled[1].is_empty(),
+            "an error inside the rule: REST decides"
+        );
+        assert!(
+            settled[2].is_empty(),
+            "an error on the repository: REST decides"
+        );
+    }
+
+    #[test]
+    fn an_error_without_a_path_voids_the_whole_answer() {
+        let trusted = json!({"viewerCanAdminister": true, "b0": {"branchProtectionRule": null}});
+        let answer = json!({
+            "data": {"r0": trusted, "r1": trusted},
             "errors": [{"message": "Something went wrong while executing your query."}]
         });
         let settled = read_answer(2, &["main".to_string()], &answer);
