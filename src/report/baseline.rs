@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Outcome;
 use super::Report;
 
 /// What changed since the baseline, added to the report.
@@ -17,8 +18,12 @@ pub struct BaselineDiff {
     pub compared_with: String,
     /// Fingerprints of open gaps the baseline did not have.
     pub new: Vec<String>,
-    /// Gaps the baseline had that are gone now.
+    /// Gaps the baseline had that are gone now, judged by a rule that decided.
     pub fixed: Vec<FixedGap>,
+    /// Gaps the baseline had whose rule could not decide this time (`error`, or `skipped`
+    /// where it ran before): not open, and not known to be fixed either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<FixedGap>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -110,25 +115,47 @@ pub fn apply(report: &mut Report, baseline: Option<&Baseline>) {
         });
     }
     if let Some(baseline) = baseline {
-        let mut fixed: Vec<FixedGap> = baseline
+        // A gap is fixed only if its rule ran and passed it; a rule that could not decide
+        // (or is gone from the policy) says nothing about it.
+        let decided: std::collections::HashSet<&str> = report
+            .rules
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Pass | Outcome::Fail | Outcome::Waived))
+            .map(|r| r.id.as_str())
+            .collect();
+        let in_policy: std::collections::HashSet<&str> =
+            report.rules.iter().map(|r| r.id.as_str()).collect();
+        let (mut fixed, mut unknown) = (Vec::new(), Vec::new());
+        for old in baseline
             .open
             .values()
             .filter(|old| !seen_now.contains(&old.fingerprint))
-            .map(|old| FixedGap {
+        {
+            let gap = FixedGap {
                 rule: old.rule.clone(),
                 message: old.message.clone(),
                 path: old.path.clone(),
                 fingerprint: old.fingerprint.clone(),
                 first_seen: old.first_seen.clone(),
-            })
-            .collect();
-        fixed.sort_by(|a, b| (&a.rule, &a.fingerprint).cmp(&(&b.rule, &b.fingerprint)));
+            };
+            // A rule removed from the policy takes its gaps with it: they leave as fixed.
+            if decided.contains(old.rule.as_str()) || !in_policy.contains(old.rule.as_str()) {
+                fixed.push(gap);
+            } else {
+                unknown.push(gap);
+            }
+        }
+        let order =
+            |a: &FixedGap, b: &FixedGap| (&a.rule, &a.fingerprint).cmp(&(&b.rule, &b.fingerprint));
+        fixed.sort_by(order);
+        unknown.sort_by(order);
         new.sort();
         new.dedup();
         report.baseline = Some(BaselineDiff {
             compared_with: baseline.now.clone(),
             new,
             fixed,
+            unknown,
         });
     }
 }

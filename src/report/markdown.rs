@@ -40,9 +40,17 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
 
     if let Some(diff) = &report.baseline {
+        let unknown = if diff.unknown.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} not known (their rules could not decide this time)",
+                diff.unknown.len()
+            )
+        };
         writeln!(
             out,
-            "\nSince the previous sweep ({}): {} new, {} fixed.",
+            "\nSince the previous sweep ({}): {} new, {} fixed{unknown}.",
             text(&diff.compared_with),
             diff.new.len(),
             diff.fixed.len()

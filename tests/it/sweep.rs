@@ -95,6 +95,60 @@ fn sweep_writes_the_gaps_report_and_tracks_what_changed() {
     );
 }
 
+/// A gap whose rule could not decide this time is not "fixed": it is unknown. A gap
+/// whose rule left the policy leaves with it.
+#[test]
+fn gaps_of_rules_that_could_not_decide_are_unknown_not_fixed() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "x").write("notes/a.md", "x");
+    let with_github = format!(
+        "{POLICY}\n[[rule]]\nid = \"protect-main\"\nkind = \"branch-protection\"\nbranches = [\"main\"]\n"
+    );
+    repo.write("warden.toml", &with_github);
+    repo.commit("init");
+    let (_, mut first, stderr) = sweep(&repo, "2026-11-01", &["--offline"]);
+    assert_eq!(
+        rule(&first, "protect-main")["outcome"],
+        "skipped",
+        "{stderr}"
+    );
+    // As if an earlier, online sweep had found main unprotected.
+    let gap = serde_json::json!({
+        "rule": "protect-main", "level": "deny", "message": "`main` is not protected",
+        "path": null, "line": null, "subject": "branch:main", "fingerprint": "0123456789abcdef",
+        "first_seen": "2026-10-01T00:00:00Z"
+    });
+    let rules = first["rules"].as_array_mut().unwrap();
+    let protect = rules
+        .iter_mut()
+        .find(|r| r["id"] == "protect-main")
+        .unwrap();
+    protect["findings"] = serde_json::json!([gap]);
+    std::fs::write(repo.path().join("old.json"), first.to_string()).unwrap();
+
+    let (_, second, _) = sweep(
+        &repo,
+        "2026-11-08",
+        &["--offline", "--baseline", "old.json"],
+    );
+    let diff = &second["baseline"];
+    assert_eq!(diff["fixed"].as_array().unwrap().len(), 0, "{diff}");
+    assert_eq!(diff["unknown"][0]["rule"], "protect-main", "{diff}");
+    let markdown = std::fs::read_to_string(repo.path().join("reports/status/gaps.md")).unwrap();
+    assert!(markdown.contains("0 fixed, 1 not known"), "{markdown}");
+
+    // The rule leaves the policy: its gap leaves as fixed.
+    repo.write("warden.toml", POLICY);
+    repo.commit("drop the GitHub rule");
+    let (_, third, _) = sweep(
+        &repo,
+        "2026-11-09",
+        &["--offline", "--baseline", "old.json"],
+    );
+    assert_eq!(third["baseline"]["fixed"][0]["rule"], "protect-main");
+    assert!(third["baseline"].get("unknown").is_none());
+}
+
 #[test]
 fn a_baseline_that_is_not_a_report_is_a_usage_error() {
     let repo = TestRepo::new();
