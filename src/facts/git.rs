@@ -33,12 +33,20 @@ fn tree_entries(file: &gix_index::File) -> impl Iterator<Item = &gix_index::Entr
         .filter(|e| !matches!(e.stage(), Stage::Ours | Stage::Theirs))
 }
 
+/// A path as text: UTF-8 almost always, checked fast; lossy otherwise.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// The file list, with modes and symlink targets, from a gix index.
 pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry> {
     use gix_index::entry::Mode;
     let mut files = Vec::with_capacity(file.entries().len());
     for entry in tree_entries(file) {
-        let path = String::from_utf8_lossy(entry.path(file)).into_owned();
+        let path = text(entry.path(file));
         let kind = if entry.mode == Mode::SYMLINK {
             EntryKind::Symlink {
                 target: git2::Oid::from_bytes(entry.id.as_bytes())

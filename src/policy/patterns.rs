@@ -12,6 +12,11 @@ use regex::Regex;
 pub struct Globs {
     set: GlobSet,
     patterns: Vec<String>,
+    /// The literal text every match starts with, one per glob (sorted, none a prefix of
+    /// another), or `None` when some glob can match anywhere (`**/x`). With 100,000 paths,
+    /// matching only the sorted ranges that start with these is far cheaper than matching
+    /// every path.
+    prefixes: Option<Vec<String>>,
 }
 
 impl Globs {
@@ -19,6 +24,7 @@ impl Globs {
         Globs {
             set: GlobSet::empty(),
             patterns: Vec::new(),
+            prefixes: Some(Vec::new()),
         }
     }
 
@@ -32,17 +38,58 @@ impl Globs {
     }
 
     pub fn from_compiled(globs: Vec<Glob>, patterns: Vec<String>) -> Self {
+        let mut prefixes: Option<Vec<String>> = Some(Vec::new());
         let mut builder = GlobSetBuilder::new();
         for glob in globs {
+            let prefix = match_prefix(glob.glob());
+            match (&mut prefixes, prefix.is_empty()) {
+                (Some(list), false) => list.push(prefix.to_string()),
+                _ => prefixes = None,
+            }
             builder.add(glob);
+        }
+        if let Some(list) = &mut prefixes {
+            list.sort();
+            // Sorted, a prefix comes right before the longer ones it covers.
+            list.dedup_by(|longer, shorter| longer.starts_with(shorter.as_str()));
         }
         // Every glob compiled on its own, so building the set cannot fail.
         let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
-        Globs { set, patterns }
+        Globs {
+            set,
+            patterns,
+            prefixes,
+        }
     }
 
     pub fn is_match(&self, path: &str) -> bool {
         self.set.is_match(path)
+    }
+
+    /// The items of `sorted` (sorted by `path`, byte-wise) whose path matches, in order.
+    /// When every glob starts with literal text, only the ranges of items starting with
+    /// it are matched; otherwise every item is.
+    pub fn select<'s: 'x, 'g: 'x, 'x, T>(
+        &'g self,
+        sorted: &'s [T],
+        path: impl Fn(&T) -> &str + Copy + 'x,
+    ) -> impl Iterator<Item = &'s T> + 'x {
+        let globs: &'x Globs = self;
+        let ranges: Vec<&'s [T]> = match &globs.prefixes {
+            None => vec![sorted],
+            Some(prefixes) => prefixes
+                .iter()
+                .map(|prefix| {
+                    let start = sorted.partition_point(|item| path(item) < prefix.as_str());
+                    let rest = &sorted[start..];
+                    &rest[..rest.partition_point(|item| path(item).starts_with(prefix.as_str()))]
+                })
+                .collect(),
+        };
+        ranges
+            .into_iter()
+            .flatten()
+            .filter(move |item| globs.set.is_match(path(item)))
     }
 
     /// Indices of the patterns that match `path`.
@@ -74,6 +121,15 @@ pub fn is_glob(text: &str) -> bool {
 /// The part of a glob before its first wildcard: `docs/**` → `docs/`.
 pub fn literal_prefix(pattern: &str) -> &str {
     let end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+    &pattern[..end]
+}
+
+/// The literal text every path a glob matches starts with: the text before its first
+/// wildcard, escape or alternative (`docs/planning/**` → `docs/planning/`, `**/x` → ``).
+fn match_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', ']', '{', '}', ',', '\\'])
+        .unwrap_or(pattern.len());
     &pattern[..end]
 }
 
@@ -160,6 +216,45 @@ mod tests {
         let err = compile_regex(r"^docs/(?!archive/).+\.md$").err().unwrap();
         assert!(err.message.contains("look-around"));
         assert_eq!(err.span_in_pattern.unwrap().start, 6);
+    }
+
+    #[test]
+    fn select_matches_only_the_ranges_of_literal_prefixes_and_agrees_with_is_match() {
+        let paths = [
+            "README.md",
+            "a[1].md",
+            "docs",
+            "docs/a.md",
+            "docs/planning/p.md",
+            "docs/planning/q/r.md",
+            "docs2/x.md",
+            "notes/n.md",
+            "src/docs/a.md",
+            "x/README.md",
+        ];
+        for patterns in [
+            &["docs/planning/**", "docs/**/*.md"][..],
+            &["README.md", "notes/*.md", "docs/*"],
+            &["**/README.md"],
+            &["docs{,2}/*.md"],
+            &["a\\[1\\].md", "docs/planning/q/*"],
+            &[],
+        ] {
+            let globs = Globs::from_valid(patterns);
+            let selected: Vec<&str> = globs.select(&paths, |p| p).copied().collect();
+            let expected: Vec<&str> = paths
+                .iter()
+                .copied()
+                .filter(|p| globs.is_match(p))
+                .collect();
+            assert_eq!(selected, expected, "{patterns:?}");
+        }
+        let globs = Globs::from_valid(&["docs/planning/**", "docs/**/*.md", "notes/*"]);
+        assert_eq!(
+            globs.prefixes.as_deref(),
+            Some(&["docs/".to_string(), "notes/".to_string()][..])
+        );
+        assert_eq!(Globs::from_valid(&["docs/*", "**/x"]).prefixes, None);
     }
 
     #[test]
