@@ -30,6 +30,13 @@ first line `---` and the next `---` line, where `KEY: 2026-11-10` (or an RFC 333
 gives the date. A document without front matter or without that key falls back to its
 commit date; a key that is not a date is a finding at its line.
 
+Only recent history needs exact dates: the walk compares commits back to the largest
+`max_age_days` of the policy (and 100 commits beyond), then only reads commit dates. A
+file last changed before that is reported as "at least N days old (last commit on or
+before DATE)", DATE being the newest commit left out: an upper bound of the real date,
+so N is a lower bound of the age, and such a file is always stale. A commit dated after
+the limit further back (a skewed clock) makes the walk compare the older ones after all.
+
 Files that are staged but not yet committed are fresh. The rule needs git history: it
 is skipped with `--staged`, and reports `error` (never a pass) outside a git repository
 or when a file's last commit is cut off by a shallow clone; check out with full history
