@@ -16,7 +16,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use git2::{Commit, ObjectType, Repository, Tree};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver};
+
+use git2::{Commit, ObjectType, Oid, Repository, Tree};
 use jiff::Timestamp;
 
 use super::{CommitDate, LastChange};
@@ -25,8 +28,61 @@ pub fn last_commit_dates(
     repo: &Repository,
     wanted: &[&str],
     horizon: Option<Timestamp>,
+    prefetched: Option<Receiver<FirstParent>>,
 ) -> Result<HashMap<String, CommitDate>, String> {
-    walk(repo, wanted, horizon).map_err(|e| format!("cannot read git history: {}", e.message()))
+    walk(repo, wanted, horizon, prefetched)
+        .map_err(|e| format!("cannot read git history: {}", e.message()))
+}
+
+/// One commit of the first-parent chain from HEAD: its id and date.
+pub type FirstParent = Result<(Oid, Timestamp), git2::Error>;
+
+/// Read the first-parent chain from HEAD on a thread of `scope`, with a repository of its
+/// own, while the caller reads the index. The thread stops when the receiver is dropped.
+pub fn prefetch_first_parents<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    root: &'s Path,
+) -> Receiver<FirstParent> {
+    let (sender, receiver) = mpsc::sync_channel(4096);
+    scope.spawn(move || {
+        let read = || -> Result<(), git2::Error> {
+            let repo = Repository::discover(root)?;
+            let head = repo.head()?.peel_to_commit()?;
+            for commit in first_parents(&repo, head) {
+                if sender.send(commit).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = read() {
+            let _ = sender.send(Err(e));
+        }
+    });
+    receiver
+}
+
+/// The first-parent chain from `head`, up to the root or a shallow clone's boundary.
+fn first_parents<'r>(
+    repo: &'r Repository,
+    head: Commit<'r>,
+) -> impl Iterator<Item = FirstParent> + 'r {
+    let shallow = repo.is_shallow();
+    let mut next = Some(Ok(head));
+    std::iter::from_fn(move || {
+        let commit = match next.take()? {
+            Ok(commit) => commit,
+            Err(e) => return Some(Err(e)),
+        };
+        next = match commit.parent(0) {
+            Ok(parent) => Some(Ok(parent)),
+            // The end of history, or of a shallow clone.
+            Err(_) if commit.parent_count() == 0 || shallow => None,
+            Err(e) => Some(Err(e)),
+        };
+        let when = Timestamp::from_second(commit.time().seconds()).unwrap_or(Timestamp::UNIX_EPOCH);
+        Some(Ok((commit.id(), when)))
+    })
 }
 
 /// How many commits older than the horizon are compared all the same (about a
@@ -35,7 +91,7 @@ const EXACT_PAST_HORIZON: usize = 100;
 
 /// A commit the walk has read but not yet compared with its parent.
 struct Pending {
-    id: git2::Oid,
+    id: Oid,
     when: Timestamp,
 }
 
@@ -43,6 +99,7 @@ fn walk(
     repo: &Repository,
     wanted: &[&str],
     horizon: Option<Timestamp>,
+    prefetched: Option<Receiver<FirstParent>>,
 ) -> Result<HashMap<String, CommitDate>, git2::Error> {
     let mut walker = Walker {
         repo,
@@ -80,19 +137,20 @@ fn walk(
     // them count again.
     let mut exact_past_horizon = EXACT_PAST_HORIZON;
     let mut pending: Vec<Pending> = Vec::new();
-    // First parents, read once each (a revwalk would read every commit twice).
-    let mut next = Some(head.peel_to_commit()?);
-    while let Some(commit) = next.take() {
+    // First parents, read once each (a revwalk would read every commit twice), by another
+    // thread when the caller started one.
+    let commits: Box<dyn Iterator<Item = FirstParent>> = match prefetched {
+        Some(receiver) => Box::new(receiver.into_iter()),
+        None => Box::new(first_parents(repo, head.peel_to_commit()?)),
+    };
+    for commit in commits {
         if walker.missing.is_empty() {
             break;
         }
-        let when = Timestamp::from_second(commit.time().seconds()).unwrap_or(Timestamp::UNIX_EPOCH);
+        let (id, when) = commit?;
         let before_horizon = horizon.is_some_and(|h| when < h);
         if before_horizon && exact_past_horizon == 0 {
-            pending.push(Pending {
-                id: commit.id(),
-                when,
-            });
+            pending.push(Pending { id, when });
         } else {
             if before_horizon {
                 exact_past_horizon -= 1;
@@ -100,14 +158,8 @@ fn walk(
             for old in pending.drain(..) {
                 walker.visit(&repo.find_commit(old.id)?, old.when)?;
             }
-            walker.visit(&commit, when)?;
+            walker.visit(&repo.find_commit(id)?, when)?;
         }
-        next = match commit.parent(0) {
-            Ok(parent) => Some(parent),
-            // The end of history, or of a shallow clone.
-            Err(_) if commit.parent_count() == 0 || walker.shallow => None,
-            Err(e) => return Err(e),
-        };
     }
     if !walker.missing.is_empty() && !pending.is_empty() {
         if walker.shallow {

@@ -328,6 +328,23 @@ fn gather_git(
     options: &GatherOptions,
     needs: &Needs,
 ) -> Result<Facts, FactsError> {
+    let horizon = needs.history_horizon(options.now);
+    std::thread::scope(|scope| {
+        // With a horizon the walk reads every commit of the chain (see `history`): start
+        // reading them now, on another core, while this one reads the index.
+        let prefetched = (horizon.is_some() && !needs.history.is_empty())
+            .then(|| history::prefetch_first_parents(scope, &options.root));
+        gather_git_in(repo, options, needs, horizon, prefetched)
+    })
+}
+
+fn gather_git_in(
+    repo: &git2::Repository,
+    options: &GatherOptions,
+    needs: &Needs,
+    horizon: Option<Timestamp>,
+    prefetched: Option<std::sync::mpsc::Receiver<history::FirstParent>>,
+) -> Result<Facts, FactsError> {
     let git_error = |e: git2::Error| FactsError::Git {
         path: options.root.clone(),
         message: e.message().to_string(),
@@ -357,8 +374,7 @@ fn gather_git(
 
     let wanted = needs.history_paths(&facts.files);
     if !wanted.is_empty() {
-        let horizon = needs.history_horizon(options.now);
-        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon);
+        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon, prefetched);
     }
 
     let wanted = needs.content_files(&facts.files);
