@@ -33,12 +33,20 @@ fn tree_entries(file: &gix_index::File) -> impl Iterator<Item = &gix_index::Entr
         .filter(|e| !matches!(e.stage(), Stage::Ours | Stage::Theirs))
 }
 
+/// A path as text: UTF-8 almost always, checked fast; lossy otherwise.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// The file list, with modes and symlink targets, from a gix index.
 pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry> {
     use gix_index::entry::Mode;
     let mut files = Vec::with_capacity(file.entries().len());
     for entry in tree_entries(file) {
-        let path = String::from_utf8_lossy(entry.path(file)).into_owned();
+        let path = text(entry.path(file));
         let kind = if entry.mode == Mode::SYMLINK {
             EntryKind::Symlink {
                 target: git2::Oid::from_bytes(entry.id.as_bytes())
@@ -112,14 +120,27 @@ fn staged_in_dir(
                     i += 1;
                 }
                 let name_text = String::from_utf8_lossy(name);
-                let subtree = match head.as_ref().and_then(|h| h.get_name(&name_text)) {
-                    Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
-                        Some(repo.find_tree(e.id())?)
+                let child = cache.and_then(|c| {
+                    c.children
+                        .binary_search_by(|t| t.name.as_slice().cmp(name))
+                        .ok()
+                        .map(|k| &c.children[k])
+                });
+                let head_entry = head
+                    .as_ref()
+                    .and_then(|h| h.get_name(&name_text))
+                    .filter(|e| e.kind() == Some(git2::ObjectType::Tree));
+                // A valid cache-tree node equal to HEAD's subtree: nothing below changed,
+                // and the subtree need not even be read.
+                if let (Some(e), Some(child)) = (&head_entry, child) {
+                    if child.num_entries.is_some() && child.id.as_bytes() == e.id().as_bytes() {
+                        continue;
                     }
-                    _ => None,
+                }
+                let subtree = match head_entry {
+                    Some(e) => Some(repo.find_tree(e.id())?),
+                    None => None,
                 };
-                let child =
-                    cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
                 staged_in_dir(
                     repo,
                     depth + slash + 1,

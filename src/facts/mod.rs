@@ -38,6 +38,10 @@ pub struct FileEntry {
     pub kind: EntryKind,
 }
 
+fn path_of(file: &FileEntry) -> &str {
+    &file.path
+}
+
 /// Where the file list came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileSource {
@@ -47,8 +51,29 @@ pub enum FileSource {
     Tree,
 }
 
-/// The last commit date of a file, or why it cannot be known.
-pub type CommitDate = Result<Timestamp, String>;
+/// When a file last changed, as far as the history walk had to look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastChange {
+    /// The date of the newest commit that changed it.
+    At(Timestamp),
+    /// No commit at or after the walk's horizon changed it: the newest commit that did is
+    /// dated at or before this (the newest date among the commits left unexamined), which
+    /// is older than the horizon. See [`HistoryNeed::exact_within_days`].
+    NotSince(Timestamp),
+}
+
+/// The last change of a file, or why it cannot be known.
+pub type CommitDate = Result<LastChange, String>;
+
+/// Files whose last-commit dates a rule reads.
+#[derive(Clone, Debug)]
+pub struct HistoryNeed {
+    pub paths: Globs,
+    /// Dates more than this many days before the run's clock (in UTC calendar days) need
+    /// not be exact: the walk may stop at that horizon and report the files it has not
+    /// dated as [`LastChange::NotSince`]. `None`: every date must be exact.
+    pub exact_within_days: Option<u64>,
+}
 
 /// What rules need beyond the file list.
 #[derive(Default, Debug)]
@@ -56,7 +81,7 @@ pub struct Needs {
     /// Files whose text rules read.
     pub content: Vec<Globs>,
     /// Files whose last-commit date rules read.
-    pub history: Vec<Globs>,
+    pub history: Vec<HistoryNeed>,
     /// What GitHub rules need fetched.
     pub github: crate::github::GitHubNeeds,
     /// Fetch the state of the issues a PR body references (for `pr-issue-link`).
@@ -67,12 +92,52 @@ pub struct Needs {
 }
 
 impl Needs {
-    fn wants_content(&self, path: &str) -> bool {
-        self.content.iter().any(|g| g.is_match(path))
+    /// The files (sorted, as in [`Facts::files`]) whose text rules read, sorted.
+    fn content_files<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f FileEntry> {
+        let mut wanted: Vec<&FileEntry> = self
+            .content
+            .iter()
+            .flat_map(|globs| globs.select(files, path_of))
+            .collect();
+        if self.content.len() > 1 {
+            wanted.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            wanted.dedup_by(|a, b| a.path == b.path);
+        }
+        wanted
     }
 
-    fn wants_history(&self, path: &str) -> bool {
-        self.history.iter().any(|g| g.is_match(path))
+    /// The paths of `files` whose last-commit dates rules read, sorted.
+    fn history_paths<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f str> {
+        let mut wanted: Vec<&str> = self
+            .history
+            .iter()
+            .flat_map(|need| need.paths.select(files, path_of))
+            .map(path_of)
+            .collect();
+        if self.history.len() > 1 {
+            wanted.sort_unstable();
+            wanted.dedup();
+        }
+        wanted
+    }
+
+    /// The oldest moment whose commits still need exact dates, for a run at `now`; `None`
+    /// when some rule needs every date exact (or none needs any).
+    fn history_horizon(&self, now: Timestamp) -> Option<Timestamp> {
+        let days = self
+            .history
+            .iter()
+            .map(|h| h.exact_within_days)
+            .try_fold(0, |max: u64, days| days.map(|d| max.max(d)))?;
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let days = i64::try_from(days).ok()?;
+        let start = today
+            .checked_sub(jiff::Span::new().try_days(days).ok()?)
+            .ok()?;
+        start
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
     }
 }
 
@@ -196,6 +261,22 @@ impl Facts {
         self.changed = Some(entries);
     }
 
+    /// The files `globs` match, in order; cheap for globs with a literal directory prefix.
+    pub fn files_matching<'f: 'x, 'g: 'x, 'x>(
+        &'f self,
+        globs: &'g Globs,
+    ) -> impl Iterator<Item = &'f FileEntry> + 'x {
+        globs.select(&self.files, path_of)
+    }
+
+    /// The [path candidates](Self::path_candidates) `globs` match, in order.
+    pub fn candidates_matching<'f: 'x, 'g: 'x, 'x>(
+        &'f self,
+        globs: &'g Globs,
+    ) -> impl Iterator<Item = &'f FileEntry> + 'x {
+        globs.select(self.changed.as_deref().unwrap_or(&self.files), path_of)
+    }
+
     /// True when `path` is a directory holding tracked files.
     pub fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{path}/");
@@ -232,6 +313,9 @@ const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Gather the facts the rules need, in one pass over the repository.
 pub fn gather(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
+    // warden only reads objects, and git does not re-hash what it reads either; libgit2
+    // checking every object's hash was a seventh of a full check.
+    git2::opts::strict_hash_verification(false);
     match git2::Repository::discover(&options.root) {
         Ok(repo) if !repo.is_bare() => gather_git(&repo, options, needs),
         _ if options.staged => Err(FactsError::StagedOutsideGit(options.root.clone())),
@@ -243,6 +327,23 @@ fn gather_git(
     repo: &git2::Repository,
     options: &GatherOptions,
     needs: &Needs,
+) -> Result<Facts, FactsError> {
+    let horizon = needs.history_horizon(options.now);
+    std::thread::scope(|scope| {
+        // With a horizon the walk reads every commit of the chain (see `history`): start
+        // reading them now, on another core, while this one reads the index.
+        let prefetched = (horizon.is_some() && !needs.history.is_empty())
+            .then(|| history::prefetch_first_parents(scope, &options.root));
+        gather_git_in(repo, options, needs, horizon, prefetched)
+    })
+}
+
+fn gather_git_in(
+    repo: &git2::Repository,
+    options: &GatherOptions,
+    needs: &Needs,
+    horizon: Option<Timestamp>,
+    prefetched: Option<std::sync::mpsc::Receiver<history::FirstParent>>,
 ) -> Result<Facts, FactsError> {
     let git_error = |e: git2::Error| FactsError::Git {
         path: options.root.clone(),
@@ -271,21 +372,12 @@ fn gather_git(
         facts.set_changed(staged.iter().map(String::as_str));
     }
 
-    let wanted: Vec<&str> = facts
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| needs.wants_history(p))
-        .collect();
+    let wanted = needs.history_paths(&facts.files);
     if !wanted.is_empty() {
-        facts.last_commit = history::last_commit_dates(repo, &wanted);
+        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon, prefetched);
     }
 
-    let wanted: Vec<&FileEntry> = facts
-        .files
-        .iter()
-        .filter(|f| needs.wants_content(&f.path))
-        .collect();
+    let wanted = needs.content_files(&facts.files);
     facts.contents = if options.staged {
         // What the commit will contain is the staged blob, not the working tree.
         wanted
@@ -319,11 +411,7 @@ fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsErr
         source,
     })?;
     let mut facts = Facts::from_entries(options.root.clone(), FileSource::Walk, files, options.now);
-    let wanted: Vec<&FileEntry> = facts
-        .files
-        .iter()
-        .filter(|f| needs.wants_content(&f.path))
-        .collect();
+    let wanted = needs.content_files(&facts.files);
     facts.contents = read_worktree(&options.root, &wanted);
     facts.outside_exists = stat_outside(&options.root, &needs.outside);
     if !needs.history.is_empty() {

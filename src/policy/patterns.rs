@@ -12,6 +12,59 @@ use regex::Regex;
 pub struct Globs {
     set: GlobSet,
     patterns: Vec<String>,
+    /// The literal text every match starts with, one per glob (sorted, none a prefix of
+    /// another), or `None` when some glob can match anywhere (`**/x`). With 100,000 paths,
+    /// matching only the sorted ranges that start with these is far cheaper than matching
+    /// every path.
+    prefixes: Option<Vec<String>>,
+    /// The same globs as plain string tests, when every one has a shape that allows it
+    /// (see [`Simple`]): a tenth of globset's cost per path, which counts at 100,000
+    /// paths.
+    simple: Option<Vec<Simple>>,
+}
+
+/// Glob shapes that are plain string tests (with `*` never crossing `/`, as compiled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Simple {
+    /// `README.md`: exactly this path.
+    Path(String),
+    /// `**/Dockerfile`: a file of this name in any directory.
+    Name(String),
+    /// `**/*.pem`: a file name ending with this.
+    NameEnd(String),
+    /// `**/.env.*`: a file name starting with this.
+    NameStart(String),
+}
+
+impl Simple {
+    fn of(pattern: &str) -> Option<Simple> {
+        let plain = |text: &str| !text.contains(['*', '?', '[', ']', '{', '}', ',', '\\']);
+        let Some(name) = pattern.strip_prefix("**/") else {
+            return plain(pattern).then(|| Simple::Path(pattern.to_string()));
+        };
+        if name.contains('/') {
+            return None;
+        }
+        if plain(name) {
+            return Some(Simple::Name(name.to_string()));
+        }
+        if let Some(end) = name.strip_prefix('*').filter(|end| plain(end)) {
+            return Some(Simple::NameEnd(end.to_string()));
+        }
+        name.strip_suffix('*')
+            .filter(|start| plain(start))
+            .map(|start| Simple::NameStart(start.to_string()))
+    }
+
+    /// `name` is the part of `path` after its last `/`.
+    fn is_match(&self, path: &str, name: &str) -> bool {
+        match self {
+            Simple::Path(p) => path == p,
+            Simple::Name(n) => name == n,
+            Simple::NameEnd(end) => name.ends_with(end.as_str()),
+            Simple::NameStart(start) => name.starts_with(start.as_str()),
+        }
+    }
 }
 
 impl Globs {
@@ -19,6 +72,8 @@ impl Globs {
         Globs {
             set: GlobSet::empty(),
             patterns: Vec::new(),
+            prefixes: Some(Vec::new()),
+            simple: Some(Vec::new()),
         }
     }
 
@@ -32,17 +87,69 @@ impl Globs {
     }
 
     pub fn from_compiled(globs: Vec<Glob>, patterns: Vec<String>) -> Self {
+        let mut prefixes: Option<Vec<String>> = Some(Vec::new());
+        let simple: Option<Vec<Simple>> = globs.iter().map(|g| Simple::of(g.glob())).collect();
         let mut builder = GlobSetBuilder::new();
         for glob in globs {
+            let prefix = match_prefix(glob.glob());
+            match (&mut prefixes, prefix.is_empty()) {
+                (Some(list), false) => list.push(prefix.to_string()),
+                _ => prefixes = None,
+            }
             builder.add(glob);
+        }
+        if let Some(list) = &mut prefixes {
+            list.sort();
+            // Sorted, a prefix comes right before the longer ones it covers.
+            list.dedup_by(|longer, shorter| longer.starts_with(shorter.as_str()));
         }
         // Every glob compiled on its own, so building the set cannot fail.
         let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
-        Globs { set, patterns }
+        Globs {
+            set,
+            patterns,
+            prefixes,
+            simple,
+        }
     }
 
     pub fn is_match(&self, path: &str) -> bool {
-        self.set.is_match(path)
+        match &self.simple {
+            Some(simple) => {
+                // File names are short: scanning back to the last `/` beats a search.
+                let bytes = path.as_bytes();
+                let start = bytes.iter().rposition(|b| *b == b'/').map_or(0, |i| i + 1);
+                let name = &path[start..];
+                simple.iter().any(|s| s.is_match(path, name))
+            }
+            None => self.set.is_match(path),
+        }
+    }
+
+    /// The items of `sorted` (sorted by `path`, byte-wise) whose path matches, in order.
+    /// When every glob starts with literal text, only the ranges of items starting with
+    /// it are matched; otherwise every item is.
+    pub fn select<'s: 'x, 'g: 'x, 'x, T>(
+        &'g self,
+        sorted: &'s [T],
+        path: impl Fn(&T) -> &str + Copy + 'x,
+    ) -> impl Iterator<Item = &'s T> + 'x {
+        let globs: &'x Globs = self;
+        let ranges: Vec<&'s [T]> = match &globs.prefixes {
+            None => vec![sorted],
+            Some(prefixes) => prefixes
+                .iter()
+                .map(|prefix| {
+                    let start = sorted.partition_point(|item| path(item) < prefix.as_str());
+                    let rest = &sorted[start..];
+                    &rest[..rest.partition_point(|item| path(item).starts_with(prefix.as_str()))]
+                })
+                .collect(),
+        };
+        ranges
+            .into_iter()
+            .flatten()
+            .filter(move |item| globs.is_match(path(item)))
     }
 
     /// Indices of the patterns that match `path`.
@@ -74,6 +181,15 @@ pub fn is_glob(text: &str) -> bool {
 /// The part of a glob before its first wildcard: `docs/**` → `docs/`.
 pub fn literal_prefix(pattern: &str) -> &str {
     let end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+    &pattern[..end]
+}
+
+/// The literal text every path a glob matches starts with: the text before its first
+/// wildcard, escape or alternative (`docs/planning/**` → `docs/planning/`, `**/x` → ``).
+fn match_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', ']', '{', '}', ',', '\\'])
+        .unwrap_or(pattern.len());
     &pattern[..end]
 }
 
@@ -160,6 +276,106 @@ mod tests {
         let err = compile_regex(r"^docs/(?!archive/).+\.md$").err().unwrap();
         assert!(err.message.contains("look-around"));
         assert_eq!(err.span_in_pattern.unwrap().start, 6);
+    }
+
+    #[test]
+    fn select_matches_only_the_ranges_of_literal_prefixes_and_agrees_with_is_match() {
+        let paths = [
+            "README.md",
+            "a[1].md",
+            "docs",
+            "docs/a.md",
+            "docs/planning/p.md",
+            "docs/planning/q/r.md",
+            "docs2/x.md",
+            "notes/n.md",
+            "src/docs/a.md",
+            "x/README.md",
+        ];
+        for patterns in [
+            &["docs/planning/**", "docs/**/*.md"][..],
+            &["README.md", "notes/*.md", "docs/*"],
+            &["**/README.md"],
+            &["docs{,2}/*.md"],
+            &["a\\[1\\].md", "docs/planning/q/*"],
+            &[],
+        ] {
+            let globs = Globs::from_valid(patterns);
+            let selected: Vec<&str> = globs.select(&paths, |p| p).copied().collect();
+            let expected: Vec<&str> = paths
+                .iter()
+                .copied()
+                .filter(|p| globs.is_match(p))
+                .collect();
+            assert_eq!(selected, expected, "{patterns:?}");
+        }
+        let globs = Globs::from_valid(&["docs/planning/**", "docs/**/*.md", "notes/*"]);
+        assert_eq!(
+            globs.prefixes.as_deref(),
+            Some(&["docs/".to_string(), "notes/".to_string()][..])
+        );
+        assert_eq!(Globs::from_valid(&["docs/*", "**/x"]).prefixes, None);
+    }
+
+    #[test]
+    fn simple_globs_match_exactly_what_globset_matches() {
+        let paths = [
+            ".env",
+            ".env.local",
+            ".env.",
+            "a/.env",
+            "a/b/.env.example",
+            "a/.envrc",
+            "x.pem",
+            ".pem",
+            "a/b/key.pem",
+            "a/key.pem.bak",
+            "pem",
+            "Dockerfile",
+            "tools/legacy/Dockerfile",
+            "tools/Dockerfile.dev",
+            "README.md",
+            "docs/README.md",
+            "notes.md/x",
+            "a.mdx",
+            "dir/a.md",
+            "Ünïcode/naïve.md",
+        ];
+        for pattern in [
+            "**/.env",
+            "**/.env.*",
+            "**/*.pem",
+            "**/Dockerfile",
+            "**/*.md",
+            "**/*.mdx",
+            "**/*",
+            "README.md",
+            "docs/README.md",
+            "**/README.md",
+        ] {
+            let glob = compile_glob(pattern).unwrap().compile_matcher();
+            let globs = Globs::from_valid(&[pattern]);
+            assert!(globs.simple.is_some(), "{pattern}");
+            for path in paths {
+                assert_eq!(
+                    globs.is_match(path),
+                    glob.is_match(path),
+                    "{pattern} on {path}"
+                );
+            }
+        }
+        for pattern in [
+            "docs/*",
+            "*.md",
+            "**/a/*.md",
+            "**/x?",
+            "**/{a,b}",
+            "a\\*",
+            "**",
+            "docs/**",
+        ] {
+            assert_eq!(Simple::of(pattern), None, "{pattern}");
+        }
     }
 
     #[test]

@@ -77,9 +77,9 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
 impl Rule for DocsAllowlist {
     fn evaluate(&self, facts: &Facts) -> Evaluation {
         let findings = facts
-            .path_candidates()
+            .candidates_matching(&self.include)
             .map(|f| f.path.as_str())
-            .filter(|p| self.include.is_match(p) && !self.exclude.is_match(p))
+            .filter(|p| !self.exclude.is_match(p))
             .filter(|p| !self.allowed(p))
             .map(|p| {
                 Finding::new(format!("`{p}` is outside the docs allow-list"))

@@ -59,8 +59,8 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
 impl Rule for ForbiddenFiles {
     fn evaluate(&self, facts: &Facts) -> Evaluation {
         let findings = facts
-            .path_candidates()
-            .filter(|f| self.paths.is_match(&f.path) && !self.exclude.is_match(&f.path))
+            .candidates_matching(&self.paths)
+            .filter(|f| !self.exclude.is_match(&f.path))
             .map(|f| {
                 let pattern = self
                     .paths

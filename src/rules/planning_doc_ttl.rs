@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::{Rule, RuleKind, Scope};
-use crate::facts::{Facts, Needs};
+use crate::facts::{Facts, HistoryNeed, LastChange, Needs};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::Globs;
 use crate::policy::reader::TableReader;
@@ -29,6 +29,13 @@ a date in its YAML front matter (`age_from = "front-matter:KEY"`): the block bet
 first line `---` and the next `---` line, where `KEY: 2026-11-10` (or an RFC 3339 time)
 gives the date. A document without front matter or without that key falls back to its
 commit date; a key that is not a date is a finding at its line.
+
+Only recent history needs exact dates: the walk compares commits back to the largest
+`max_age_days` of the policy (and 100 commits beyond), then only reads commit dates. A
+file last changed before that is reported as "at least N days old (last commit on or
+before DATE)", DATE being the newest commit left out: an upper bound of the real date,
+so N is a lower bound of the age, and such a file is always stale. A commit dated after
+the limit further back (a skewed clock) makes the walk compare the older ones after all.
 
 Files that are staged but not yet committed are fresh. The rule needs git history: it
 is skipped with `--staged`, and reports `error` (never a pass) outside a git repository
@@ -130,12 +137,21 @@ fn parse_age_from(text: &str) -> Option<AgeFrom> {
 /// Where a file's date came from, for the message.
 enum Dated {
     Commit(Timestamp),
-    FrontMatter { date: Date, line: u32 },
+    /// Last changed at or before this; the history walk stopped at its horizon.
+    NotSince(Timestamp),
+    FrontMatter {
+        date: Date,
+        line: u32,
+    },
 }
 
 impl Rule for PlanningDocTtl {
     fn needs(&self, needs: &mut Needs) {
-        needs.history.push(self.paths.clone());
+        needs.history.push(HistoryNeed {
+            paths: self.paths.clone(),
+            // A commit older than the limit makes a file stale whatever its exact date.
+            exact_within_days: Some(self.max_age_days),
+        });
         if matches!(self.age_from, AgeFrom::FrontMatter(_)) {
             needs.content.push(self.paths.clone());
         }
@@ -151,7 +167,7 @@ impl Rule for PlanningDocTtl {
         // Files whose age cannot be known, grouped by why.
         let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
-        for file in facts.files.iter().filter(|f| self.paths.is_match(&f.path)) {
+        for file in facts.files_matching(&self.paths) {
             let path = file.path.as_str();
             let declared = match &self.age_from {
                 AgeFrom::Commit => None,
@@ -168,7 +184,19 @@ impl Rule for PlanningDocTtl {
                 None => match history.get(path) {
                     // Not in history: staged but never committed, so fresh.
                     None => continue,
-                    Some(Ok(when)) => Dated::Commit(*when),
+                    Some(Ok(LastChange::At(when))) => Dated::Commit(*when),
+                    // The walk's horizon is older than every rule's limit, so this is stale;
+                    // if it were not, the exact date would be needed and is not known.
+                    Some(Ok(LastChange::NotSince(when))) if !self.within_limit(*when, today) => {
+                        Dated::NotSince(*when)
+                    }
+                    Some(Ok(LastChange::NotSince(_))) => {
+                        unknown
+                            .entry("the history walk stopped before its last commit")
+                            .or_default()
+                            .push(path);
+                        continue;
+                    }
                     Some(Err(reason)) => {
                         unknown.entry(reason.as_str()).or_default().push(path);
                         continue;
@@ -192,16 +220,36 @@ impl Rule for PlanningDocTtl {
 }
 
 impl PlanningDocTtl {
+    fn within_limit(&self, when: Timestamp, today: Date) -> bool {
+        let age = when
+            .to_zoned(TimeZone::UTC)
+            .date()
+            .duration_until(today)
+            .as_secs()
+            / SECONDS_PER_DAY;
+        age <= 0 || age.unsigned_abs() <= self.max_age_days
+    }
+
     fn judge(&self, path: &str, dated: &Dated, today: Date) -> Option<Finding> {
-        let (date, line, source) = match dated {
+        let (date, line, source, bound) = match dated {
             Dated::Commit(when) => {
                 let date = when.to_zoned(TimeZone::UTC).date();
-                (date, None, format!("last commit {date}"))
+                (date, None, format!("last commit {date}"), "")
+            }
+            Dated::NotSince(when) => {
+                let date = when.to_zoned(TimeZone::UTC).date();
+                (
+                    date,
+                    None,
+                    format!("last commit on or before {date}"),
+                    "at least ",
+                )
             }
             Dated::FrontMatter { date, line } => (
                 *date,
                 Some(*line),
                 format!("dated {date} in its front matter"),
+                "",
             ),
         };
         let age = date.duration_until(today).as_secs() / SECONDS_PER_DAY;
@@ -211,7 +259,7 @@ impl PlanningDocTtl {
         let max = self.max_age_days;
         Some(
             Finding::new(format!(
-                "`{path}` is {age} days old ({source}); planning docs expire after {max} day{}",
+                "`{path}` is {bound}{age} days old ({source}); planning docs expire after {max} day{}",
                 if max == 1 { "" } else { "s" }
             ))
             .at(path)
@@ -356,7 +404,7 @@ mod tests {
         let mut facts = Facts::from_entries(".".into(), FileSource::GitIndex, entries, ts(NOW));
         facts.last_commit = Ok(files
             .iter()
-            .filter_map(|(p, when, _)| when.map(|w| (p.to_string(), Ok(ts(w)))))
+            .filter_map(|(p, when, _)| when.map(|w| (p.to_string(), Ok(LastChange::At(ts(w))))))
             .collect::<HashMap<_, _>>());
         facts.contents = files
             .iter()
@@ -421,6 +469,36 @@ mod tests {
         assert_eq!(
             rule(7, AgeFrom::Commit).evaluate(&facts),
             Evaluation::Error("not a git repository".into())
+        );
+    }
+
+    #[test]
+    fn a_date_cut_off_at_the_horizon_is_a_lower_bound_of_the_age() {
+        let mut facts = facts(&[
+            ("docs/planning/old.md", None, ""),
+            ("docs/planning/new.md", Some("2026-11-20"), ""),
+        ]);
+        if let Ok(map) = &mut facts.last_commit {
+            map.insert(
+                "docs/planning/old.md".into(),
+                Ok(LastChange::NotSince(ts("2026-08-01"))),
+            );
+        }
+        let found = findings(&rule(90, AgeFrom::Commit), &facts);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].message,
+            "`docs/planning/old.md` is at least 113 days old (last commit on or before \
+             2026-08-01); planning docs expire after 90 days"
+        );
+        // Within this rule's limit the bound says nothing: never a pass on a guess.
+        let Evaluation::Error(reason) = rule(200, AgeFrom::Commit).evaluate(&facts) else {
+            panic!("expected an error")
+        };
+        assert_eq!(
+            reason,
+            "cannot tell the age of `docs/planning/old.md`: the history walk stopped before \
+             its last commit"
         );
     }
 

@@ -434,10 +434,8 @@ fn find<'f>(facts: &'f Facts, entry: &Entry) -> Found<'f> {
     match entry {
         Entry::Glob(globs) => Found {
             files: facts
-                .files
-                .iter()
+                .files_matching(globs)
                 .map(|f| f.path.as_str())
-                .filter(|p| globs.is_match(p))
                 .collect(),
             directory: false,
         },

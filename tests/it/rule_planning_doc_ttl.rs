@@ -257,3 +257,88 @@ max_age_days = -1
         );
     }
 }
+
+const POLICY_7_DAYS: &str = r#"
+[[rule]]
+id = "ttl"
+kind = "planning-doc-ttl"
+paths = ["docs/planning/**"]
+"#;
+
+#[test]
+fn history_older_than_the_limit_is_not_compared_and_the_date_is_an_upper_bound() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", POLICY_7_DAYS)
+        .write("README.md", "v1\n")
+        .write("docs/planning/old.md", "# old plan\n");
+    repo.commit_at("old plan", "2024-01-01");
+    // More unrelated old commits than the walk compares past its horizon (100).
+    for i in 0..120 {
+        repo.write("README.md", &format!("v{i}\n"));
+        repo.commit_at("unrelated", "2025-06-01");
+    }
+    repo.write("docs/planning/fresh.md", "# this week\n");
+    repo.commit_at("fresh plan", "2026-11-20");
+
+    let (code, report) = check(repo.path(), &[]);
+    // The horizon is 2026-11-15 (7 days). old.md last changed at or before the newest
+    // commit the walk did not compare, which is all the rule needs to call it stale.
+    assert_eq!(
+        findings(rule(&report, "ttl")),
+        [(
+            "docs/planning/old.md".to_string(),
+            "`docs/planning/old.md` is at least 539 days old (last commit on or before \
+             2025-06-01); planning docs expire after 7 days"
+                .to_string(),
+            Value::Null
+        )]
+    );
+    assert_eq!(code, 1);
+
+    // A longer limit in another rule moves the horizon back to 2024-02-26: the commit of
+    // 2024-01-01 is within the 100 compared past it, so the date is exact again.
+    let longer = format!(
+        "{POLICY_7_DAYS}\n[[rule]]\nid = \"ttl-long\"\nkind = \"planning-doc-ttl\"\n\
+         paths = [\"docs/planning/**\"]\nmax_age_days = 1000\n"
+    );
+    repo.write("warden.toml", &longer);
+    let (_, report) = check(repo.path(), &[]);
+    assert_eq!(
+        findings(rule(&report, "ttl"))[0].1,
+        "`docs/planning/old.md` is 1056 days old (last commit 2024-01-01); planning docs \
+         expire after 7 days"
+    );
+    assert_eq!(rule(&report, "ttl-long")["outcome"], "fail");
+}
+
+#[test]
+fn a_clock_skewed_into_the_past_cannot_make_a_stale_doc_fresh() {
+    // The plan's last change (2025-01-01) sits on top of a commit whose clock said
+    // 2026-11-19: the walk must compare the old-looking commits too, not skip them and
+    // then date the plan by the skewed one below.
+    let repo = TestRepo::new();
+    repo.write("warden.toml", POLICY_7_DAYS)
+        .write("docs/planning/plan.md", "# v1\n");
+    repo.commit_at("plan, committed with a clock in the future", "2026-11-19");
+    repo.write("docs/planning/plan.md", "# v2\n");
+    repo.commit_at("plan changed", "2025-01-01");
+    // Enough old commits after it that the walk only reads those before them (100 past
+    // the horizon are compared).
+    for i in 0..110 {
+        repo.write("README.md", &format!("v{i}\n"));
+        repo.commit_at("unrelated", "2025-01-02");
+    }
+
+    let (code, report) = check(repo.path(), &[]);
+    assert_eq!(
+        findings(rule(&report, "ttl")),
+        [(
+            "docs/planning/plan.md".to_string(),
+            "`docs/planning/plan.md` is 690 days old (last commit 2025-01-01); planning docs \
+             expire after 7 days"
+                .to_string(),
+            Value::Null
+        )]
+    );
+    assert_eq!(code, 1);
+}
