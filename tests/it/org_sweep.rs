@@ -15,7 +15,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub(crate) const ORG: &str = "octo-org";
 
-pub(crate) const POLICY: &str = r#"
+/// The sweep's policy, but for its history rule ([`HISTORY_RULE`]; see [`policy_text`]).
+pub(crate) const POLICY_WITHOUT_HISTORY: &str = r#"
 [[rule]]
 kind = "branch-protection"
 branches = ["main"]
@@ -36,11 +37,19 @@ target = "README.md"
 [[rule]]
 kind = "forbidden-files"
 paths = ["**/.env"]
+"#;
 
+/// The history rule of the sweep's policy, which an org sweep skips (there is no clone).
+pub(crate) const HISTORY_RULE: &str = r#"
 [[rule]]
 kind = "planning-doc-ttl"
 paths = ["docs/planning/**"]
 "#;
+
+/// The policy most org tests sweep with: every kind of rule an org sweep meets.
+pub(crate) fn policy_text() -> String {
+    format!("{POLICY_WITHOUT_HISTORY}{HISTORY_RULE}")
+}
 
 const CI_WORKFLOW: &str = "name: CI\non:\n  pull_request:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n";
 
@@ -514,18 +523,18 @@ pub(crate) fn options(target: OrgTarget, shard: Option<Shard>) -> OrgOptions {
 }
 
 fn policy() -> warden::policy::Policy {
-    warden::policy::load_text("org-policy.toml", POLICY).unwrap()
+    warden::policy::load_text("org-policy.toml", &policy_text()).unwrap()
 }
 
 /// Sweep on a blocking thread: the library starts its own runtime.
 pub(crate) async fn sweep(server: &MockServer, options: OrgOptions) -> OrgReport {
-    sweep_with_policy(server, options, POLICY).await
+    sweep_with_policy(server, options, &policy_text()).await
 }
 
 pub(crate) async fn sweep_with_policy(
     server: &MockServer,
     options: OrgOptions,
-    policy: &'static str,
+    policy: &str,
 ) -> OrgReport {
     let config = config(server);
     let policy = warden::policy::load_text("org-policy.toml", policy).unwrap();
@@ -1096,7 +1105,7 @@ fn bench_1000_repositories() {
 async fn the_cli_sweeps_in_shards_and_merges() {
     let server = serve(&organisation()).await;
     let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("warden.toml"), POLICY).unwrap();
+    std::fs::write(work.path().join("warden.toml"), policy_text()).unwrap();
     let dir = work.path().to_path_buf();
     let uri = server.uri();
     let outcome = tokio::task::spawn_blocking(move || {

@@ -12,34 +12,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::issues::Tracker;
 use crate::org_sweep::{
-    error, options, row, serve, sweep, sweep_with_policy, Protection, RepoSpec, ORG, POLICY,
+    error, options, row, serve, sweep, sweep_with_policy, Protection, RepoSpec, ORG,
+    POLICY_WITHOUT_HISTORY,
 };
 
 const MARKER: &str = "<!-- warden:tracking-issue -->";
-
-/// The org sweep's policy without its history rule, which an org sweep cannot run.
-const NO_HISTORY: &str = r#"
-[[rule]]
-kind = "branch-protection"
-branches = ["main"]
-block_force_pushes = true
-
-[[rule]]
-kind = "required-workflows"
-
-[[rule.workflow]]
-file = "ci.yml"
-on = ["pull_request"]
-
-[[rule]]
-kind = "symlink"
-path = "docs-link"
-target = "README.md"
-
-[[rule]]
-kind = "forbidden-files"
-paths = ["**/.env"]
-"#;
 
 /// Six repositories, one per case.
 fn specs() -> Vec<RepoSpec> {
@@ -114,7 +91,7 @@ async fn each_repository_keeps_one_tracking_issue_and_unknown_is_never_all_clear
     opts.issue = true;
     // Only a tracking failure can make this run exit 1.
     opts.fail_on = FailOn::Never;
-    let report = sweep_with_policy(&server, opts.clone(), NO_HISTORY).await;
+    let report = sweep_with_policy(&server, opts.clone(), POLICY_WITHOUT_HISTORY).await;
     let outcome = |name: &str| {
         let tracking = row(&report, name).tracking.clone().unwrap();
         (tracking.outcome, tracking.issue)
@@ -190,7 +167,7 @@ async fn each_repository_keeps_one_tracking_issue_and_unknown_is_never_all_clear
     // wrong is said on standard error and in the JSON report.
     let seen = server.received_requests().await.unwrap().len();
     let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("warden.toml"), NO_HISTORY).unwrap();
+    std::fs::write(work.path().join("warden.toml"), POLICY_WITHOUT_HISTORY).unwrap();
     let dir = work.path().to_path_buf();
     let uri = server.uri();
     let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
@@ -257,7 +234,7 @@ async fn rules_an_org_sweep_cannot_run_never_make_a_repository_all_clear() {
     let mut opts = options(OrgTarget::Org(ORG.into()), None);
     opts.issue = true;
     opts.fail_on = FailOn::Never;
-    assert!(POLICY.contains("planning-doc-ttl"));
+    assert!(crate::org_sweep::policy_text().contains("planning-doc-ttl"));
     let report = sweep(&server, opts).await;
     let tracking = row(&report, "fixed").tracking.clone().unwrap();
     assert_eq!(tracking.outcome, TrackingOutcome::Skipped);
