@@ -204,7 +204,8 @@ pub struct OrgApiCost {
     pub blobs_reused: u64,
     /// GraphQL queries (not counted in any row): classic branch protection for up to 25
     /// repositories each, and blob texts pooled across the repositories swept at the same
-    /// time (such blobs count as reused: no REST request was sent for them).
+    /// time (such blobs count as reused: no REST request was sent for them), plus the one
+    /// REST request per run that checks what GraphQL's `null` rule means.
     #[serde(default)]
     pub graphql: u64,
     /// `requests` divided by the rows (0 without rows).
