@@ -32,7 +32,9 @@ import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from fake_http import QuietHandler
 from urllib.parse import parse_qs, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -225,15 +227,7 @@ class Stats:
 
 
 def handler(org, latency, stats):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes; with Nagle's algorithm the body then
-        # waits for the client's delayed ACK (~40 ms), which is not GitHub's latency.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self):
             time.sleep(latency)
             url = urlsplit(self.path)
