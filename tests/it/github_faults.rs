@@ -47,6 +47,11 @@ enum Fault {
     Null,
     MissingJudgedField,
     RedirectToAnotherHost,
+    // Not faults, and not in [`FAULTS`]: answers warden must get through.
+    /// One 429 secondary limit with `retry-after: 1`, then the good answer.
+    SecondaryLimitBriefly,
+    /// One redirect to the same path on the same host, then the good answer.
+    RedirectSameHostOnce,
 }
 
 const FAULTS: &[Fault] = &[
@@ -391,6 +396,15 @@ fn faulty(
             strip_judged(endpoint, &mut value);
             Reply::json(200, &value)
         }
+        Fault::SecondaryLimitBriefly if count == 1 => {
+            Reply::json(429, &load("secondary-rate-limited.json")).with("retry-after", "1")
+        }
+        Fault::RedirectSameHostOnce if count == 1 => Reply {
+            status: 301,
+            headers: vec![("location".into(), path.to_string())],
+            body: String::new(),
+        },
+        Fault::SecondaryLimitBriefly | Fault::RedirectSameHostOnce => good,
         Fault::RedirectToAnotherHost => Reply {
             status: 302,
             headers: vec![(
@@ -784,6 +798,10 @@ struct Outcome {
 }
 
 fn run(command: Command, dir: &Path, uri: &str) -> Outcome {
+    run_with(command, dir, uri, "0")
+}
+
+fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Outcome {
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
     let mut cmd = crate::common::warden(dir);
@@ -827,7 +845,7 @@ fn run(command: Command, dir: &Path, uri: &str) -> Outcome {
         ])
         // Short enough for a fast table, long enough for a loaded machine: a write is
         // not retried, so a slow answer to it would be a failure this test did not mean.
-        .args(["--http-timeout", "1", "--max-rate-wait", "0"])
+        .args(["--http-timeout", "1", "--max-rate-wait", max_rate_wait])
         .env("GITHUB_TOKEN", CANARY)
         .env("WARDEN_RETRY_BACKOFF_MS", "1")
         .timeout(Duration::from_secs(60))
@@ -1087,4 +1105,77 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A secondary limit whose `retry-after` is within `--max-rate-wait` is waited out, and
+/// the answer after it is used.
+#[test]
+fn a_short_secondary_limit_is_waited_out() {
+    let repo = checkout(CHECK_POLICY);
+    let good = good_for(Command::Check);
+    let elsewhere = Server::start(good.clone(), None, 0);
+    let server = Server::start(
+        good,
+        Some((Endpoint::Repo, Fault::SecondaryLimitBriefly)),
+        elsewhere.port,
+    );
+    let out = run_with(Command::Check, repo.path(), &server.uri(), "5");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        outcome_of(&out.report, "repo-settings").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(out.report["github_api"]["rate_limited"], 1);
+    assert_eq!(server.hits(Endpoint::Repo), 2);
+}
+
+/// A redirect on the API's own host is followed (GitHub moves renamed repositories so).
+#[test]
+fn a_redirect_on_the_same_host_is_followed() {
+    let repo = checkout(CHECK_POLICY);
+    let good = good_for(Command::Check);
+    let elsewhere = Server::start(good.clone(), None, 0);
+    let server = Server::start(
+        good,
+        Some((Endpoint::Repo, Fault::RedirectSameHostOnce)),
+        elsewhere.port,
+    );
+    let out = run(Command::Check, repo.path(), &server.uri());
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        outcome_of(&out.report, "repo-settings").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(server.hits(Endpoint::Repo), 2);
+    assert_eq!(*elsewhere.requests.lock().unwrap(), 0);
+}
+
+/// `--help` shows no environment value: GITHUB_API_URL may carry credentials.
+#[test]
+fn help_never_shows_environment_values() {
+    let secret = format!("https://bot:{CANARY}@ghe.example.com/api/v3");
+    for command in ["check", "pr", "sweep"] {
+        let out = assert_cmd::Command::cargo_bin("warden")
+            .unwrap()
+            .args([command, "--help"])
+            .env("GITHUB_API_URL", &secret)
+            .env("WARDEN_HTTP_TIMEOUT", CANARY)
+            .env("WARDEN_MAX_RATE_WAIT", CANARY)
+            .env("WARDEN_RETRY_BACKOFF_MS", CANARY)
+            .env("WARDEN_NOW", CANARY)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("GITHUB_API_URL"), "{text}");
+        assert!(!text.contains(CANARY), "{command} --help: {text}");
+        assert!(
+            !text.contains("ghe.example.com"),
+            "{command} --help: {text}"
+        );
+    }
 }
