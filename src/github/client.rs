@@ -2,9 +2,11 @@
 //!
 //! On top of octocrab it adds what a checker needs to be honest and cheap: a timeout on
 //! every request, retries with backoff for 5xx and timeouts, waiting out rate limits
-//! (`retry-after`, `x-ratelimit-reset`) when the wait is short, conditional requests with
-//! an on-disk ETag cache (a 304 costs no rate limit), request counting, and errors that
-//! say what went wrong without ever containing the token.
+//! (`retry-after`, `x-ratelimit-reset`, secondary limits) when the wait is within
+//! `--max-rate-wait`, redirects followed only on the API host, conditional requests with
+//! an on-disk ETag cache (a 304 costs no rate limit), request counting, and answers and
+//! errors with every known secret taken out. It calls only the endpoints of
+//! [`endpoint::Endpoint`], which the fault-injection test runs every fault class against.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -584,6 +586,9 @@ impl Client {
                 }
             }
             if (200..300).contains(&status) {
+                // An answer is data that reports quote (titles, file names): a server or
+                // proxy that echoes the request must not put the token into them.
+                let body = self.secrets.redact(&body);
                 let link = header(&head, "link");
                 if let (true, Some(cache), Some(etag)) =
                     (cacheable, &self.cache, header(&head, "etag"))

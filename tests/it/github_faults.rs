@@ -1181,3 +1181,47 @@ fn help_never_shows_environment_values() {
         );
     }
 }
+
+/// An answer that carries the token (a proxy echoing the request into a PR title) does
+/// not bring it into any output: every answer is redacted as it arrives.
+#[test]
+fn a_token_echoed_in_an_answer_is_redacted() {
+    // The title rule fails and quotes the title.
+    let repo = checkout(&format!(
+        "{PR_POLICY}\n[[rule]]\nkind = \"pr-title\"\npattern = '^(feat|fix): '\n"
+    ));
+    let good: Good = Arc::new(|endpoint, path| {
+        let mut reply = good(endpoint, path);
+        if endpoint == Endpoint::Pull {
+            let mut pr: Value = serde_json::from_str(&reply.body).unwrap();
+            pr["title"] = json!(format!("echo: Bearer {CANARY}"));
+            pr["body"] = json!(format!("Fixes #13\n\n{CANARY}"));
+            reply.body = pr.to_string();
+        }
+        reply
+    });
+    let elsewhere = Server::start(good.clone(), None, 0);
+    let server = Server::start(good, None, elsewhere.port);
+    for format in ["json", "human", "markdown"] {
+        let out = crate::common::warden(repo.path())
+            .args([
+                "pr",
+                "octocat/hello-world#7",
+                "--no-cache",
+                "--format",
+                format,
+            ])
+            .args(["--api-url", &server.uri()])
+            .env("GITHUB_TOKEN", CANARY)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stdout.contains("echo: Bearer"),
+            "{format}: {stdout}\n{stderr}"
+        );
+        assert!(!stdout.contains(CANARY), "{format}: {stdout}");
+        assert!(!stderr.contains(CANARY), "{format}: {stderr}");
+    }
+}
