@@ -30,6 +30,18 @@ pub enum Endpoint {
     Issues,
     CreateIssue,
     UpdateIssue,
+    User,
+    Ruleset,
+    SecretScanningAlerts,
+    DependabotAlerts,
+    CodeScanningAlerts,
+    CodeownersErrors,
+    DeploymentBranchPolicies,
+    Environment,
+    Labels,
+    Org,
+    Deployments,
+    Compare,
 }
 
 impl Endpoint {
@@ -55,6 +67,18 @@ impl Endpoint {
         Endpoint::Issues,
         Endpoint::CreateIssue,
         Endpoint::UpdateIssue,
+        Endpoint::User,
+        Endpoint::Ruleset,
+        Endpoint::SecretScanningAlerts,
+        Endpoint::DependabotAlerts,
+        Endpoint::CodeScanningAlerts,
+        Endpoint::CodeownersErrors,
+        Endpoint::DeploymentBranchPolicies,
+        Endpoint::Environment,
+        Endpoint::Labels,
+        Endpoint::Org,
+        Endpoint::Deployments,
+        Endpoint::Compare,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -87,6 +111,23 @@ impl Endpoint {
             Endpoint::Issues => ("GET", "/repos/{owner}/{repo}/issues"),
             Endpoint::CreateIssue => ("POST", "/repos/{owner}/{repo}/issues"),
             Endpoint::UpdateIssue => ("PATCH", "/repos/{owner}/{repo}/issues/{number}"),
+            Endpoint::User => ("GET", "/user"),
+            Endpoint::Ruleset => ("GET", "/repos/{owner}/{repo}/rulesets/{id}"),
+            Endpoint::SecretScanningAlerts => {
+                ("GET", "/repos/{owner}/{repo}/secret-scanning/alerts")
+            }
+            Endpoint::DependabotAlerts => ("GET", "/repos/{owner}/{repo}/dependabot/alerts"),
+            Endpoint::CodeScanningAlerts => ("GET", "/repos/{owner}/{repo}/code-scanning/alerts"),
+            Endpoint::CodeownersErrors => ("GET", "/repos/{owner}/{repo}/codeowners/errors"),
+            Endpoint::DeploymentBranchPolicies => (
+                "GET",
+                "/repos/{owner}/{repo}/environments/{name}/deployment-branch-policies",
+            ),
+            Endpoint::Environment => ("GET", "/repos/{owner}/{repo}/environments/{name}"),
+            Endpoint::Labels => ("GET", "/repos/{owner}/{repo}/labels"),
+            Endpoint::Org => ("GET", "/orgs/{org}"),
+            Endpoint::Deployments => ("GET", "/repos/{owner}/{repo}/deployments"),
+            Endpoint::Compare => ("GET", "/repos/{owner}/{repo}/compare/{basehead+}"),
         }
     }
 
@@ -164,6 +205,18 @@ mod tests {
             Endpoint::Issues => 17,
             Endpoint::CreateIssue => 18,
             Endpoint::UpdateIssue => 19,
+            Endpoint::User => 20,
+            Endpoint::Ruleset => 21,
+            Endpoint::SecretScanningAlerts => 22,
+            Endpoint::DependabotAlerts => 23,
+            Endpoint::CodeScanningAlerts => 24,
+            Endpoint::CodeownersErrors => 25,
+            Endpoint::DeploymentBranchPolicies => 26,
+            Endpoint::Environment => 27,
+            Endpoint::Labels => 28,
+            Endpoint::Org => 29,
+            Endpoint::Deployments => 30,
+            Endpoint::Compare => 31,
         }
     }
 
@@ -172,7 +225,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateIssue) + 1);
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::Compare) + 1);
     }
 
     #[test]
@@ -242,6 +295,46 @@ mod tests {
             ("GET", "/repos/o/r/issues?labels=x", Endpoint::Issues),
             ("POST", "/repos/o/r/issues", Endpoint::CreateIssue),
             ("PATCH", "/repos/o/r/issues/7", Endpoint::UpdateIssue),
+            ("GET", "/user", Endpoint::User),
+            ("GET", "/repos/o/r/rulesets/42", Endpoint::Ruleset),
+            (
+                "GET",
+                "/repos/o/r/secret-scanning/alerts?state=open&per_page=100",
+                Endpoint::SecretScanningAlerts,
+            ),
+            (
+                "GET",
+                "/repos/o/r/dependabot/alerts?state=open",
+                Endpoint::DependabotAlerts,
+            ),
+            (
+                "GET",
+                "/repos/o/r/code-scanning/alerts?state=open",
+                Endpoint::CodeScanningAlerts,
+            ),
+            (
+                "GET",
+                "/repos/o/r/codeowners/errors",
+                Endpoint::CodeownersErrors,
+            ),
+            (
+                "GET",
+                "/repos/o/r/environments/prod/deployment-branch-policies?per_page=100",
+                Endpoint::DeploymentBranchPolicies,
+            ),
+            ("GET", "/repos/o/r/environments/prod", Endpoint::Environment),
+            ("GET", "/repos/o/r/labels?per_page=100", Endpoint::Labels),
+            ("GET", "/orgs/acme", Endpoint::Org),
+            (
+                "GET",
+                "/repos/o/r/deployments?environment=prod&per_page=100",
+                Endpoint::Deployments,
+            ),
+            (
+                "GET",
+                "/repos/o/r/compare/main...feature/x?per_page=100",
+                Endpoint::Compare,
+            ),
         ];
         for (method, path, want) in cases {
             assert_eq!(
