@@ -501,3 +501,216 @@ impl BranchProtectionRule {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::protection::{BranchProtection, BranchRule, ClassicProtection, Enabled};
+    use crate::github::{ApiStats, GitHubState, RepoId};
+    use std::collections::BTreeMap;
+
+    const CI: &str =
+        "on: pull_request\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - run: make lint\n";
+
+    fn facts(files: &[(&str, &str)], protection: BranchProtection) -> Facts {
+        let mut facts = Facts::from_texts(files, jiff::Timestamp::UNIX_EPOCH);
+        facts.github = GitHubState::Known(Box::new(GitHubFacts {
+            repo: RepoId::parse("octo-org/app").unwrap(),
+            settings: Err("not read".to_string()),
+            vulnerability_alerts: None,
+            protection: BTreeMap::from([("main".to_string(), Ok(protection))]),
+            runs: None,
+            stats: ApiStats::default(),
+        }));
+        facts
+    }
+
+    fn requiring(checks: &[&str]) -> BranchProtection {
+        let mut classic: ClassicProtection = serde_json::from_str(
+            r#"{"url": "u", "enforce_admins": {"enabled": true},
+                "allow_force_pushes": {"enabled": false}, "allow_deletions": {"enabled": false}}"#,
+        )
+        .unwrap();
+        classic.required_status_checks = Some(crate::github::protection::StatusChecks {
+            strict: Some(true),
+            contexts: Some(checks.iter().map(|c| c.to_string()).collect()),
+            checks: None,
+        });
+        BranchProtection {
+            classic: Some(classic),
+            ..BranchProtection::default()
+        }
+    }
+
+    fn rule() -> BranchProtectionRule {
+        BranchProtectionRule {
+            branches: vec!["main".to_string()],
+            ..BranchProtectionRule::default()
+        }
+    }
+
+    fn unreadable(facts: &mut Facts, path: &str) {
+        facts.contents.insert(
+            path.to_string(),
+            Err("cannot read: GitHub answered 500 after 4 attempts".to_string()),
+        );
+    }
+
+    fn error_of(evaluation: Evaluation) -> String {
+        match evaluation {
+            Evaluation::Error(reason) => reason,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_required_workflow_is_a_gap() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["required-ci.yml".to_string()];
+        let facts = facts(&[(".github/workflows/ci.yml", CI)], requiring(&["lint"]));
+        let Evaluation::Checked(findings) = rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("does not exist"));
+    }
+
+    #[test]
+    fn a_required_workflow_not_run_on_pull_requests_is_a_gap() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["ci.yml".to_string()];
+        let push_only = "on: push\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - run: make\n";
+        let facts = facts(&[(".github/workflows/ci.yml", push_only)], requiring(&[]));
+        let Evaluation::Checked(findings) = rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0]
+            .message
+            .contains("does not run on pull requests"));
+    }
+
+    #[test]
+    fn an_unreadable_required_workflow_is_an_error() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["ci.yml".to_string()];
+        let mut facts = facts(&[(".github/workflows/ci.yml", CI)], requiring(&[]));
+        unreadable(&mut facts, ".github/workflows/ci.yml");
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("ci.yml") && reason.contains("500"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_check_only_an_unreadable_workflow_might_produce_is_unknown_not_an_orphan() {
+        let mut rule = rule();
+        rule.checks_match_workflows = true;
+        let mut facts = facts(
+            &[
+                (".github/workflows/ci.yml", CI),
+                (".github/workflows/test.yml", CI),
+            ],
+            requiring(&["lint", "test"]),
+        );
+        unreadable(&mut facts, ".github/workflows/test.yml");
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("`test`") && reason.contains("test.yml"),
+            "{reason}"
+        );
+        assert!(
+            !reason.contains("`lint`"),
+            "lint is produced by ci.yml: {reason}"
+        );
+    }
+
+    #[test]
+    fn a_setting_missing_from_the_answer_is_an_error_naming_it() {
+        let mut rule = rule();
+        rule.booleans = vec![("block_force_pushes", Setting::BlockForcePushes)];
+        let classic: ClassicProtection = serde_json::from_str(r#"{"url": "u"}"#).unwrap();
+        let facts = facts(
+            &[],
+            BranchProtection {
+                classic: Some(classic),
+                ..BranchProtection::default()
+            },
+        );
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("GitHub's answer lacked `allow_force_pushes`"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_metadata_ruleset_leaves_the_branch_unprotected_and_says_why() {
+        let rules: Vec<BranchRule> = serde_json::from_str(
+            r#"[{"type": "commit_message_pattern", "ruleset_source_type": "Repository",
+                 "ruleset_source": "monalisa/my-repo", "ruleset_id": 42,
+                 "parameters": {"operator": "starts_with", "pattern": "issue"}}]"#,
+        )
+        .unwrap();
+        let facts = facts(
+            &[],
+            BranchProtection {
+                rules,
+                ..BranchProtection::default()
+            },
+        );
+        let Evaluation::Checked(findings) = rule().evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.contains("is not protected")
+                && findings[0].message.contains("commit_message_pattern"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn enforce_admins_names_the_ruleset_that_can_be_bypassed() {
+        let mut rule = rule();
+        rule.booleans = vec![("enforce_admins", Setting::EnforceAdmins)];
+        let rules: Vec<BranchRule> = serde_json::from_str(
+            r#"[{"type": "pull_request", "ruleset_source_type": "Repository",
+                 "ruleset_source": "monalisa/my-repo", "ruleset_id": 42,
+                 "parameters": {"required_approving_review_count": 1}}]"#,
+        )
+        .unwrap();
+        let mut protection = BranchProtection {
+            rules,
+            ..BranchProtection::default()
+        };
+        protection.bypass.insert(
+            42,
+            Ok(vec![crate::github::protection::BypassActor {
+                actor_id: Some(234),
+                actor_type: "Team".to_string(),
+                bypass_mode: Some("always".to_string()),
+            }]),
+        );
+        let Evaluation::Checked(findings) = rule.evaluate(&facts(&[], protection.clone())) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1);
+        let message = &findings[0].message;
+        assert!(
+            message.contains("ruleset 42 (monalisa/my-repo)") && message.contains("Team 234"),
+            "{message}"
+        );
+        assert!(!message.contains("neither"), "{message}");
+        protection.bypass.clear();
+        protection.classic = Some(ClassicProtection {
+            url: Some("u".to_string()),
+            enforce_admins: Some(Enabled { enabled: true }),
+            ..ClassicProtection::default()
+        });
+        let reason = error_of(rule.evaluate(&facts(&[], protection)));
+        assert!(reason.contains("ruleset 42"), "{reason}");
+    }
+}
