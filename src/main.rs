@@ -201,7 +201,7 @@ struct RunArgs {
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
-    #[arg(long, env = "WARDEN_NOW", value_parser = parse_now)]
+    #[arg(long, env = "WARDEN_NOW", hide_env_values = true, value_parser = parse_now)]
     now: Option<jiff::Timestamp>,
     /// Lowest level that fails the run with exit code 1.
     #[arg(long, value_enum, default_value = "deny")]
@@ -248,7 +248,13 @@ struct GitHubArgs {
     #[arg(long, value_name = "OWNER/NAME")]
     repo: Option<String>,
     /// GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, env = "GITHUB_API_URL", value_name = "URL")]
+    // The URL may carry credentials (https://user:token@host): --help never shows it.
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     api_url: Option<String>,
     /// Read the token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN.
     #[arg(long, value_name = "NAME")]
@@ -263,6 +269,7 @@ struct GitHubArgs {
     #[arg(
         long,
         env = "WARDEN_HTTP_TIMEOUT",
+        hide_env_values = true,
         default_value = "20",
         value_name = "SECONDS"
     )]
@@ -271,14 +278,17 @@ struct GitHubArgs {
     #[arg(
         long,
         env = "WARDEN_RETRY_BACKOFF_MS",
+        hide_env_values = true,
         default_value = "250",
         hide = true
     )]
     retry_backoff_ms: u64,
-    /// The longest wait for a rate limit to reset, in seconds; longer means `error`.
+    /// The longest wait for a rate limit (primary or secondary) to lift, in seconds; a
+    /// longer wait makes the request `error`, naming when the limit lifts.
     #[arg(
         long,
         env = "WARDEN_MAX_RATE_WAIT",
+        hide_env_values = true,
         default_value = "60",
         value_name = "SECONDS"
     )]
