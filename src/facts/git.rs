@@ -540,4 +540,32 @@ mod tests {
             ["docs/deep/c.md", "docs/new.md", "src/lib.rs", "zzz/new.rs"]
         );
     }
+
+    #[test]
+    fn heads_side_of_the_change_has_modified_and_removed_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        for path in ["a.md", "docs/b.md", "gone/x/1.md", "gone/2.md", "keep/c.md"] {
+            write(&repo, path, "one");
+        }
+        commit(&repo);
+        write(&repo, "docs/b.md", "two");
+        write(&repo, "new.md", "new");
+        let mut index = repo.index().unwrap();
+        for path in ["a.md", "gone/x/1.md", "gone/2.md"] {
+            index.remove_path(Path::new(path)).unwrap();
+        }
+        index.write().unwrap();
+
+        let file = read_index(&repo).unwrap();
+        let fast = staged_change_from(&repo, &file).unwrap();
+        let slow = staged_change(&repo, &repo.index().unwrap()).unwrap();
+        for change in [&fast, &slow] {
+            assert_eq!(change.changed, ["docs/b.md", "new.md"]);
+            let before: Vec<&str> = change.before.iter().map(|e| e.path.as_str()).collect();
+            assert_eq!(before, ["a.md", "docs/b.md", "gone/2.md", "gone/x/1.md"]);
+        }
+        let old = &fast.before[1];
+        assert_eq!(blob_text(&repo, old.id, 100).unwrap(), "one");
+    }
 }
