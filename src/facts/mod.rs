@@ -183,6 +183,93 @@ pub struct Facts {
     /// Whether each path of [`Needs::outside`] exists.
     pub outside_exists: HashMap<String, bool>,
     pub now: Timestamp,
+    /// In `--staged` and PR mode: the tree before the change (HEAD, or the PR's base), as
+    /// a patch on `files`; `Err` when it cannot be had (then every gap counts as new).
+    pub before: Option<Result<Before, String>>,
+}
+
+/// The tree before the change being judged, kept as what differs from the tree after it,
+/// so judging both costs one read of the tree, not two.
+#[derive(Debug, Default)]
+pub struct Before {
+    /// What the tree before the change was (`HEAD`, `the base commit abc1234`).
+    pub name: String,
+    /// Paths the change added: absent before.
+    pub added: Vec<String>,
+    /// The entries the change modified or removed, as they were before.
+    pub entries: Vec<FileEntry>,
+    /// The texts before the change of those entries whose text rules read.
+    pub contents: HashMap<String, Result<String, String>>,
+}
+
+impl Before {
+    /// Built from a change read from git: `changed` paths after it, `old` entries before.
+    fn from_change(
+        repo: &git2::Repository,
+        name: String,
+        change: &git::StagedChange,
+        needs: &Needs,
+    ) -> Before {
+        let old: std::collections::HashSet<&str> =
+            change.before.iter().map(|e| e.path.as_str()).collect();
+        let added = change
+            .changed
+            .iter()
+            .filter(|p| !old.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let entries = change
+            .before
+            .iter()
+            .map(|e| e.to_file_entry(repo))
+            .collect();
+        let contents = change
+            .before
+            .iter()
+            .filter(|e| needs.content.iter().any(|g| g.is_match(&e.path)))
+            .filter(|e| e.mode & 0o170000 == 0o100000)
+            .map(|e| {
+                (
+                    e.path.clone(),
+                    git::blob_text(repo, e.id, MAX_CONTENT_BYTES),
+                )
+            })
+            .collect();
+        Before {
+            name,
+            added,
+            entries,
+            contents,
+        }
+    }
+}
+
+/// The tree before a pull request (`base`: the commit it started from), for the checkout
+/// at `root`, as a patch on the checkout's file list.
+pub fn before_commit(root: &Path, base: &str, needs: &Needs) -> Result<Before, String> {
+    let repo = git2::Repository::discover(root)
+        .map_err(|_| format!("{} is not a git checkout", root.display()))?;
+    let oid = git2::Oid::from_str(base).map_err(|_| format!("`{base}` is not a commit id"))?;
+    let short = &base[..base.len().min(7)];
+    if repo.find_commit(oid).is_err() {
+        return Err(format!("the checkout lacks the base commit {short}"));
+    }
+    // The base of what the checkout holds: the base commit itself for a merge checkout,
+    // else where the checked-out branch left it.
+    let from = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .and_then(|head| repo.merge_base(oid, head).ok())
+        .unwrap_or(oid);
+    let change = git::change_since(&repo, from)
+        .map_err(|e| format!("cannot compare the checkout with {short}: {}", e.message()))?;
+    Ok(Before::from_change(
+        &repo,
+        format!("the base commit {short}"),
+        &change,
+        needs,
+    ))
 }
 
 impl Facts {
@@ -208,6 +295,7 @@ impl Facts {
             github: crate::github::GitHubState::NotNeeded,
             outside_exists: HashMap::new(),
             now,
+            before: None,
         }
     }
 
@@ -306,6 +394,48 @@ impl Facts {
     pub fn is_staged_mode(&self) -> bool {
         self.changed.is_some() && self.pr.is_none()
     }
+
+    /// These facts as they were before the change: `before` undone on the file list and
+    /// the texts, and the changed paths narrowed to those that existed then. Everything
+    /// else (history, GitHub, the PR) is the same on both sides.
+    pub fn into_before(mut self, before: Before) -> Facts {
+        let mut drop: Vec<usize> = before
+            .added
+            .iter()
+            .chain(before.entries.iter().map(|e| &e.path))
+            .filter_map(|p| self.files.binary_search_by(|f| f.path.cmp(p)).ok())
+            .collect();
+        drop.sort_unstable();
+        drop.dedup();
+        if !drop.is_empty() {
+            let mut next = drop.iter().copied().peekable();
+            let mut index = 0;
+            self.files.retain(|_| {
+                let keep = next.peek() != Some(&index);
+                if !keep {
+                    next.next();
+                }
+                index += 1;
+                keep
+            });
+        }
+        for entry in before.entries {
+            let at = self.files.partition_point(|f| f.path < entry.path);
+            self.files.insert(at, entry);
+        }
+        for path in &before.added {
+            self.contents.remove(path);
+        }
+        self.contents.extend(before.contents);
+        if let Some(changed) = self.changed.take() {
+            let existed: Vec<FileEntry> = changed
+                .iter()
+                .filter_map(|c| self.get(&c.path).cloned())
+                .collect();
+            self.changed = Some(existed);
+        }
+        self
+    }
 }
 
 /// Files larger than this are not read (rules that need them report it).
@@ -364,12 +494,18 @@ fn gather_git_in(
     };
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
     if options.staged {
-        let staged = match &index {
-            Index::Gix(file) => git::staged_from(repo, file),
-            Index::Git2(index) => git::staged_paths(repo, index),
+        let change = match &index {
+            Index::Gix(file) => git::staged_change_from(repo, file),
+            Index::Git2(index) => git::staged_change(repo, index),
         }
         .map_err(git_error)?;
-        facts.set_changed(staged.iter().map(String::as_str));
+        facts.set_changed(change.changed.iter().map(String::as_str));
+        facts.before = Some(Ok(Before::from_change(
+            repo,
+            "HEAD".to_string(),
+            &change,
+            needs,
+        )));
     }
 
     let wanted = needs.history_paths(&facts.files);

@@ -936,6 +936,20 @@ fn pr_mode_runs_the_real_warden_pr_on_a_pull_request_event() {
         "/repos/acme/app/pulls/7/files?per_page=100".to_string(),
         br#"[{"filename": "notes/legacy.md", "status": "added", "additions": 1, "deletions": 0, "changes": 1}]"#.to_vec(),
     );
+    // The PR is judged by the base branch's policy, read at the base commit.
+    let mut policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("github/content-file.json")).unwrap(),
+    )
+    .unwrap();
+    policy["content"] = serde_json::json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        POLICY
+    ));
+    files.insert(
+        "/repos/acme/app/contents/warden.toml?ref=0000000000000000000000000000000000000000"
+            .to_string(),
+        policy.to_string().into_bytes(),
+    );
     let api = Server::start(files);
     runner
         .set("GITHUB_EVENT_NAME", "pull_request")
