@@ -722,10 +722,7 @@ fn fetch_remote_policy(
 
 /// The distinct issues a PR body references.
 fn issue_refs(pr: &PullRequest) -> Vec<pr::IssueRef> {
-    let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
-        .into_iter()
-        .map(|m| m.issue)
-        .collect();
+    let mut refs: Vec<_> = pr.mentions().into_iter().map(|m| m.issue).collect();
     refs.sort();
     refs.dedup();
     refs

@@ -10,7 +10,7 @@ use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
-use crate::pr::{mentions, IssueRef};
+use crate::pr::{mentions_on, IssueRef, DEFAULT_WEB_HOST};
 
 pub const KIND: RuleKind = RuleKind {
     id: "pr-issue-link",
@@ -23,12 +23,15 @@ The pull request description references an issue right after a closing keyword:
 Keywords compare case-insensitively; the default list is GitHub's: `fixes`, `fix`, `fixed`,
 `closes`, `close`, `closed`, `resolves`, `resolve`, `resolved`. A list given in `keywords`
 is taken as written (`keywords = ["fixes"]` accepts `Fixes` and `FIXES`, not `Fixed`).
-References inside code, code blocks and HTML comments (PR template instructions) do not
-count; `#123` means an issue of the PR's base repository, also for PRs from forks.
+References follow GitHub's own rules: inside code (fenced with backticks or tildes of any
+length, indented, inline, `<code>`, `<pre>`) or HTML comments (PR template instructions)
+they do not count; issue URLs count only on the GitHub the PR lives on (github.com, or
+your GHES host); `/pull/N` is a pull request, not an issue; `#123` means an issue of the
+PR's base repository, also for PRs from forks.
 
 With `must_exist = true`, warden asks GitHub about every linked issue: one that does not
-exist (or is not visible to the token), or that is a pull request rather than an issue,
-is a finding. `must_be_open = true` (implies `must_exist`) also refuses closed issues.
+exist (or is not visible to the token), was deleted (GitHub answers 410), or that is a
+pull request rather than an issue, is a finding. `must_be_open = true` (implies `must_exist`) also refuses closed issues.
 Every linked issue must pass. When GitHub cannot be asked (offline, no token, an API
 error), the rule reports an error: an issue nobody looked at is never a pass.
 
@@ -141,7 +144,8 @@ impl Rule for PrIssueLink {
             Err(evaluation) => return evaluation,
         };
         let base = base_repo(pr);
-        let found = mentions(&pr.body, Some(&base));
+        let host = pr.web_host.as_deref().unwrap_or(DEFAULT_WEB_HOST);
+        let found = mentions_on(&pr.body, Some(&base), host);
         let mut linked: Vec<&IssueRef> = Vec::new();
         let mut seen = BTreeSet::new();
         for mention in &found {
@@ -203,6 +207,10 @@ impl Rule for PrIssueLink {
                     "not_found" => Some((
                         format!("issue `{name}` does not exist (or is not visible to warden's token)"),
                         "check the number; for an issue of another repository write `OWNER/REPO#123`",
+                    )),
+                    "deleted" => Some((
+                        format!("issue `{name}` was deleted (GitHub answers 410 Gone)"),
+                        "link the issue this change closes; a deleted issue cannot be closed",
                     )),
                     "closed" if self.must_be_open => Some((
                         format!("issue `{name}` (\"{}\") is already closed", info.title),
