@@ -17,6 +17,7 @@ mod pr_comment;
 mod pr_rules;
 mod remote_policy;
 mod rule_file_value;
+mod rule_forbidden_files;
 mod rule_planning_doc_ttl;
 mod rule_required_files;
 mod rule_required_workflows;
