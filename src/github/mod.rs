@@ -12,6 +12,9 @@ pub mod blob_batches;
 pub mod cache;
 pub mod client;
 pub mod comment;
+pub mod compare;
+pub mod extended;
+pub mod labels;
 pub mod org;
 pub mod pr;
 pub mod protection;
@@ -33,11 +36,17 @@ pub struct GitHubNeeds {
     pub vulnerability_alerts: bool,
     pub branches: BTreeSet<String>,
     pub runs: bool,
+    /// Facts of the newer rule kinds (labels, comparisons, ...).
+    pub extra: extended::ExtraNeeds,
 }
 
 impl GitHubNeeds {
     pub fn any(&self) -> bool {
-        self.settings || self.vulnerability_alerts || !self.branches.is_empty() || self.runs
+        self.settings
+            || self.vulnerability_alerts
+            || !self.branches.is_empty()
+            || self.runs
+            || self.extra.any()
     }
 }
 
@@ -62,6 +71,7 @@ pub struct GitHubFacts {
     pub protection: BTreeMap<String, Fetched<BranchProtection>>,
     /// Latest completed runs on the default branch, newest first.
     pub runs: Option<Fetched<Vec<WorkflowRun>>>,
+    pub extra: extended::ExtraFacts,
     pub stats: ApiStats,
 }
 
@@ -195,14 +205,16 @@ pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) ->
             )
         }
     }));
-    let ((settings, runs), vulnerability_alerts, protection) =
-        tokio::join!(settings_and_runs, alerts, branches);
+    let extra = extended::gather(client, repo, &needs.extra);
+    let ((settings, runs), vulnerability_alerts, protection, extra) =
+        tokio::join!(settings_and_runs, alerts, branches, extra);
     GitHubFacts {
         repo: repo.clone(),
         settings,
         vulnerability_alerts,
         protection: protection.into_iter().collect(),
         runs,
+        extra,
         stats: client.stats(),
     }
 }

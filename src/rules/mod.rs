@@ -22,6 +22,7 @@ pub mod pr_issue_link;
 pub mod pr_labels;
 pub mod pr_size;
 pub mod pr_title;
+pub mod repo_labels;
 pub mod repo_settings;
 pub mod required_files;
 pub mod required_workflows;
@@ -84,6 +85,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &branch_protection::KIND,
     &repo_settings::KIND,
     &workflow_health::KIND,
+    &repo_labels::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

@@ -9,6 +9,7 @@ mod cli;
 mod dangerfile;
 mod formats;
 mod github;
+mod github_rules;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;

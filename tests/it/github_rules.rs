@@ -1,0 +1,124 @@
+//! The rule kinds of issue 12 over real HTTP against a local fake of GitHub (wiremock on
+//! 127.0.0.1) answering with bodies from `fixtures/github` (provenance in its README).
+
+use crate::common::{fixture, rule, warden, TestRepo};
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "ghp_CANARYt0kenNEVERprintedXYZ1234567890";
+pub const REPO: &str = "/repos/octocat/hello-world";
+
+pub fn body(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(&format!("github/{name}"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn ok(value: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "application/json; charset=utf-8")
+        .insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", "4985")
+        .insert_header("x-ratelimit-reset", "1658208999")
+        .set_body_json(value)
+}
+
+pub fn error(status: u16, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "application/json; charset=utf-8")
+        .insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", "4984")
+        .insert_header("x-ratelimit-reset", "1658208999")
+        .set_body_json(body(name))
+}
+
+pub async fn get(server: &MockServer, at: &str, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+pub fn checkout(policy: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", policy)
+        .write("README.md", "# x\n");
+    repo.commit("init");
+    repo
+}
+
+/// `warden check --format json` against the fake; (exit code, report).
+pub async fn check(repo: &TestRepo, server: &MockServer) -> (i32, Value) {
+    let dir = repo.path().to_path_buf();
+    let uri = server.uri();
+    tokio::task::spawn_blocking(move || {
+        let output = warden(&dir)
+            .args(["check", "--format", "json", "--no-cache"])
+            .args(["--repo", "octocat/hello-world", "--api-url", &uri])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("WARDEN_RETRY_BACKOFF_MS", "10")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(!stdout.contains(TOKEN));
+        let report = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        (output.status.code().unwrap(), report)
+    })
+    .await
+    .unwrap()
+}
+
+pub fn messages(report: &Value, id: &str) -> Vec<String> {
+    rule(report, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repo_labels_names_the_missing_label() {
+    let server = MockServer::start().await;
+    get(&server, &format!("{REPO}/labels"), ok(body("labels.json"))).await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"repo-labels\"\nlabels = [\"bug\", \"enhancement\", \"hotfix\"]\ncolors = { bug = \"F29513\" }\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "repo-labels"),
+        ["label `hotfix` does not exist"]
+    );
+    let seen: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    // The repository itself is read by every `warden check` that needs GitHub.
+    assert_eq!(seen, [REPO.to_string(), format!("{REPO}/labels")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repo_labels_without_permission_is_an_error() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        &format!("{REPO}/labels"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let repo = checkout("[[rule]]\nkind = \"repo-labels\"\nlabels = [\"bug\"]\n");
+    let (code, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "repo-labels");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(outcome["reason"].as_str().unwrap().contains("403"));
+    assert_ne!(code, 0);
+}
