@@ -14,6 +14,7 @@ pub mod file_value;
 pub mod forbidden_files;
 pub mod planning_doc_ttl;
 pub mod pr_allowed_paths;
+pub mod pr_branch_flow;
 pub mod pr_branch_name;
 pub mod pr_checklist;
 pub mod pr_co_change;
@@ -91,6 +92,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &pr_checklist::KIND,
     &pr_title::KIND,
     &pr_branch_name::KIND,
+    &pr_branch_flow::KIND,
     &pr_size::KIND,
     &pr_co_change::KIND,
     &pr_labels::KIND,

@@ -20,6 +20,7 @@ mod remote_policy;
 mod rule_file_value;
 mod rule_forbidden_files;
 mod rule_planning_doc_ttl;
+mod rule_pr_branch_flow;
 mod rule_required_files;
 mod rule_required_workflows;
 mod rule_symlink;
