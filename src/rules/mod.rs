@@ -8,6 +8,7 @@ use crate::facts::{Facts, Needs};
 use crate::model::Evaluation;
 use crate::policy::reader::TableReader;
 
+pub mod branch_contains;
 pub mod branch_protection;
 pub mod docs_allowlist;
 pub mod file_value;
@@ -84,6 +85,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &required_workflows::KIND,
     &file_value::KIND,
     &branch_protection::KIND,
+    &branch_contains::KIND,
     &repo_settings::KIND,
     &workflow_health::KIND,
     &repo_labels::KIND,

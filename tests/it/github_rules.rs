@@ -122,3 +122,80 @@ async fn repo_labels_without_permission_is_an_error() {
     assert!(outcome["reason"].as_str().unwrap().contains("403"));
     assert_ne!(code, 0);
 }
+
+const CONTAINS: &str =
+    "[[rule]]\nkind = \"branch-contains\"\nbranch = \"staging\"\ncontains = [\"main\"]\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_asks_the_compare_api_when_the_branches_are_not_local() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/compare/staging...main"),
+        ok(body("compare.json")),
+    )
+    .await;
+    let repo = checkout(CONTAINS);
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "branch-contains"),
+        ["`staging` lacks 1 commit of `main` (newest: 6dcb09b Fix all the bugs; from the compare API)"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_missing_branch_is_an_error() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/compare/staging...main"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    let repo = checkout(CONTAINS);
+    let (_, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "branch-contains");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(outcome["reason"].as_str().unwrap().contains("404"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_uses_local_git_when_both_branches_are_there() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    let repo = checkout(CONTAINS);
+    let head = repo.repo.head().unwrap().peel_to_commit().unwrap();
+    repo.repo.branch("staging", &head, true).unwrap();
+    repo.repo.branch("main", &head, true).unwrap();
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(rule(&report, "branch-contains")["outcome"], "pass");
+
+    // Two commits on main that staging lacks.
+    repo.repo.set_head("refs/heads/main").unwrap();
+    repo.write("a.txt", "a");
+    repo.commit_at("hotfix: first", "2026-11-02");
+    repo.write("b.txt", "b");
+    repo.commit_at("hotfix: second", "2026-11-03");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "branch-contains");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with("`staging` lacks 2 commits of `main` (newest: ")
+            && found[0].contains("hotfix: second, ")
+            && found[0].ends_with("hotfix: first; from local git)"),
+        "{found:?}"
+    );
+    let compared = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("/compare/"))
+        .count();
+    assert_eq!(compared, 0);
+}
