@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use super::{compare, labels, Client, Fetched, RepoId};
+use super::{compare, environments, labels, Client, Fetched, RepoId};
 
 /// What the newer rule kinds need fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,6 +15,9 @@ pub struct ExtraNeeds {
     pub labels: bool,
     /// `(base, head)`: the commits of `head` that `base` lacks (`branch-contains`).
     pub compare: BTreeSet<(String, String)>,
+    /// Environments by name, and whether their custom branch policies are needed too
+    /// (`environment-protection`).
+    pub environments: BTreeMap<String, bool>,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -22,7 +25,7 @@ pub struct ExtraNeeds {
 
 impl ExtraNeeds {
     pub fn any(&self) -> bool {
-        self.labels || !self.compare.is_empty()
+        self.labels || !self.compare.is_empty() || !self.environments.is_empty()
     }
 }
 
@@ -31,6 +34,8 @@ impl ExtraNeeds {
 pub struct ExtraFacts {
     pub labels: Option<Fetched<Vec<labels::Label>>>,
     pub compare: BTreeMap<(String, String), Fetched<compare::Comparison>>,
+    /// `Ok(None)`: the environment does not exist.
+    pub environments: BTreeMap<String, Fetched<Option<environments::Environment>>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -56,7 +61,14 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             ((b.clone(), h.clone()), found)
         }
     }));
-    let (labels, compare) = tokio::join!(labels, compare);
+    let envs = futures_util::future::join_all(needs.environments.iter().map(|(name, patterns)| {
+        let base = base.clone();
+        async move {
+            let found = environments::fetch(client, &base, name, *patterns).await;
+            (name.clone(), found)
+        }
+    }));
+    let (labels, compare, envs) = tokio::join!(labels, compare, envs);
     let mut requests = 0;
     let labels = labels.map(|(fetched, cost)| {
         requests += cost;
@@ -69,9 +81,17 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             (key, fetched)
         })
         .collect();
+    let environments = envs
+        .into_iter()
+        .map(|(key, (fetched, cost))| {
+            requests += cost;
+            (key, fetched)
+        })
+        .collect();
     ExtraFacts {
         labels,
         compare,
+        environments,
         requests,
     }
 }

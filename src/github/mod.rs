@@ -13,6 +13,7 @@ pub mod cache;
 pub mod client;
 pub mod comment;
 pub mod compare;
+pub mod environments;
 pub mod extended;
 pub mod labels;
 pub mod org;

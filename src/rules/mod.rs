@@ -11,6 +11,7 @@ use crate::policy::reader::TableReader;
 pub mod branch_contains;
 pub mod branch_protection;
 pub mod docs_allowlist;
+pub mod environment_protection;
 pub mod file_value;
 pub mod forbidden_files;
 pub mod planning_doc_ttl;
@@ -89,6 +90,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &repo_settings::KIND,
     &workflow_health::KIND,
     &repo_labels::KIND,
+    &environment_protection::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

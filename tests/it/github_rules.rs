@@ -199,3 +199,65 @@ async fn branch_contains_uses_local_git_when_both_branches_are_there() {
         .count();
     assert_eq!(compared, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_protection_judges_reviewers_self_review_and_branches() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/staging"),
+        ok(body("environment.json")),
+    )
+    .await;
+    get(
+        &server,
+        &format!("{REPO}/environments/staging/deployment-branch-policies"),
+        ok(body("deployment-branch-policies.json")),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"environment-protection\"\nenvironment = \"staging\"\nrequired_reviewers = 2\nprevent_self_review = true\nwait_timer = 30\ndeployment_branches = [\"main\"]\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "environment-protection"),
+        [
+            "environment `staging` allows self-review; the policy wants it prevented",
+            "environment `staging` also lets `release/*` deploy; the policy allows only `main`",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_protection_missing_environment_is_a_gap_and_403_an_error() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/production"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"environment-protection\"\nenvironment = \"production\"\nrequired_reviewers = 1\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "environment-protection"),
+        ["environment `production` does not exist"]
+    );
+
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/production"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let (_, report) = check(&repo, &server).await;
+    assert_eq!(rule(&report, "environment-protection")["outcome"], "error");
+}
