@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use super::alerts::{self, AlertKind};
 use super::{compare, environments, labels, Client, Fetched, RepoId};
 
 /// What the newer rule kinds need fetched.
@@ -18,6 +19,8 @@ pub struct ExtraNeeds {
     /// Environments by name, and whether their custom branch policies are needed too
     /// (`environment-protection`).
     pub environments: BTreeMap<String, bool>,
+    /// Open alerts of these kinds (`security-alerts`).
+    pub alerts: BTreeSet<AlertKind>,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -25,7 +28,10 @@ pub struct ExtraNeeds {
 
 impl ExtraNeeds {
     pub fn any(&self) -> bool {
-        self.labels || !self.compare.is_empty() || !self.environments.is_empty()
+        self.labels
+            || !self.compare.is_empty()
+            || !self.environments.is_empty()
+            || !self.alerts.is_empty()
     }
 }
 
@@ -36,6 +42,7 @@ pub struct ExtraFacts {
     pub compare: BTreeMap<(String, String), Fetched<compare::Comparison>>,
     /// `Ok(None)`: the environment does not exist.
     pub environments: BTreeMap<String, Fetched<Option<environments::Environment>>>,
+    pub alerts: BTreeMap<AlertKind, Fetched<alerts::Alerts>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -68,7 +75,11 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             (name.clone(), found)
         }
     }));
-    let (labels, compare, envs) = tokio::join!(labels, compare, envs);
+    let open_alerts = futures_util::future::join_all(needs.alerts.iter().map(|kind| {
+        let base = base.clone();
+        async move { (*kind, alerts::fetch(client, &base, *kind).await) }
+    }));
+    let (labels, compare, envs, open_alerts) = tokio::join!(labels, compare, envs, open_alerts);
     let mut requests = 0;
     let labels = labels.map(|(fetched, cost)| {
         requests += cost;
@@ -88,10 +99,18 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             (key, fetched)
         })
         .collect();
+    let alerts = open_alerts
+        .into_iter()
+        .map(|(key, (fetched, cost))| {
+            requests += cost;
+            (key, fetched)
+        })
+        .collect();
     ExtraFacts {
         labels,
         compare,
         environments,
+        alerts,
         requests,
     }
 }

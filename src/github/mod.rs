@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+pub mod alerts;
 pub mod blob_batches;
 pub mod cache;
 pub mod client;

@@ -29,6 +29,7 @@ pub mod repo_labels;
 pub mod repo_settings;
 pub mod required_files;
 pub mod required_workflows;
+pub mod security_alerts;
 pub mod symlink;
 pub mod workflow_health;
 
@@ -91,6 +92,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &workflow_health::KIND,
     &repo_labels::KIND,
     &environment_protection::KIND,
+    &security_alerts::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

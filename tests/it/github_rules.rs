@@ -261,3 +261,103 @@ async fn environment_protection_missing_environment_is_a_gap_and_403_an_error() 
     let (_, report) = check(&repo, &server).await;
     assert_eq!(rule(&report, "environment-protection")["outcome"], "error");
 }
+
+const ALERTS: &str = "[[rule]]\nkind = \"security-alerts\"\nsecret_scanning = { max_open = 0 }\ndependabot = { max_open = { critical = 0, high = 0, medium = 0 }, max_age_days = 30 }\ncode_scanning = { max_open = 0 }\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_alerts_count_open_alerts_per_severity_and_age() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // The recorded secret-scanning alert is resolved; Dependabot has one open (medium) and
+    // one dismissed (high); code scanning one open (error) and one dismissed.
+    for (endpoint, file) in [
+        ("secret-scanning/alerts", "secret-scanning-alerts.json"),
+        ("dependabot/alerts", "dependabot-alerts.json"),
+        ("code-scanning/alerts", "code-scanning-alerts.json"),
+    ] {
+        get(&server, &format!("{REPO}/{endpoint}"), ok(body(file))).await;
+    }
+    let repo = checkout(ALERTS);
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "security-alerts"),
+        [
+            "1 open Dependabot alert(s) of severity `medium`; the policy allows 0: #1 Insertion of Sensitive Information into Log File in ansible",
+            "1 open Dependabot alert(s) older than 30 days: #1 Insertion of Sensitive Information into Log File in ansible",
+            "1 open code scanning alert(s); the policy allows 0: #4 Arbitrary file write during zip extraction",
+        ]
+    );
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/alerts"))
+        .map(|r| r.url.query().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(asked.len(), 3);
+    assert!(asked.iter().all(|q| q.contains("state=open")), "{asked:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_alerts_tell_a_disabled_feature_from_a_refused_token() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // Secret scanning documents 404 as "disabled"; the generic 404 body (fixtures README).
+    get(
+        &server,
+        &format!("{REPO}/secret-scanning/alerts"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    // GitHub's 403 body shape (forbidden-permission.json) with the message it sends when
+    // Dependabot alerts are off.
+    let mut disabled = body("forbidden-permission.json");
+    disabled["message"] = "Dependabot alerts are disabled for this repository.".into();
+    get(
+        &server,
+        &format!("{REPO}/dependabot/alerts"),
+        ResponseTemplate::new(403)
+            .insert_header("content-type", "application/json; charset=utf-8")
+            .insert_header("x-ratelimit-remaining", "4984")
+            .set_body_json(disabled),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"security-alerts\"\nsecret_scanning = { max_open = 0 }\ndependabot = { max_open = 0 }\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "security-alerts");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("secret scanning is not enabled"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with("Dependabot is not enabled"),
+        "{found:?}"
+    );
+
+    // A token refused access: an error naming the permission, never a pass.
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/code-scanning/alerts"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let repo = checkout("[[rule]]\nkind = \"security-alerts\"\ncode_scanning = { max_open = 0 }\n");
+    let (_, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "security-alerts");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(
+        outcome["reason"]
+            .as_str()
+            .unwrap()
+            .contains("security_events"),
+        "{outcome:#}"
+    );
+}
