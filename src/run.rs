@@ -900,6 +900,14 @@ fn github_state(
         let why = "cannot tell which GitHub repository this is: pass --repo OWNER/NAME";
         return (GitHubState::Unavailable(why.to_string()), None);
     };
+    // Branch comparisons are answered from this checkout when both branches are in it.
+    let needs = &github::GitHubNeeds {
+        extra: github::extended::ExtraNeeds {
+            local: Some(root.to_path_buf()),
+            ..needs.extra.clone()
+        },
+        ..needs.clone()
+    };
     match github::gather(config, &repo, needs) {
         Ok(facts) => {
             let stats = facts.stats.clone();

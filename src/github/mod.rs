@@ -8,10 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+pub mod alerts;
 pub mod blob_batches;
 pub mod cache;
 pub mod client;
 pub mod comment;
+pub mod compare;
+pub mod environments;
+pub mod extended;
+pub mod labels;
 pub mod org;
 pub mod pr;
 pub mod protection;
@@ -35,11 +40,17 @@ pub struct GitHubNeeds {
     /// Read who may bypass the rulesets that protect `branches` (for `enforce_admins`).
     pub ruleset_bypass: bool,
     pub runs: bool,
+    /// Facts of the newer rule kinds (labels, comparisons, ...).
+    pub extra: extended::ExtraNeeds,
 }
 
 impl GitHubNeeds {
     pub fn any(&self) -> bool {
-        self.settings || self.vulnerability_alerts || !self.branches.is_empty() || self.runs
+        self.settings
+            || self.vulnerability_alerts
+            || !self.branches.is_empty()
+            || self.runs
+            || self.extra.any()
     }
 }
 
@@ -64,6 +75,7 @@ pub struct GitHubFacts {
     pub protection: BTreeMap<String, Fetched<BranchProtection>>,
     /// Latest completed runs on the default branch, newest first.
     pub runs: Option<Fetched<Vec<WorkflowRun>>>,
+    pub extra: extended::ExtraFacts,
     pub stats: ApiStats,
 }
 
@@ -198,14 +210,16 @@ pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) ->
             )
         }
     }));
-    let ((settings, runs), vulnerability_alerts, protection) =
-        tokio::join!(settings_and_runs, alerts, branches);
+    let extra = extended::gather(client, repo, &needs.extra);
+    let ((settings, runs), vulnerability_alerts, protection, extra) =
+        tokio::join!(settings_and_runs, alerts, branches, extra);
     GitHubFacts {
         repo: repo.clone(),
         settings,
         vulnerability_alerts,
         protection: protection.into_iter().collect(),
         runs,
+        extra,
         stats: client.stats(),
     }
 }

@@ -471,14 +471,22 @@ pub async fn gather_listed(
             (branch.clone(), protection)
         }
     }));
-    let (settings, runs, vulnerability_alerts, protection): (Fetched<RepoSettings>, _, _, _) =
-        tokio::join!(settings, runs, alerts, branches);
+    let extra = super::extended::gather(client, repo, &needs.extra);
+    let (settings, runs, vulnerability_alerts, protection, extra): (
+        Fetched<RepoSettings>,
+        _,
+        _,
+        _,
+        _,
+    ) = tokio::join!(settings, runs, alerts, branches, extra);
+    counter.add(extra.requests);
     GitHubFacts {
         repo: repo.clone(),
         settings,
         vulnerability_alerts,
         protection: protection.into_iter().collect(),
         runs,
+        extra,
         stats: ApiStats {
             requests: counter.get(),
             ..ApiStats::default()
