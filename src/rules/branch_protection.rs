@@ -228,8 +228,10 @@ impl Rule for BranchProtectionRule {
                         &mut unknown,
                     );
                 }
-                Some(Err(reason)) => unknown.push(format!("`{branch}`: {reason}")),
-                None => unknown.push(format!("`{branch}`: not fetched")),
+                Some(Err(reason)) => unknown.push(format!(
+                    "cannot read the protection of `{branch}`: {reason}"
+                )),
+                None => unknown.push(format!("the protection of `{branch}` was not fetched")),
             }
         }
         if let Some(produced) = &produced {
@@ -243,7 +245,7 @@ impl Rule for BranchProtectionRule {
                 0 => String::new(),
                 n => format!(" ({n} gaps were found besides)"),
             };
-            return Evaluation::Error(format!("cannot decide: {}{also}", unknown.join("; ")));
+            return Evaluation::Error(format!("{}{also}", unknown.join("; ")));
         }
         Evaluation::Checked(findings)
     }
