@@ -705,9 +705,10 @@ fn fetch_remote_policy(
     if answer["type"] != "file" || answer["encoding"] != "base64" {
         return Err(format!("{name} is not a file GitHub returns as base64"));
     }
+    // A missing `content` is an answer that could not be read, not an empty policy.
     let encoded: String = answer["content"]
         .as_str()
-        .unwrap_or_default()
+        .ok_or_else(|| format!("GitHub's answer for {name} lacked `content`"))?
         .split_whitespace()
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD

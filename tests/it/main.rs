@@ -12,6 +12,7 @@ mod github;
 mod github_semantics;
 mod hook;
 mod github_rules;
+mod github_faults;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;

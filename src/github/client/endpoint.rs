@@ -99,7 +99,18 @@ impl Endpoint {
     /// `/graphql`), with or without a query.
     pub fn classify(method: &str, path: &str) -> Option<Endpoint> {
         let path = path.split(['?', '#']).next().unwrap_or_default();
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let mut segments: Vec<&str> = path.split('/').skip(1).collect();
+        // GitHub's `link` headers name pages by id (`/repositories/1296269/issues/7/comments`,
+        // `/organizations/9919/repos`): the same endpoints under another spelling.
+        match segments.as_slice() {
+            ["repositories", id, ..] if !id.is_empty() => {
+                segments.splice(0..2, ["repos", "{id}", "{id}"]);
+            }
+            ["organizations", id, ..] if !id.is_empty() => {
+                segments.splice(0..2, ["orgs", "{id}"]);
+            }
+            _ => {}
+        }
         Endpoint::ALL.iter().copied().find(|endpoint| {
             let (want, template) = endpoint.route();
             let pattern: Vec<&str> = template.split('/').skip(1).collect();
@@ -239,6 +250,15 @@ mod tests {
                 "{method} {path}"
             );
         }
+        // Pages named by id in GitHub's link headers.
+        assert_eq!(
+            Endpoint::classify("GET", "/repositories/1296269/issues/7/comments?page=2"),
+            Some(Endpoint::IssueComments)
+        );
+        assert_eq!(
+            Endpoint::classify("GET", "/organizations/9919/repos?page=2"),
+            Some(Endpoint::OrgRepos)
+        );
         assert_eq!(Endpoint::classify("GET", "/repos/o/r/hooks"), None);
         assert_eq!(Endpoint::classify("DELETE", "/repos/o/r"), None);
         assert_eq!(Endpoint::classify("GET", "/repos/o//protection"), None);
