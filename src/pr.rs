@@ -120,7 +120,8 @@ impl std::fmt::Display for IssueRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueInfo {
     /// `open`, `closed`, `not_found` (GitHub answered 404: no such issue, or not visible
-    /// to the token) or `deleted` (GitHub answered 410 Gone).
+    /// to the token), `deleted` (GitHub answered 410 Gone) or `disabled` (410: the
+    /// repository has issues switched off).
     pub state: String,
     pub title: String,
     /// GitHub serves pull requests through the issues API too.

@@ -12,6 +12,7 @@ mod github;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;
+mod pr_body_fuzz;
 mod pr_cli;
 mod pr_comment;
 mod pr_rules;
