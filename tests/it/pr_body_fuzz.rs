@@ -65,7 +65,7 @@ const PIECES: &[&str] = &[
 
 fn config() -> Config {
     Config {
-        cases: 1500,
+        cases: 600,
         // Tests write only to temp dirs: no regression files in the source tree.
         failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
         ..Config::default()

@@ -132,7 +132,7 @@ impl Comments {
         }
     }
 
-    fn as_identity(self, identity: Identity) -> Comments {
+    fn with_identity(self, identity: Identity) -> Comments {
         self.state.lock().unwrap().identity = identity;
         self
     }
@@ -603,7 +603,7 @@ async fn with_the_actions_token_warden_is_github_actions_bot() {
             comment_by(3, "octocat", &format!("{MARKER}\nnothing to see")),
             comment_by(4, "github-actions[bot]", &format!("{MARKER}\nold report")),
         ])
-        .as_identity(Identity::App("github-actions[bot]")),
+        .with_identity(Identity::App("github-actions[bot]")),
     )
     .await;
     let client = client(&server);
@@ -630,7 +630,7 @@ async fn with_the_actions_token_warden_is_github_actions_bot() {
 async fn an_unknown_identity_touches_no_marked_comment() {
     let server = github(
         Comments::new(vec![comment_by(4, "octocat", &format!("{MARKER}\nold"))])
-            .as_identity(Identity::Unknown),
+            .with_identity(Identity::Unknown),
     )
     .await;
     let client = client(&server);
