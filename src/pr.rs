@@ -203,7 +203,8 @@ pub fn parse_target(text: &str) -> Option<(RepoId, u64)> {
 }
 
 /// One item of `GET /repos/{owner}/{repo}/pulls/{number}/files`. An item without a
-/// `filename` is an error, never skipped: a path rule that did not see a file must not pass.
+/// `filename` or `status` is an error, never skipped: a path rule that did not see a file
+/// must not pass.
 pub fn file_from_json(file: &serde_json::Value) -> Result<ChangedFile, String> {
     let Some(path) = file["filename"].as_str() else {
         return Err("a changed-file item has no `filename`".to_string());
@@ -211,9 +212,13 @@ pub fn file_from_json(file: &serde_json::Value) -> Result<ChangedFile, String> {
     if path.is_empty() {
         return Err("a changed-file item has an empty `filename`".to_string());
     }
+    // Whether a file was removed decides whether path rules judge it.
+    let Some(status) = file["status"].as_str() else {
+        return Err(format!("the changed-file item `{path}` has no `status`"));
+    };
     Ok(ChangedFile {
         path: path.to_string(),
-        status: FileStatus::parse(file["status"].as_str().unwrap_or("modified")),
+        status: FileStatus::parse(status),
         previous_path: file["previous_filename"].as_str().map(str::to_string),
         additions: file["additions"].as_u64().unwrap_or(0),
         deletions: file["deletions"].as_u64().unwrap_or(0),
@@ -811,6 +816,7 @@ mod tests {
         assert!(file_from_json(&item).is_err());
         assert!(file_from_json(&serde_json::json!(null)).is_err());
         assert!(file_from_json(&serde_json::json!({"filename": ""})).is_err());
+        assert!(file_from_json(&serde_json::json!({"filename": "a.rs"})).is_err());
         let item = serde_json::json!({"filename": "a.rs", "status": "removed"});
         assert_eq!(file_from_json(&item).unwrap().status, FileStatus::Removed);
     }
