@@ -36,12 +36,13 @@ Globs are separated by spaces or commas, never inside braces or brackets
 start with `./`. The line may be a list item, a quote or bold. A label with nothing after
 it (`Allowed paths:`, `**Allowed paths:**`, a heading `## Allowed paths`) takes what is
 right below it: a Markdown list (one or more globs an item), plain lines of globs, or a
-code block. Several declarations add up. Lines in code blocks and HTML comments are never
-declarations.
+code block. Several declarations add up. Lines in HTML comments (template instructions)
+are never declarations.
 
 A declaration warden cannot read (a label followed by prose, a list item or value with no
-glob in it) is its own finding, whatever the switches below say: an author who meant to
-fence the change never gets "no fence" by mistake.
+glob in it, a declaration only inside a code block) is its own finding, whatever the
+switches below say: an author who meant to fence the change never gets "no fence" by
+mistake.
 
 Every changed file must match one declared glob, unless it matches `exempt`. Removed
 files and the old path of a renamed file are judged too; `fence_removed = false` judges
@@ -259,7 +260,36 @@ pub fn declared(body: &str, label: &str) -> Option<Declared> {
             i += 1;
         }
     }
-    found.then_some(out)
+    if !found {
+        // Only in a code block: the author declared a fence GitHub shows as code. That is
+        // unreadable, never "no fence".
+        return in_code_block(&raw, label).map(|line| Declared {
+            entries: Vec::new(),
+            unreadable: vec![(
+                line,
+                "it is inside a code block; write it as plain text".to_string(),
+            )],
+        });
+    }
+    Some(out)
+}
+
+/// The line of the first declaration inside a fenced code block, if any.
+fn in_code_block(raw: &[&str], label: &str) -> Option<u32> {
+    let mut at = 0;
+    while at < raw.len() {
+        match fenced_block(raw, at) {
+            Some(end) => {
+                let inside = (at + 1..end).find(|&i| declaration_value(raw[i], label).is_some());
+                if let Some(i) = inside {
+                    return Some(i as u32 + 1);
+                }
+                at = end + 1;
+            }
+            None => at += 1,
+        }
+    }
+    None
 }
 
 /// The index of the line closing the fenced block that opens at `raw[at]`, if one does.
@@ -671,7 +701,7 @@ mod tests {
     #[test]
     fn comments_code_and_prose_are_not_declarations() {
         assert_eq!(texts("<!-- Allowed paths: app/** -->"), None);
-        assert_eq!(texts("```\nAllowed paths: app/**\n```"), None);
+        assert_eq!(unreadable("```\nAllowed paths: app/**\n```"), [2]);
         assert_eq!(texts("Allowed paths are listed in the issue"), None);
         assert_eq!(texts("Allowed pathways: app/**"), None);
     }
