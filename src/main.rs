@@ -54,6 +54,9 @@ enum Command {
         /// A rule kind (`docs-allowlist`) or a built-in pack (`builtin:mojo-solo`).
         name: String,
     },
+    /// For the pre-commit framework: judge the files it names, or the commits between
+    /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF, or else the staged change.
+    PreCommit(PreCommitArgs),
     /// Manage the git pre-commit hook.
     Hook {
         #[command(subcommand)]
@@ -63,11 +66,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HookAction {
-    /// Write .git/hooks/pre-commit to run `warden check --staged`.
+    /// Write the pre-commit hook (where git reads hooks: worktrees, core.hooksPath) to run
+    /// `warden check --staged`.
     Install {
-        /// Replace a pre-commit hook that warden did not write.
+        /// Replace a pre-commit hook that warden did not write (it is kept aside as
+        /// pre-commit.warden-backup, and `uninstall` puts it back).
         #[arg(long)]
         force: bool,
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Remove warden's pre-commit hook (only warden's), putting back one kept aside.
+    Uninstall {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
@@ -81,6 +91,17 @@ struct CheckArgs {
     /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
     #[arg(long)]
     staged: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct PreCommitArgs {
+    /// Files to judge, relative to the repository root (pre-commit passes them).
+    files: Vec<String>,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    path: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -201,11 +222,15 @@ struct RunArgs {
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
-    #[arg(long, env = "WARDEN_NOW", value_parser = parse_now)]
+    #[arg(long, env = "WARDEN_NOW", hide_env_values = true, value_parser = parse_now)]
     now: Option<jiff::Timestamp>,
     /// Lowest level that fails the run with exit code 1.
     #[arg(long, value_enum, default_value = "deny")]
     fail_on: FailOn,
+    /// With --staged and in `warden pr`: gaps that were already there before the change
+    /// block too (by default only the change's own gaps block).
+    #[arg(long)]
+    fail_on_existing: bool,
     /// Colour in human output: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -224,6 +249,7 @@ impl RunArgs {
             policies: self.policies.clone(),
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
+            fail_on_existing: self.fail_on_existing,
             github: GitHubOptions {
                 offline: gh.offline,
                 repo: gh.repo.clone(),
@@ -248,7 +274,13 @@ struct GitHubArgs {
     #[arg(long, value_name = "OWNER/NAME")]
     repo: Option<String>,
     /// GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, env = "GITHUB_API_URL", value_name = "URL")]
+    // The URL may carry credentials (https://user:token@host): --help never shows it.
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     api_url: Option<String>,
     /// Read the token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN.
     #[arg(long, value_name = "NAME")]
@@ -263,6 +295,7 @@ struct GitHubArgs {
     #[arg(
         long,
         env = "WARDEN_HTTP_TIMEOUT",
+        hide_env_values = true,
         default_value = "20",
         value_name = "SECONDS"
     )]
@@ -271,14 +304,17 @@ struct GitHubArgs {
     #[arg(
         long,
         env = "WARDEN_RETRY_BACKOFF_MS",
+        hide_env_values = true,
         default_value = "250",
         hide = true
     )]
     retry_backoff_ms: u64,
-    /// The longest wait for a rate limit to reset, in seconds; longer means `error`.
+    /// The longest wait for a rate limit (primary or secondary) to lift, in seconds; a
+    /// longer wait makes the request `error`, naming when the limit lifts.
     #[arg(
         long,
         env = "WARDEN_MAX_RATE_WAIT",
+        hide_env_values = true,
         default_value = "60",
         value_name = "SECONDS"
     )]
@@ -361,6 +397,13 @@ fn run(cli: Cli) -> miette::Result<u8> {
             emit(&report, &args.run, &mut out)
         }
         Command::Pr(args) => pr(args, &mut out),
+        Command::PreCommit(args) => {
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            let refs = env("PRE_COMMIT_FROM_REF").zip(env("PRE_COMMIT_TO_REF"));
+            let report = warden::run::pre_commit(&args.run.options(&args.path), &args.files, refs)
+                .map_err(run_error)?;
+            emit(&report, &args.run, &mut out)
+        }
         Command::Sweep(args) if args.org.org.is_some() || args.org.repos.is_some() => {
             org_sweep(args, &mut out)
         }
@@ -430,6 +473,24 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 )
             })?;
             writeln!(out, "installed {}", written.display()).map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Hook {
+            action: HookAction::Uninstall { path },
+        } => {
+            use warden::hook::Uninstalled;
+            let done = warden::hook::uninstall(&path).map_err(|e| miette::miette!("{e}"))?;
+            let said = match done {
+                Uninstalled::Removed(p) => format!("removed {}", p.display()),
+                Uninstalled::Restored(p) => {
+                    format!(
+                        "removed warden's hook; put back the earlier {}",
+                        p.display()
+                    )
+                }
+                Uninstalled::NotInstalled(p) => format!("no hook at {}", p.display()),
+            };
+            writeln!(out, "{said}").map_err(io_error)?;
             Ok(0)
         }
     }

@@ -14,9 +14,13 @@ use rayon::prelude::*;
 
 use crate::policy::patterns::Globs;
 
+mod format;
 pub(crate) mod git;
 mod history;
+mod text;
 mod walk;
+
+pub use text::{read_worktree_text, TextSource, MAX_CONTENT_BYTES};
 
 /// What a repository entry is, as git records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,8 +82,11 @@ pub struct HistoryNeed {
 /// What rules need beyond the file list.
 #[derive(Default, Debug)]
 pub struct Needs {
-    /// Files whose text rules read.
+    /// Files whose text rules read ahead, kept in [`Facts::contents`].
     pub content: Vec<Globs>,
+    /// Files whose text rules judge one at a time through [`Facts::scan_texts`], never
+    /// all held at once (`contains` over a glob).
+    pub streamed: Vec<Globs>,
     /// Files whose last-commit date rules read.
     pub history: Vec<HistoryNeed>,
     /// What GitHub rules need fetched.
@@ -92,6 +99,28 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// Whether some rule reads the text of `path` (read ahead or streamed).
+    pub fn reads_text(&self, path: &str) -> bool {
+        self.content
+            .iter()
+            .chain(&self.streamed)
+            .any(|g| g.is_match(path))
+    }
+
+    /// The files (sorted) whose text rules stream.
+    fn streamed_files<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f FileEntry> {
+        let mut wanted: Vec<&FileEntry> = self
+            .streamed
+            .iter()
+            .flat_map(|globs| globs.select(files, path_of))
+            .collect();
+        if self.streamed.len() > 1 {
+            wanted.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            wanted.dedup_by(|a, b| a.path == b.path);
+        }
+        wanted
+    }
+
     /// The files (sorted, as in [`Facts::files`]) whose text rules read, sorted.
     fn content_files<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f FileEntry> {
         let mut wanted: Vec<&FileEntry> = self
@@ -152,6 +181,9 @@ pub struct GatherOptions {
 pub enum FactsError {
     #[error("cannot read the git repository at {path}: {message}")]
     Git { path: PathBuf, message: String },
+    /// A bare, SHA-256 or reftable repository: named, never misread.
+    #[error("{0}")]
+    UnsupportedRepository(String),
     #[error("`--staged` needs a git repository, and {0} is not in one")]
     StagedOutsideGit(PathBuf),
     #[error("cannot read {path}: {source}")]
@@ -176,13 +208,103 @@ pub struct Facts {
     pub pr: Option<crate::pr::PullRequest>,
     /// Last-commit dates of the files rules asked for; `Err` when history is unreadable.
     pub last_commit: Result<HashMap<String, CommitDate>, String>,
-    /// Text of the files rules asked for (lossy UTF-8), or why it could not be read.
+    /// Text of the files rules asked to read ahead (lossy UTF-8), or why it could not be
+    /// read.
     pub contents: HashMap<String, Result<String, String>>,
+    /// Where [`Facts::scan_texts`] reads the files that were not read ahead.
+    pub text_source: TextSource,
     /// Facts from the GitHub API, attached after the repository facts (or why there are none).
     pub github: crate::github::GitHubState,
     /// Whether each path of [`Needs::outside`] exists.
     pub outside_exists: HashMap<String, bool>,
     pub now: Timestamp,
+    /// In `--staged` and PR mode: the tree before the change (HEAD, or the PR's base), as
+    /// a patch on `files`; `Err` when it cannot be had (then every gap counts as new).
+    pub before: Option<Result<Before, String>>,
+}
+
+/// The tree before the change being judged, kept as what differs from the tree after it,
+/// so judging both costs one read of the tree, not two.
+#[derive(Debug, Default)]
+pub struct Before {
+    /// What the tree before the change was (`HEAD`, `the base commit abc1234`).
+    pub name: String,
+    /// Paths the change added: absent before.
+    pub added: Vec<String>,
+    /// The entries the change modified or removed, as they were before.
+    pub entries: Vec<FileEntry>,
+    /// The texts before the change of those entries whose text rules read.
+    pub contents: HashMap<String, Result<String, String>>,
+}
+
+impl Before {
+    /// Built from a change read from git: `changed` paths after it, `old` entries before.
+    fn from_change(
+        repo: &git2::Repository,
+        name: String,
+        change: &git::StagedChange,
+        needs: &Needs,
+    ) -> Before {
+        let old: std::collections::HashSet<&str> =
+            change.before.iter().map(|e| e.path.as_str()).collect();
+        let added = change
+            .changed
+            .iter()
+            .filter(|p| !old.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let entries = change
+            .before
+            .iter()
+            .map(|e| e.to_file_entry(repo))
+            .collect();
+        let contents = change
+            .before
+            .iter()
+            .filter(|e| needs.content.iter().any(|g| g.is_match(&e.path)))
+            .filter(|e| e.mode & 0o170000 == 0o100000)
+            .map(|e| {
+                (
+                    e.path.clone(),
+                    git::blob_text(repo, e.id, MAX_CONTENT_BYTES),
+                )
+            })
+            .collect();
+        Before {
+            name,
+            added,
+            entries,
+            contents,
+        }
+    }
+}
+
+/// The tree before a pull request (`base`: the commit it started from), for the checkout
+/// at `root`, as a patch on the checkout's file list.
+pub fn before_commit(root: &Path, base: &str, needs: &Needs) -> Result<Before, String> {
+    let repo = git2::Repository::discover(root)
+        .map_err(|_| format!("{} is not a git checkout", root.display()))?;
+    let oid = git2::Oid::from_str(base).map_err(|_| format!("`{base}` is not a commit id"))?;
+    let short = &base[..base.len().min(7)];
+    if repo.find_commit(oid).is_err() {
+        return Err(format!("the checkout lacks the base commit {short}"));
+    }
+    // The base of what the checkout holds: the base commit itself for a merge checkout,
+    // else where the checked-out branch left it.
+    let from = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .and_then(|head| repo.merge_base(oid, head).ok())
+        .unwrap_or(oid);
+    let change = git::change_since(&repo, from)
+        .map_err(|e| format!("cannot compare the checkout with {short}: {}", e.message()))?;
+    Ok(Before::from_change(
+        &repo,
+        format!("the base commit {short}"),
+        &change,
+        needs,
+    ))
 }
 
 impl Facts {
@@ -205,9 +327,11 @@ impl Facts {
             pr: None,
             last_commit: Ok(HashMap::new()),
             contents: HashMap::new(),
+            text_source: TextSource::None,
             github: crate::github::GitHubState::NotNeeded,
             outside_exists: HashMap::new(),
             now,
+            before: None,
         }
     }
 
@@ -306,16 +430,58 @@ impl Facts {
     pub fn is_staged_mode(&self) -> bool {
         self.changed.is_some() && self.pr.is_none()
     }
-}
 
-/// Files larger than this are not read (rules that need them report it).
-const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
+    /// These facts as they were before the change: `before` undone on the file list and
+    /// the texts, and the changed paths narrowed to those that existed then. Everything
+    /// else (history, GitHub, the PR) is the same on both sides.
+    pub fn into_before(mut self, before: Before) -> Facts {
+        let mut drop: Vec<usize> = before
+            .added
+            .iter()
+            .chain(before.entries.iter().map(|e| &e.path))
+            .filter_map(|p| self.files.binary_search_by(|f| f.path.cmp(p)).ok())
+            .collect();
+        drop.sort_unstable();
+        drop.dedup();
+        if !drop.is_empty() {
+            let mut next = drop.iter().copied().peekable();
+            let mut index = 0;
+            self.files.retain(|_| {
+                let keep = next.peek() != Some(&index);
+                if !keep {
+                    next.next();
+                }
+                index += 1;
+                keep
+            });
+        }
+        for entry in before.entries {
+            let at = self.files.partition_point(|f| f.path < entry.path);
+            self.files.insert(at, entry);
+        }
+        for path in &before.added {
+            self.contents.remove(path);
+        }
+        self.contents.extend(before.contents);
+        if let Some(changed) = self.changed.take() {
+            let existed: Vec<FileEntry> = changed
+                .iter()
+                .filter_map(|c| self.get(&c.path).cloned())
+                .collect();
+            self.changed = Some(existed);
+        }
+        self
+    }
+}
 
 /// Gather the facts the rules need, in one pass over the repository.
 pub fn gather(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
     // warden only reads objects, and git does not re-hash what it reads either; libgit2
     // checking every object's hash was a seventh of a full check.
     git2::opts::strict_hash_verification(false);
+    if let Some(why) = format::unsupported(&options.root) {
+        return Err(FactsError::UnsupportedRepository(why));
+    }
     match git2::Repository::discover(&options.root) {
         Ok(repo) if !repo.is_bare() => gather_git(&repo, options, needs),
         _ if options.staged => Err(FactsError::StagedOutsideGit(options.root.clone())),
@@ -364,12 +530,18 @@ fn gather_git_in(
     };
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
     if options.staged {
-        let staged = match &index {
-            Index::Gix(file) => git::staged_from(repo, file),
-            Index::Git2(index) => git::staged_paths(repo, index),
+        let change = match &index {
+            Index::Gix(file) => git::staged_change_from(repo, file),
+            Index::Git2(index) => git::staged_change(repo, index),
         }
         .map_err(git_error)?;
-        facts.set_changed(staged.iter().map(String::as_str));
+        facts.set_changed(change.changed.iter().map(String::as_str));
+        facts.before = Some(Ok(Before::from_change(
+            repo,
+            "HEAD".to_string(),
+            &change,
+            needs,
+        )));
     }
 
     let wanted = needs.history_paths(&facts.files);
@@ -395,8 +567,52 @@ fn gather_git_in(
     } else {
         read_worktree(&root, &wanted)
     };
+    facts.text_source = if options.staged {
+        let streamed = needs.streamed_files(&facts.files);
+        staged_source(repo, &index, &streamed)
+    } else {
+        TextSource::Worktree(root.clone())
+    };
     facts.outside_exists = stat_outside(&root, &needs.outside);
     Ok(facts)
+}
+
+/// The staged blobs of the streamed files: only their ids are kept, texts are read when
+/// a rule scans them.
+fn staged_source(repo: &git2::Repository, index: &Index, files: &[&FileEntry]) -> TextSource {
+    if files.is_empty() {
+        return TextSource::None;
+    }
+    let Ok(own) = git2::Repository::open(repo.path()) else {
+        return TextSource::None;
+    };
+    let blobs = files
+        .iter()
+        .map(|f| {
+            let blob = match index {
+                Index::Gix(file) => file
+                    .entry_by_path(f.path.as_bytes().into())
+                    .map(|e| (e.id.as_bytes().to_vec(), u64::from(e.stat.size))),
+                Index::Git2(index) => index
+                    .get_path(Path::new(&f.path), 0)
+                    .map(|e| (e.id.as_bytes().to_vec(), u64::from(e.file_size))),
+            };
+            let blob = match blob {
+                None => Err("not in the index".to_string()),
+                Some((_, size)) if size > MAX_CONTENT_BYTES => {
+                    Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"))
+                }
+                Some((id, size)) => git2::Oid::from_bytes(&id)
+                    .map(|oid| (oid, size))
+                    .map_err(|e| e.message().to_string()),
+            };
+            (f.path.clone(), blob)
+        })
+        .collect();
+    TextSource::Staged {
+        repo: std::sync::Mutex::new(own),
+        blobs,
+    }
 }
 
 /// The git index, read by gix-index when it can, else by libgit2.
@@ -413,6 +629,7 @@ fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsErr
     let mut facts = Facts::from_entries(options.root.clone(), FileSource::Walk, files, options.now);
     let wanted = needs.content_files(&facts.files);
     facts.contents = read_worktree(&options.root, &wanted);
+    facts.text_source = TextSource::Worktree(options.root.clone());
     facts.outside_exists = stat_outside(&options.root, &needs.outside);
     if !needs.history.is_empty() {
         facts.last_commit = Err(format!(
@@ -434,15 +651,6 @@ fn read_worktree(root: &Path, wanted: &[&FileEntry]) -> HashMap<String, Result<S
     wanted
         .par_iter()
         .filter(|f| matches!(f.kind, EntryKind::File | EntryKind::Executable))
-        .map(|f| (f.path.clone(), read_text(&root.join(&f.path))))
+        .map(|f| (f.path.clone(), read_worktree_text(root, &f.path)))
         .collect()
-}
-
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > MAX_CONTENT_BYTES {
-        return Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -18,6 +18,9 @@ use tokio::sync::Semaphore;
 
 use super::cache::{Cache, CachedResponse};
 
+pub mod endpoint;
+pub use endpoint::Endpoint;
+
 /// How the client reaches GitHub.
 #[derive(Clone)]
 pub struct ClientConfig {
@@ -96,8 +99,18 @@ pub enum ApiError {
         message: String,
         permission: Option<String>,
     },
-    #[error("GitHub's rate limit is exhausted{}", reset_hint(.reset))]
-    RateLimited { reset: Option<i64> },
+    #[error("GitHub's {} rate limit stopped {path}: {detail}; it lifts at {}; try again then, or raise --max-rate-wait", if *.secondary { "secondary" } else { "primary" }, at_time(*.until))]
+    RateLimited {
+        path: String,
+        secondary: bool,
+        /// When GitHub said the request may be sent again (Unix seconds).
+        until: i64,
+        detail: String,
+    },
+    #[error("GitHub's answer for {path} redirects to another host ({target}); warden follows redirects only on its API host, so it was not followed")]
+    Redirected { path: String, target: String },
+    #[error("warden has no entry for {path} in its endpoint registry (src/github/client.rs `Endpoint`); this is a bug in warden")]
+    Unregistered { path: String },
     #[error("GitHub answered {status} for {path} after {attempts} attempts")]
     Server {
         path: String,
@@ -110,7 +123,7 @@ pub enum ApiError {
         seconds: u64,
         attempts: u32,
     },
-    #[error("cannot reach GitHub at {base}: {message}")]
+    #[error("cannot reach GitHub at {}: {message}", without_userinfo(.base))]
     Transport { base: String, message: String },
     #[error("GitHub's answer for {path} is not the JSON warden expects: {message}")]
     Malformed { path: String, message: String },
@@ -129,13 +142,158 @@ fn permission_hint(permission: &Option<String>) -> String {
     }
 }
 
-fn reset_hint(reset: &Option<i64>) -> String {
-    match reset.and_then(|r| jiff::Timestamp::from_second(r).ok()) {
-        Some(at) => format!(
-            " until {at} (x-ratelimit-reset); try again then, or use a token with a higher limit"
-        ),
-        None => "; try again later".to_string(),
+fn at_time(seconds: i64) -> String {
+    match jiff::Timestamp::from_second(seconds) {
+        Ok(at) => at.to_string(),
+        Err(_) => format!("{seconds} (Unix time)"),
     }
+}
+
+/// A URL without `user:password@`, for messages.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if scheme.is_empty() {
+        format!("{host}{tail}")
+    } else {
+        format!("{scheme}://{host}{tail}")
+    }
+}
+
+impl ApiError {
+    /// The same error with every known secret taken out of every text it carries.
+    fn redacted(self, secrets: &Secrets) -> ApiError {
+        let r = |text: String| secrets.redact(&text);
+        match self {
+            ApiError::NotFound { path, message } => ApiError::NotFound {
+                path: r(path),
+                message: r(message),
+            },
+            ApiError::Unauthorized => ApiError::Unauthorized,
+            ApiError::Forbidden {
+                path,
+                message,
+                permission,
+            } => ApiError::Forbidden {
+                path: r(path),
+                message: r(message),
+                permission: permission.map(r),
+            },
+            ApiError::RateLimited {
+                path,
+                secondary,
+                until,
+                detail,
+            } => ApiError::RateLimited {
+                path: r(path),
+                secondary,
+                until,
+                detail: r(detail),
+            },
+            ApiError::Redirected { path, target } => ApiError::Redirected {
+                path: r(path),
+                target: r(target),
+            },
+            ApiError::Unregistered { path } => ApiError::Unregistered { path: r(path) },
+            ApiError::Server {
+                path,
+                status,
+                attempts,
+            } => ApiError::Server {
+                path: r(path),
+                status,
+                attempts,
+            },
+            ApiError::Timeout {
+                path,
+                seconds,
+                attempts,
+            } => ApiError::Timeout {
+                path: r(path),
+                seconds,
+                attempts,
+            },
+            ApiError::Transport { base, message } => ApiError::Transport {
+                base: r(without_userinfo(&base)),
+                message: r(message),
+            },
+            ApiError::Malformed { path, message } => ApiError::Malformed {
+                path: r(path),
+                message: r(message),
+            },
+            ApiError::Unexpected {
+                path,
+                status,
+                message,
+            } => ApiError::Unexpected {
+                path: r(path),
+                status,
+                message: r(message),
+            },
+        }
+    }
+}
+
+/// Every secret the client knows: the token, and credentials written into the API URL.
+/// Whatever text leaves the client passes through [`Secrets::redact`] first, whole,
+/// before anything is cut short (a cut token cannot be found any more).
+#[derive(Clone, Debug, Default)]
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(token: Option<&str>, api_url: &str) -> Secrets {
+        let mut found: Vec<String> = Vec::new();
+        if let Some(token) = token {
+            found.push(token.to_string());
+            found.push(token.trim().to_string());
+        }
+        let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            found.push(userinfo.to_string());
+            for part in userinfo.split(':') {
+                found.push(part.to_string());
+            }
+            found.extend(found.clone().iter().map(|s| percent_decode(s)));
+        }
+        // Very short strings would blank out ordinary text; longest first so a secret that
+        // contains another is removed whole.
+        found.retain(|s| s.len() >= 4);
+        found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        found.dedup();
+        Secrets(found)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.0 {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "<redacted>");
+            }
+        }
+        out
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A successful (2xx or 304-from-cache) answer.
@@ -154,18 +312,20 @@ pub struct Client {
     counters: Arc<Counters>,
     permits: Arc<Semaphore>,
     graphql_refused: AtomicBool,
+    secrets: Secrets,
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
         let base = config.api_url.trim_end_matches('/').to_string();
+        let secrets = Secrets::of(config.token.as_deref(), &base);
         let transport = |message: String| ApiError::Transport {
             base: base.clone(),
             message,
         };
         let mut builder = Octocrab::builder()
             .base_uri(base.as_str())
-            .map_err(|e| transport(format!("invalid API URL: {e}")))?
+            .map_err(|e| transport(format!("invalid API URL: {e}")).redacted(&secrets))?
             .set_connect_timeout(Some(config.timeout))
             .set_read_timeout(Some(config.timeout))
             .set_write_timeout(Some(config.timeout))
@@ -178,7 +338,7 @@ impl Client {
         }
         let octo = builder
             .build()
-            .map_err(|e| transport(redact(&e.to_string(), config.token.as_deref())))?;
+            .map_err(|e| transport(e.to_string()).redacted(&secrets))?;
         let cache = config
             .cache_dir
             .clone()
@@ -194,6 +354,7 @@ impl Client {
             counters: Arc::default(),
             permits,
             graphql_refused: AtomicBool::new(false),
+            secrets,
         })
     }
 
@@ -278,7 +439,7 @@ impl Client {
             return Err(ApiError::Unexpected {
                 path: PATH.to_string(),
                 status: response.status,
-                message: redact(&message, self.config.token.as_deref()),
+                message,
             });
         }
         Ok(answer)
@@ -290,14 +451,33 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ApiError> {
+        let Some(endpoint) = Endpoint::classify(method.as_str(), path) else {
+            return Err(ApiError::Unregistered {
+                path: format!("{method} {}", self.secrets.redact(path)),
+            });
+        };
         let url = format!("{}{}", self.config.api_url, path);
-        let read = method == http::Method::GET;
-        self.exchange(method, &url, path, body, read).await
+        self.exchange(method, &url, path, body, endpoint.reads())
+            .await
     }
 
     /// Send one request to `url` (`path` names it in errors). `retry`: the request has
-    /// no side effects, so 5xx answers and timeouts are retried. Only GETs are cached.
+    /// no side effects, so 5xx answers, timeouts and dropped connections are retried.
+    /// Only GETs are cached. Every error leaves with the known secrets taken out.
     async fn exchange(
+        &self,
+        method: http::Method,
+        url: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        retry: bool,
+    ) -> Result<Response, ApiError> {
+        self.exchange_unredacted(method, url, path, body, retry)
+            .await
+            .map_err(|e| e.redacted(&self.secrets))
+    }
+
+    async fn exchange_unredacted(
         &self,
         method: http::Method,
         url: &str,
@@ -316,6 +496,9 @@ impl Client {
         } else {
             None
         };
+        // Where the request goes now: a same-host redirect changes it.
+        let mut target = url.to_string();
+        let mut redirects = 0u32;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -331,16 +514,24 @@ impl Client {
                 headers.insert(http::header::IF_NONE_MATCH, etag);
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let sent =
-                tokio::time::timeout(self.config.timeout, self.send(&method, url, headers, body))
-                    .await;
+            let sent = tokio::time::timeout(
+                self.config.timeout,
+                self.send(&method, &target, headers, body),
+            )
+            .await;
             let (status, head, body) = match sent {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(message)) if !is_timeout(&message) => {
+                    // A connection dropped before a whole answer came (reset, EOF) is as
+                    // transient as a 5xx: a read is sent again.
+                    if retry && attempt <= 3 && is_dropped(&message) {
+                        self.pause_before_retry(attempt).await;
+                        continue;
+                    }
                     return Err(ApiError::Transport {
                         base: self.config.api_url.clone(),
-                        message: redact(&message, self.config.token.as_deref()),
-                    })
+                        message,
+                    });
                 }
                 // A timeout (ours or the client's) is transient: retry reads.
                 _ => {
@@ -366,6 +557,32 @@ impl Client {
                     });
                 }
             }
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                // Only the API host is trusted with the token, and only its answers are
+                // believed: a redirect anywhere else is an error, not a new source of facts.
+                let location = header(&head, "location").unwrap_or_default();
+                match same_origin(&self.config.api_url, &target, &location) {
+                    Ok(next) if redirects < 5 => {
+                        redirects += 1;
+                        attempt -= 1;
+                        target = next;
+                        continue;
+                    }
+                    Ok(_) => {
+                        return Err(ApiError::Unexpected {
+                            path: path.to_string(),
+                            status,
+                            message: "more than 5 redirects".to_string(),
+                        })
+                    }
+                    Err(host) => {
+                        return Err(ApiError::Redirected {
+                            path: path.to_string(),
+                            target: host,
+                        })
+                    }
+                }
+            }
             if (200..300).contains(&status) {
                 let link = header(&head, "link");
                 if let (true, Some(cache), Some(etag)) =
@@ -383,22 +600,36 @@ impl Client {
                 return Ok(Response { status, body, link });
             }
 
-            // Server text can echo anything, even request headers: never let it carry the token.
-            let message = redact(&error_message(&body), self.config.token.as_deref());
-            if let Some(wait) = self.rate_limit_wait(status, &head, &message) {
+            // Server text can echo anything, even request headers: secrets are taken out
+            // of the whole body before it is cut short.
+            let message = error_message(&self.secrets.redact(&body));
+            let now = jiff::Timestamp::now().as_second();
+            if let Some(limit) = rate_limit(status, &head, &message, now) {
                 self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                match wait {
-                    Some(wait) if attempt <= 3 => {
-                        self.counters.retried.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    _ => {
-                        return Err(ApiError::RateLimited {
-                            reset: header(&head, "x-ratelimit-reset").and_then(|r| r.parse().ok()),
-                        })
-                    }
+                let until = now + i64::try_from(limit.wait.as_secs()).unwrap_or(i64::MAX / 2);
+                if limit.wait > self.config.max_rate_wait {
+                    return Err(ApiError::RateLimited {
+                        path: path.to_string(),
+                        secondary: limit.secondary,
+                        until,
+                        detail: format!(
+                            "GitHub asked to wait {}s, longer than --max-rate-wait ({}s)",
+                            limit.wait.as_secs(),
+                            self.config.max_rate_wait.as_secs()
+                        ),
+                    });
                 }
+                if attempt > 3 {
+                    return Err(ApiError::RateLimited {
+                        path: path.to_string(),
+                        secondary: limit.secondary,
+                        until,
+                        detail: format!("still limited after {} waits", attempt - 1),
+                    });
+                }
+                self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(limit.wait).await;
+                continue;
             }
             match status {
                 401 => return Err(ApiError::Unauthorized),
@@ -503,7 +734,10 @@ impl Client {
             Some(rest) if rest.starts_with('/') => Ok(rest.to_string()),
             _ => Err(ApiError::Malformed {
                 path: from.to_string(),
-                message: format!("the next page is on another host ({url}); not followed"),
+                message: format!(
+                    "the next page is on another host ({}); not followed",
+                    self.secrets.redact(&without_userinfo(url))
+                ),
             }),
         }
     }
@@ -523,37 +757,6 @@ impl Client {
     async fn pause_before_retry(&self, attempt: u32) {
         self.counters.retried.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(self.config.backoff * 2u32.pow(attempt.saturating_sub(1))).await;
-    }
-
-    /// `Some(Some(wait))`: rate limited, worth waiting; `Some(None)`: rate limited, too long
-    /// to wait; `None`: not a rate limit.
-    fn rate_limit_wait(
-        &self,
-        status: u16,
-        head: &HeaderMap,
-        message: &str,
-    ) -> Option<Option<Duration>> {
-        if status != 403 && status != 429 {
-            return None;
-        }
-        let remaining_zero = header(head, "x-ratelimit-remaining").as_deref() == Some("0");
-        let retry_after = header(head, "retry-after").and_then(|v| v.parse::<u64>().ok());
-        let says_limit = message.to_ascii_lowercase().contains("rate limit");
-        if status == 403 && !remaining_zero && retry_after.is_none() && !says_limit {
-            return None;
-        }
-        let wait = if let Some(seconds) = retry_after {
-            Duration::from_secs(seconds)
-        } else if let Some(reset) =
-            header(head, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok())
-        {
-            let now = jiff::Timestamp::now().as_second();
-            Duration::from_secs(u64::try_from(reset - now).unwrap_or(0) + 1)
-        } else {
-            // Secondary limits without headers: GitHub asks to wait at least a minute.
-            Duration::from_secs(60)
-        };
-        Some((wait <= self.config.max_rate_wait).then_some(wait))
     }
 
     async fn send(
@@ -605,6 +808,95 @@ fn describe(error: &octocrab::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+/// A rate limit GitHub answered with: how long to wait, and whether it is a secondary
+/// (abuse) limit rather than the hourly quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RateLimit {
+    wait: Duration,
+    secondary: bool,
+}
+
+/// Whether a 403/429 is a rate limit and how long GitHub asks to wait, by GitHub's rules
+/// ("Best practices for using the REST API"): `retry-after` first; else, when
+/// `x-ratelimit-remaining` is 0, until `x-ratelimit-reset`; else at least one minute.
+/// A 403 that carries none of these signals is a permission problem, not a limit. `now`
+/// is Unix seconds (passed in so tests need no clock).
+fn rate_limit(status: u16, head: &HeaderMap, message: &str, now: i64) -> Option<RateLimit> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    let remaining =
+        header(head, "x-ratelimit-remaining").and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = header(head, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+    let reset = header(head, "x-ratelimit-reset").and_then(|v| v.trim().parse::<i64>().ok());
+    let lower = message.to_ascii_lowercase();
+    let says_limit = lower.contains("rate limit") || lower.contains("abuse");
+    let primary = remaining == Some(0);
+    if status == 403 && !primary && retry_after.is_none() && !says_limit {
+        return None;
+    }
+    let seconds = match (retry_after, reset) {
+        (Some(seconds), _) => seconds,
+        (None, Some(reset)) if primary => u64::try_from(reset - now).unwrap_or(0) + 1,
+        // Secondary limits without a retry-after: GitHub asks to wait at least a minute.
+        _ => 60,
+    };
+    Some(RateLimit {
+        wait: Duration::from_secs(seconds),
+        secondary: !primary,
+    })
+}
+
+/// Where a redirect from `current` to `location` leads, when it stays on the API's
+/// scheme, host and port; else `Err` with the other origin (no credentials, path or
+/// query), for the message.
+fn same_origin(api_url: &str, current: &str, location: &str) -> Result<String, String> {
+    let origin = |url: &str| -> Option<(String, String, u16)> {
+        let uri: http::Uri = url.parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let host = uri.host()?.to_ascii_lowercase();
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        Some((scheme, host, port))
+    };
+    let api = origin(api_url);
+    let next = if location.starts_with('/') && !location.starts_with("//") {
+        let (scheme, rest) = current.split_once("://").unwrap_or(("", current));
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        format!("{scheme}://{authority}{location}")
+    } else if let Some(rest) = location.strip_prefix("//") {
+        let scheme = current.split_once("://").map_or("https", |(s, _)| s);
+        format!("{scheme}://{rest}")
+    } else {
+        location.to_string()
+    };
+    match origin(&next) {
+        Some(o) if Some(&o) == api.as_ref() => Ok(next),
+        Some((scheme, host, port)) => Err(format!("{scheme}://{host}:{port}")),
+        None => Err(format!(
+            "an unreadable location of {} characters",
+            location.chars().count()
+        )),
+    }
+}
+
+/// A connection that broke before a whole answer arrived (reset, EOF, closed early).
+fn is_dropped(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    [
+        "reset",
+        "closed",
+        "eof",
+        "end of file",
+        "incomplete",
+        "broken pipe",
+        "aborted",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 fn is_timeout(message: &str) -> bool {
@@ -677,7 +969,8 @@ fn with_page(url: &str, page: u64) -> String {
     format!("{base}?{}", params.join("&"))
 }
 
-/// GitHub's error bodies are `{"message": ..., "documentation_url": ...}`.
+/// GitHub's error bodies are `{"message": ..., "documentation_url": ...}`; anything else is
+/// cut to 200 characters. Pass the body with secrets already taken out.
 fn error_message(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
@@ -687,14 +980,6 @@ fn error_message(body: &str) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| body.chars().take(200).collect())
-}
-
-/// Remove the token from a text that may have come from a lower layer.
-pub fn redact(text: &str, token: Option<&str>) -> String {
-    match token {
-        Some(token) if token.len() >= 4 => text.replace(token, "<redacted>"),
-        _ => text.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -725,10 +1010,152 @@ mod tests {
 
     #[test]
     fn redaction_replaces_every_occurrence() {
+        let secrets = Secrets::of(Some("tok123"), "http://127.0.0.1:1");
         assert_eq!(
-            redact("a tok123 b tok123", Some("tok123")),
+            secrets.redact("a tok123 b tok123"),
             "a <redacted> b <redacted>"
         );
+    }
+
+    #[test]
+    fn credentials_in_the_api_url_are_secrets_too() {
+        let secrets = Secrets::of(None, "https://bot:s3cr%40t@ghe.example.com/api/v3");
+        let text = secrets.redact("bot:s3cr%40t and s3cr@t and s3cr%40t");
+        assert!(!text.contains("s3cr"), "{text}");
+        assert_eq!(
+            without_userinfo("https://bot:pw@ghe.example.com/api/v3?x=1"),
+            "https://ghe.example.com/api/v3?x=1"
+        );
+        let error = ApiError::Transport {
+            base: "https://bot:pw@ghe.example.com".into(),
+            message: "down".into(),
+        };
+        assert!(!error.to_string().contains("pw@"), "{error}");
+    }
+
+    #[test]
+    fn a_long_html_body_is_redacted_before_it_is_cut() {
+        // The token straddles the 200-character cut: cutting first would leave 39 of its
+        // 42 characters, which no longer match the token.
+        let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+        let body = format!("<html>{}{token}</html>", "x".repeat(197));
+        let secrets = Secrets::of(Some(token), "https://api.github.com");
+        let message = error_message(&secrets.redact(&body));
+        assert!(!message.contains(&token[..8]), "{message}");
+        assert!(!message.contains("0123456789"), "{message}");
+    }
+
+    fn heads(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut head = HeaderMap::new();
+        for (k, v) in pairs {
+            head.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        head
+    }
+
+    #[test]
+    fn rate_limits_wait_as_github_asks() {
+        let now = 1_000_000;
+        let wait = |status, pairs: &[(&str, &str)], message| {
+            rate_limit(status, &heads(pairs), message, now).map(|l| (l.wait.as_secs(), l.secondary))
+        };
+        // Primary: remaining 0, wait for the reset.
+        let reset = (now + 120).to_string();
+        assert_eq!(
+            wait(
+                403,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset)
+                ],
+                "API rate limit exceeded"
+            ),
+            Some((121, false))
+        );
+        // Secondary with remaining > 0: the reset is the hourly quota's, not this limit's.
+        let soon = (now + 5).to_string();
+        assert_eq!(
+            wait(
+                403,
+                &[
+                    ("x-ratelimit-remaining", "4000"),
+                    ("x-ratelimit-reset", &soon)
+                ],
+                "You have exceeded a secondary rate limit"
+            ),
+            Some((60, true))
+        );
+        // retry-after comes first, for 403 and 429 alike.
+        assert_eq!(
+            wait(
+                429,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset),
+                    ("retry-after", "7")
+                ],
+                ""
+            ),
+            Some((7, false))
+        );
+        assert_eq!(wait(429, &[("retry-after", "3")], ""), Some((3, true)));
+        assert_eq!(wait(429, &[], ""), Some((60, true)));
+        // A 403 without a limit's signs is about permissions.
+        assert_eq!(
+            wait(
+                403,
+                &[("x-ratelimit-remaining", "4984")],
+                "Resource not accessible by integration"
+            ),
+            None
+        );
+        assert_eq!(wait(500, &[("retry-after", "3")], ""), None);
+    }
+
+    #[test]
+    fn redirects_are_followed_only_on_the_api_host() {
+        let api = "http://127.0.0.1:8080";
+        let here = "http://127.0.0.1:8080/repos/o/r";
+        assert_eq!(
+            same_origin(api, here, "/repositories/1"),
+            Ok("http://127.0.0.1:8080/repositories/1".to_string())
+        );
+        assert_eq!(
+            same_origin(api, here, "http://127.0.0.1:8080/repositories/1?x=1"),
+            Ok("http://127.0.0.1:8080/repositories/1?x=1".to_string())
+        );
+        assert_eq!(
+            same_origin(api, here, "http://127.0.0.1:9090/x"),
+            Err("http://127.0.0.1:9090".to_string())
+        );
+        assert_eq!(
+            same_origin(api, here, "https://user:pw@evil.example/x?token=1"),
+            Err("https://evil.example:443".to_string())
+        );
+        assert_eq!(
+            same_origin(
+                "https://api.github.com",
+                "https://api.github.com/x",
+                "https://api.github.com:443/y"
+            ),
+            Ok("https://api.github.com:443/y".to_string())
+        );
+        assert!(same_origin(api, here, "//evil.example/x").is_err());
+        assert!(same_origin(api, here, "").is_err());
+    }
+
+    #[test]
+    fn dropped_connections_are_told_from_other_failures() {
+        assert!(is_dropped(
+            "error sending request: connection closed before message completed"
+        ));
+        assert!(is_dropped("Connection reset by peer (os error 104)"));
+        assert!(!is_dropped(
+            "tcp connect error: Connection refused (os error 111)"
+        ));
     }
 
     #[test]

@@ -105,6 +105,14 @@ pub fn discover(root: &Path, explicit: &[PathBuf]) -> Vec<PolicyRef> {
 pub enum PolicyRef {
     File(PathBuf),
     Builtin(String),
+    /// A policy file's text read from git, not the working tree: the staged version for
+    /// `--staged`, the base commit's for `warden pr`. `path` is where the file sits in the
+    /// checkout (local `extends` resolve from there); `name` is how reports name it.
+    Text {
+        path: PathBuf,
+        name: String,
+        text: String,
+    },
 }
 
 /// Load and validate the given policy files, layered in order.
@@ -168,6 +176,14 @@ pub fn load_with(
                 Ok(src) => loader.load_source(src, &mut Vec::new()),
                 Err(diag) => loader.diags.push(diag),
             },
+            PolicyRef::Text { path, name, text } => loader.load_source(
+                PolicySource {
+                    name: name.clone(),
+                    text: Arc::new(text.clone()),
+                    dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
+                },
+                &mut Vec::new(),
+            ),
             PolicyRef::Builtin(name) => match builtin::source(name) {
                 Some(src) => loader.load_source(src, &mut Vec::new()),
                 None => loader.diags.push(

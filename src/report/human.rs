@@ -21,9 +21,17 @@ impl Paint {
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint { color };
+    // Gaps already there before a staged change or PR: listed after the rules, one line each.
+    let mut old = Vec::new();
     for rule in &report.rules {
+        let all_old = rule
+            .findings
+            .iter()
+            .filter(|f| f.waived.is_none())
+            .all(|f| report.is_old(f));
         let mark = match rule.outcome {
             Outcome::Pass => p.paint("32", "pass"),
+            Outcome::Fail if all_old => p.paint("2", "old"),
             Outcome::Fail => match rule
                 .findings
                 .iter()
@@ -50,6 +58,10 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             writeln!(out, "        {reason}")?;
         }
         for finding in &rule.findings {
+            if finding.waived.is_none() && report.is_old(finding) {
+                old.push(finding);
+                continue;
+            }
             let place = match (&finding.path, finding.line) {
                 (Some(path), Some(line)) => format!("{path}:{line}: "),
                 (Some(path), None) => format!("{path}: "),
@@ -73,17 +85,44 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             }
         }
     }
+    if !old.is_empty() {
+        writeln!(
+            out,
+            "\n{} ({}; --fail-on-existing makes them block):",
+            p.paint("2", "already there before this change, not blocking"),
+            old.len()
+        )?;
+        for finding in old {
+            let what = finding.path.as_deref().unwrap_or(&finding.message);
+            writeln!(out, "        {}: {what}", finding.rule)?;
+        }
+    }
+    if let Some(note) = report.change.as_ref().and_then(|c| c.note.as_ref()) {
+        writeln!(out, "\nnote: {note}")?;
+    }
+    if let Some(source) = report
+        .pull_request
+        .as_ref()
+        .and_then(|pr| pr.policy_source.as_ref())
+    {
+        writeln!(out, "\npolicy: {source}")?;
+    }
     let s = &report.summary;
+    let existing = if s.existing > 0 {
+        format!("; {} already there", s.existing)
+    } else {
+        String::new()
+    };
     let verdict = if s.blocking {
         p.paint("1;31", "blocking gaps found")
-    } else if s.gaps > 0 {
+    } else if s.gaps + s.existing > 0 {
         p.paint("33", "no blocking gaps")
     } else {
         p.paint("32", "no gaps")
     };
     writeln!(
         out,
-        "\n{verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived)",
+        "\n{verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived){existing}",
         s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
     )
 }

@@ -67,12 +67,20 @@ impl Rule for WorkflowHealth {
             }
             None => return Evaluation::Error("workflow runs were not fetched".to_string()),
         };
-        let branch = github
-            .settings
-            .as_ref()
-            .ok()
-            .and_then(|s| s.default_branch.clone())
-            .unwrap_or_else(|| "main".to_string());
+        // The runs were read for the default branch; never guess its name.
+        let branch = match &github.settings {
+            Ok(settings) => match &settings.default_branch {
+                Some(branch) => branch.clone(),
+                None => {
+                    return Evaluation::Error(
+                        "GitHub's answer for the repository lacked `default_branch`".to_string(),
+                    )
+                }
+            },
+            Err(reason) => {
+                return Evaluation::Error(format!("the default branch is unknown: {reason}"))
+            }
+        };
         let mut findings = Vec::new();
         for workflow in &self.workflows {
             let path = if workflow.contains('/') {

@@ -405,6 +405,7 @@ fn finding(
         fingerprint: fingerprint(rule, path.unwrap_or(message)),
         waived: None,
         first_seen: None,
+        change: None,
     }
 }
 

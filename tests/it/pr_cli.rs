@@ -140,6 +140,18 @@ async fn serve_pr(server: &MockServer, pages: usize) {
     let mut pr = load("github/pull-request.json");
     pr["number"] = json!(7);
     pr["body"] = json!("Fixes #1");
+    // The PR is judged by its base branch's policy, read at the base commit.
+    let mut policy = load("github/content-file.json");
+    policy["content"] = json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        ALLOWLIST
+    ));
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/contents/warden.toml"))
+        .and(query_param("ref", pr["base"]["sha"].as_str().unwrap()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(policy))
+        .mount(server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/repos/octocat/hello-world/pulls/7"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pr))
@@ -211,7 +223,12 @@ async fn named_pr_is_read_through_the_api_with_paginated_files() {
             .len(),
         200
     );
-    assert_eq!(report["github_api"]["requests"], 3);
+    // The PR, two pages of files, and the base branch's policy.
+    assert_eq!(
+        report["github_api"]["requests"], 4,
+        "{:#}",
+        report["pull_request"]
+    );
     assert!(report["pull_request"].get("files_note").is_none());
 }
 

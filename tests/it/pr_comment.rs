@@ -305,6 +305,7 @@ fn finding(path: &str, message: &str) -> ReportedFinding {
         fingerprint: fingerprint("docs", path),
         waived: None,
         first_seen: None,
+        change: None,
     }
 }
 

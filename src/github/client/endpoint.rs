@@ -1,0 +1,246 @@
+//! Every GitHub endpoint warden calls, in one list.
+//!
+//! The client sends no request whose method and path match no entry here
+//! ([`super::ApiError::Unregistered`]). The fault-injection test
+//! (`tests/it/github_faults.rs`) matches on [`Endpoint`] without a wildcard and runs every
+//! fault class against every entry of [`Endpoint::ALL`], so a new call cannot be made
+//! before it is in this list, and cannot be in this list without being tested for
+//! "an answer that could not be had is `error`, never `pass`".
+
+/// One GitHub endpoint (method and path template) that warden calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    Repo,
+    WorkflowRuns,
+    VulnerabilityAlerts,
+    BranchProtection,
+    BranchRules,
+    Contents,
+    OrgRepos,
+    GitTree,
+    GitBlob,
+    GraphQl,
+    Pull,
+    PullFiles,
+    Issue,
+    IssueComments,
+    CreateIssueComment,
+    UpdateIssueComment,
+    DeleteIssueComment,
+    Issues,
+    CreateIssue,
+    UpdateIssue,
+}
+
+impl Endpoint {
+    /// Every endpoint, in declaration order.
+    pub const ALL: &'static [Endpoint] = &[
+        Endpoint::Repo,
+        Endpoint::WorkflowRuns,
+        Endpoint::VulnerabilityAlerts,
+        Endpoint::BranchProtection,
+        Endpoint::BranchRules,
+        Endpoint::Contents,
+        Endpoint::OrgRepos,
+        Endpoint::GitTree,
+        Endpoint::GitBlob,
+        Endpoint::GraphQl,
+        Endpoint::Pull,
+        Endpoint::PullFiles,
+        Endpoint::Issue,
+        Endpoint::IssueComments,
+        Endpoint::CreateIssueComment,
+        Endpoint::UpdateIssueComment,
+        Endpoint::DeleteIssueComment,
+        Endpoint::Issues,
+        Endpoint::CreateIssue,
+        Endpoint::UpdateIssue,
+    ];
+
+    /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
+    /// names and file paths hold `/`). The query string is not part of the match.
+    pub const fn route(self) -> (&'static str, &'static str) {
+        match self {
+            Endpoint::Repo => ("GET", "/repos/{owner}/{repo}"),
+            Endpoint::WorkflowRuns => ("GET", "/repos/{owner}/{repo}/actions/runs"),
+            Endpoint::VulnerabilityAlerts => ("GET", "/repos/{owner}/{repo}/vulnerability-alerts"),
+            Endpoint::BranchProtection => {
+                ("GET", "/repos/{owner}/{repo}/branches/{branch+}/protection")
+            }
+            Endpoint::BranchRules => ("GET", "/repos/{owner}/{repo}/rules/branches/{branch+}"),
+            Endpoint::Contents => ("GET", "/repos/{owner}/{repo}/contents/{path+}"),
+            Endpoint::OrgRepos => ("GET", "/orgs/{org}/repos"),
+            Endpoint::GitTree => ("GET", "/repos/{owner}/{repo}/git/trees/{ref+}"),
+            Endpoint::GitBlob => ("GET", "/repos/{owner}/{repo}/git/blobs/{sha}"),
+            Endpoint::GraphQl => ("POST", "/graphql"),
+            Endpoint::Pull => ("GET", "/repos/{owner}/{repo}/pulls/{number}"),
+            Endpoint::PullFiles => ("GET", "/repos/{owner}/{repo}/pulls/{number}/files"),
+            Endpoint::Issue => ("GET", "/repos/{owner}/{repo}/issues/{number}"),
+            Endpoint::IssueComments => ("GET", "/repos/{owner}/{repo}/issues/{number}/comments"),
+            Endpoint::CreateIssueComment => {
+                ("POST", "/repos/{owner}/{repo}/issues/{number}/comments")
+            }
+            Endpoint::UpdateIssueComment => ("PATCH", "/repos/{owner}/{repo}/issues/comments/{id}"),
+            Endpoint::DeleteIssueComment => {
+                ("DELETE", "/repos/{owner}/{repo}/issues/comments/{id}")
+            }
+            Endpoint::Issues => ("GET", "/repos/{owner}/{repo}/issues"),
+            Endpoint::CreateIssue => ("POST", "/repos/{owner}/{repo}/issues"),
+            Endpoint::UpdateIssue => ("PATCH", "/repos/{owner}/{repo}/issues/{number}"),
+        }
+    }
+
+    /// Whether the request reads (no side effects on GitHub).
+    pub fn reads(self) -> bool {
+        matches!(self.route().0, "GET") || self == Endpoint::GraphQl
+    }
+
+    /// The endpoint a request is for. `path` is relative to the API base (GraphQL:
+    /// `/graphql`), with or without a query.
+    pub fn classify(method: &str, path: &str) -> Option<Endpoint> {
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        Endpoint::ALL.iter().copied().find(|endpoint| {
+            let (want, template) = endpoint.route();
+            let pattern: Vec<&str> = template.split('/').skip(1).collect();
+            want.eq_ignore_ascii_case(method) && matches(&pattern, &segments)
+        })
+    }
+}
+
+fn matches(pattern: &[&str], segments: &[&str]) -> bool {
+    match (pattern.split_first(), segments.split_first()) {
+        (None, None) => true,
+        (Some((p, rest)), _) if p.starts_with('{') && p.ends_with("+}") => {
+            // One or more segments, then the rest of the template.
+            (1..=segments.len()).any(|n| {
+                segments[..n].iter().all(|s| !s.is_empty()) && matches(rest, &segments[n..])
+            })
+        }
+        (Some((p, rest)), Some((s, tail))) => {
+            let one = p.starts_with('{') && p.ends_with('}') && !s.is_empty();
+            (one || p == s) && matches(rest, tail)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Its position in [`Endpoint::ALL`]: the match fails to compile when a variant is added,
+    /// which sends whoever adds one to `ALL` (and to the fault table).
+    fn ordinal(endpoint: Endpoint) -> usize {
+        match endpoint {
+            Endpoint::Repo => 0,
+            Endpoint::WorkflowRuns => 1,
+            Endpoint::VulnerabilityAlerts => 2,
+            Endpoint::BranchProtection => 3,
+            Endpoint::BranchRules => 4,
+            Endpoint::Contents => 5,
+            Endpoint::OrgRepos => 6,
+            Endpoint::GitTree => 7,
+            Endpoint::GitBlob => 8,
+            Endpoint::GraphQl => 9,
+            Endpoint::Pull => 10,
+            Endpoint::PullFiles => 11,
+            Endpoint::Issue => 12,
+            Endpoint::IssueComments => 13,
+            Endpoint::CreateIssueComment => 14,
+            Endpoint::UpdateIssueComment => 15,
+            Endpoint::DeleteIssueComment => 16,
+            Endpoint::Issues => 17,
+            Endpoint::CreateIssue => 18,
+            Endpoint::UpdateIssue => 19,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_variant_once() {
+        for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
+            assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
+        }
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateIssue) + 1);
+    }
+
+    #[test]
+    fn the_paths_warden_builds_are_classified() {
+        let cases = [
+            ("GET", "/repos/o/r", Endpoint::Repo),
+            (
+                "GET",
+                "/repos/o/r/actions/runs?branch=main&status=completed",
+                Endpoint::WorkflowRuns,
+            ),
+            (
+                "GET",
+                "/repos/o/r/vulnerability-alerts",
+                Endpoint::VulnerabilityAlerts,
+            ),
+            (
+                "GET",
+                "/repos/o/r/branches/release/v1/protection",
+                Endpoint::BranchProtection,
+            ),
+            (
+                "GET",
+                "/repos/o/r/rules/branches/feat/x?per_page=100",
+                Endpoint::BranchRules,
+            ),
+            (
+                "GET",
+                "/repos/o/r/contents/a/b.toml?ref=v1",
+                Endpoint::Contents,
+            ),
+            ("GET", "/orgs/acme/repos?per_page=100", Endpoint::OrgRepos),
+            (
+                "GET",
+                "/repos/o/r/git/trees/main?recursive=1",
+                Endpoint::GitTree,
+            ),
+            ("GET", "/repos/o/r/git/blobs/abc", Endpoint::GitBlob),
+            ("POST", "/graphql", Endpoint::GraphQl),
+            ("GET", "/repos/o/r/pulls/7", Endpoint::Pull),
+            (
+                "GET",
+                "/repos/o/r/pulls/7/files?per_page=100&page=2",
+                Endpoint::PullFiles,
+            ),
+            ("GET", "/repos/o/r/issues/7", Endpoint::Issue),
+            (
+                "GET",
+                "/repos/o/r/issues/7/comments",
+                Endpoint::IssueComments,
+            ),
+            (
+                "POST",
+                "/repos/o/r/issues/7/comments",
+                Endpoint::CreateIssueComment,
+            ),
+            (
+                "PATCH",
+                "/repos/o/r/issues/comments/9",
+                Endpoint::UpdateIssueComment,
+            ),
+            (
+                "DELETE",
+                "/repos/o/r/issues/comments/9",
+                Endpoint::DeleteIssueComment,
+            ),
+            ("GET", "/repos/o/r/issues?labels=x", Endpoint::Issues),
+            ("POST", "/repos/o/r/issues", Endpoint::CreateIssue),
+            ("PATCH", "/repos/o/r/issues/7", Endpoint::UpdateIssue),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(
+                Endpoint::classify(method, path),
+                Some(want),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(Endpoint::classify("GET", "/repos/o/r/hooks"), None);
+        assert_eq!(Endpoint::classify("DELETE", "/repos/o/r"), None);
+        assert_eq!(Endpoint::classify("GET", "/repos/o//protection"), None);
+    }
+}
