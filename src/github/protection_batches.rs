@@ -194,7 +194,7 @@ impl Rule {
             enforce_admins: enabled(self.is_admin_enforced),
             // "Require a pull request before merging" is `requiresApprovingReviews` in
             // GraphQL, whatever the number of approvals (which may be 0).
-            required_pull_request_reviews: self.requires_approving_reviews.then(|| Reviews {
+            required_pull_request_reviews: self.requires_approving_reviews.then_some(Reviews {
                 dismiss_stale_reviews: Some(self.dismisses_stale_reviews),
                 require_code_owner_reviews: Some(self.requires_code_owner_reviews),
                 // `null` is left unknown, not read as 0.

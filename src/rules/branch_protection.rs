@@ -50,10 +50,11 @@ With `checks_match_workflows = true`, each required status check is compared wit
 checks the repository's workflows produce on pull requests (job `name:` or id, matrix
 suffixes, reusable `caller / callee`): a required check that no workflow produces blocks
 every merge forever. With `required_workflows`, every job of those workflows must be a
-required check, or it is not enforced; a required workflow that does not exist is a gap,
-one whose text could not be read makes the rule `error` (its jobs are unknown), and so
-does a required check that only an unreadable workflow might produce. Checks reported by other apps can be listed in
-`external_checks` (wildcards `*` allowed).
+required check, or it is not enforced; a required workflow that does not exist, or does
+not run on pull requests, is a gap. A workflow whose text could not be read makes the rule
+`error` when its jobs matter (a required workflow, or a required check only it might
+produce). Checks reported by other apps can be listed in `external_checks` (wildcards `*`
+allowed).
 
 ## Why
 "main is protected, squash-merge only, one review from someone who isn't the author,
@@ -228,8 +229,10 @@ impl Rule for BranchProtectionRule {
                         &mut unknown,
                     );
                 }
-                Some(Err(reason)) => unknown.push(format!("`{branch}`: {reason}")),
-                None => unknown.push(format!("`{branch}`: not fetched")),
+                Some(Err(reason)) => unknown.push(format!(
+                    "cannot read the protection of `{branch}`: {reason}"
+                )),
+                None => unknown.push(format!("the protection of `{branch}` was not fetched")),
             }
         }
         if let Some(produced) = &produced {
@@ -243,7 +246,7 @@ impl Rule for BranchProtectionRule {
                 0 => String::new(),
                 n => format!(" ({n} gaps were found besides)"),
             };
-            return Evaluation::Error(format!("cannot decide: {}{also}", unknown.join("; ")));
+            return Evaluation::Error(format!("{}{also}", unknown.join("; ")));
         }
         Evaluation::Checked(findings)
     }

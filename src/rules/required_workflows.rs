@@ -278,7 +278,7 @@ impl Rule for RequiredWorkflows {
                 0 => String::new(),
                 n => format!(" ({n} gaps were found besides)"),
             };
-            return Evaluation::Error(format!("cannot decide: {}{also}", unknown.join("; ")));
+            return Evaluation::Error(format!("{}{also}", unknown.join("; ")));
         }
         Evaluation::Checked(findings)
     }

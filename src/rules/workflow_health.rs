@@ -15,7 +15,9 @@ pub const KIND: RuleKind = RuleKind {
 For each workflow in `workflows` (a file name under `.github/workflows/`), the latest
 completed run on the default branch (from the 100 latest completed runs there) must have
 concluded `success`, and, with `max_age_days`, have finished within that many days. A
-workflow with no completed run on the default branch is a gap too.
+workflow with no completed run on the default branch is a gap too. The default branch is
+the one GitHub names (`default_branch`); when its answer lacks it, the rule is `error`, never
+judged on a guessed `main`.
 
 ## Why
 "CI checks green on main 100% of time" is a promise nobody checks once the badge is
