@@ -645,22 +645,23 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
         ));
     };
     let options = args.run.options(&args.path);
-    let (report, pr) = warden::run::pr(&options, &source).map_err(run_error)?;
-    let code = emit(&report, &args.run, out)?;
+    let (mut report, pr) = warden::run::pr(&options, &source).map_err(run_error)?;
 
     let default_mode = match source {
         PrSource::ActionsEvent(_) => CommentMode::OnGaps,
         _ => CommentMode::Never,
     };
     let mode = args.comment.unwrap_or(default_mode);
+    // The comment goes first so that the request counters of the report include it. One
+    // that cannot be posted (a fork's read-only token) is said, never fatal: the job
+    // summary and annotations carry the report.
+    let mut said = None;
     if mode != CommentMode::Never {
-        // A comment that cannot be posted (a fork's read-only token) is said, never fatal:
-        // the job summary and annotations carry the report.
-        match (options.github.client_config(), &pr.repo) {
+        said = Some(match (options.github.client_config(), &pr.repo) {
             (Ok(config), Some(repo)) => {
                 let url = warden::actions::Runner::from_env().summary_url();
                 let body = comment::comment_body(&report, url.as_deref());
-                let outcome = comment::sync_blocking(
+                let (outcome, cost) = comment::sync_blocking(
                     config,
                     repo,
                     pr.number,
@@ -668,11 +669,22 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
                     &body,
                     mode,
                 );
-                eprintln!("warden: {outcome}");
+                if cost.requests > 0 {
+                    let total = report.github_api.get_or_insert_with(Default::default);
+                    total.requests += cost.requests;
+                    total.cached += cost.cached;
+                    total.retried += cost.retried;
+                    total.rate_limited += cost.rate_limited;
+                }
+                format!("warden: {outcome}")
             }
-            (Err(why), _) => eprintln!("warden: no PR comment: {why}"),
-            (_, None) => eprintln!("warden: no PR comment: the repository is unknown"),
-        }
+            (Err(why), _) => format!("warden: no PR comment: {why}"),
+            (_, None) => "warden: no PR comment: the repository is unknown".to_string(),
+        });
+    }
+    let code = emit(&report, &args.run, out)?;
+    if let Some(said) = said {
+        eprintln!("{said}");
     }
     Ok(code)
 }

@@ -120,7 +120,8 @@ impl std::fmt::Display for IssueRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueInfo {
     /// `open`, `closed`, `not_found` (GitHub answered 404: no such issue, or not visible
-    /// to the token) or `deleted` (GitHub answered 410 Gone).
+    /// to the token), `deleted` (GitHub answered 410 Gone) or `disabled` (410: the
+    /// repository has issues switched off).
     pub state: String,
     pub title: String,
     /// GitHub serves pull requests through the issues API too.
@@ -202,7 +203,8 @@ pub fn parse_target(text: &str) -> Option<(RepoId, u64)> {
 }
 
 /// One item of `GET /repos/{owner}/{repo}/pulls/{number}/files`. An item without a
-/// `filename` is an error, never skipped: a path rule that did not see a file must not pass.
+/// `filename` or `status` is an error, never skipped: a path rule that did not see a file
+/// must not pass.
 pub fn file_from_json(file: &serde_json::Value) -> Result<ChangedFile, String> {
     let Some(path) = file["filename"].as_str() else {
         return Err("a changed-file item has no `filename`".to_string());
@@ -210,9 +212,13 @@ pub fn file_from_json(file: &serde_json::Value) -> Result<ChangedFile, String> {
     if path.is_empty() {
         return Err("a changed-file item has an empty `filename`".to_string());
     }
+    // Whether a file was removed decides whether path rules judge it.
+    let Some(status) = file["status"].as_str() else {
+        return Err(format!("the changed-file item `{path}` has no `status`"));
+    };
     Ok(ChangedFile {
         path: path.to_string(),
-        status: FileStatus::parse(file["status"].as_str().unwrap_or("modified")),
+        status: FileStatus::parse(status),
         previous_path: file["previous_filename"].as_str().map(str::to_string),
         additions: file["additions"].as_u64().unwrap_or(0),
         deletions: file["deletions"].as_u64().unwrap_or(0),
@@ -414,7 +420,8 @@ fn fence_of(content: &str) -> Option<(char, usize, &str)> {
 }
 
 /// `body` as GitHub's reference finder sees it: same lines, with code (fenced, indented,
-/// inline, `<code>`, `<pre>`) and HTML comments blanked out. When a construct is left
+/// inline, `<code>`, `<pre>`) and HTML comments blanked out (block lines emptied, inline
+/// text replaced by [`HIDDEN`]). When a construct is left
 /// open (a fence or comment never closed), it runs to the end: a reference GitHub might
 /// not see is never counted.
 pub fn readable_text(body: &str) -> String {
@@ -460,7 +467,6 @@ pub fn readable_text(body: &str) -> String {
         }
         let base = if item.is_some() { 0 } else { list.unwrap_or(0) };
         let relative = indent.saturating_sub(base);
-        let code_allowed = !inline.in_html();
         // An item's own content may open a fence (`- ```).
         let fence_text = match item {
             Some(_) => {
@@ -471,9 +477,14 @@ pub fn readable_text(body: &str) -> String {
             }
             None => &content[at..],
         };
+        // A fence may interrupt a paragraph, unless that paragraph left HTML (a comment,
+        // `<pre>`) open: then the line is part of it.
+        if (relative <= 3 || item.is_some()) && fence_of(fence_text).is_some() {
+            flush(&mut paragraph, &mut inline, &mut out);
+        }
+        let code_allowed = !inline.in_html();
         if code_allowed && (relative <= 3 || item.is_some()) {
             if let Some((c, len, _)) = fence_of(fence_text) {
-                flush(&mut paragraph, &mut inline, &mut out);
                 fence = Some((c, len, item.or(list).unwrap_or(0)));
                 out.push(String::new());
                 previous_blank = false;
@@ -498,6 +509,9 @@ pub fn readable_text(body: &str) -> String {
     text.push('\n');
     text
 }
+
+/// What hidden text is replaced with in [`readable_text`].
+pub const HIDDEN: char = '\u{1}';
 
 /// HTML left open from an earlier paragraph: a comment, or a `<code>`/`<pre>` element.
 #[derive(Default)]
@@ -527,10 +541,11 @@ fn blank_inline(text: &str, state: &mut InlineState) -> String {
     let bytes = text.as_bytes();
     let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
-    // Blank `text[from..to]`, keeping its line breaks.
+    // Blank `text[from..to]`, keeping its line breaks. The filler is neither a space nor
+    // a word character, so `Fixes `x` #1` does not put `Fixes` right before `#1`.
     let blank = |out: &mut String, from: usize, to: usize| {
         for c in text[from..to].chars() {
-            out.push(if c == '\n' { '\n' } else { ' ' });
+            out.push(if c == '\n' { '\n' } else { HIDDEN });
         }
     };
     let mut i = 0;
@@ -758,6 +773,12 @@ mod tests {
             ("\\`Fixes #1`", "Fixes octo-org/app#1"),
             // An unmatched run of backticks is text.
             ("``Fixes #1`", "Fixes octo-org/app#1"),
+            // Code between the keyword and the reference: a bare mention, not a closing one.
+            ("Fixes `x` #1", "octo-org/app#1"),
+            ("Fixes <!-- x --> #1", "octo-org/app#1"),
+            // A comment closed before a fence line: the text after it counts, and the
+            // fence line inside the comment opened nothing.
+            ("<!--\n```\n-->\nFixes #1\n```", "Fixes octo-org/app#1"),
             // A fence closes only with a run at least as long.
             ("~~~~\n~~~\n~~~~\nFixes #1", "Fixes octo-org/app#1"),
             (
@@ -795,6 +816,7 @@ mod tests {
         assert!(file_from_json(&item).is_err());
         assert!(file_from_json(&serde_json::json!(null)).is_err());
         assert!(file_from_json(&serde_json::json!({"filename": ""})).is_err());
+        assert!(file_from_json(&serde_json::json!({"filename": "a.rs"})).is_err());
         let item = serde_json::json!({"filename": "a.rs", "status": "removed"});
         assert_eq!(file_from_json(&item).unwrap().status, FileStatus::Removed);
     }

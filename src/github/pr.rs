@@ -69,8 +69,18 @@ pub async fn issues(
                 title: String::new(),
                 is_pull_request: false,
             }),
-            Err(ApiError::Unexpected { status: 410, .. }) => Ok(IssueInfo {
-                state: "deleted".to_string(),
+            // 410 Gone: the issue was deleted, or the repository has issues switched off.
+            Err(ApiError::Unexpected {
+                status: 410,
+                message,
+                ..
+            }) => Ok(IssueInfo {
+                state: if message.to_ascii_lowercase().contains("disabled") {
+                    "disabled"
+                } else {
+                    "deleted"
+                }
+                .to_string(),
                 title: String::new(),
                 is_pull_request: false,
             }),

@@ -22,7 +22,9 @@ The pull request description references an issue right after a closing keyword:
 `Fixes #123`, `closes octo-org/app#123`, `Resolves: https://github.com/octo-org/app/issues/123`.
 Keywords compare case-insensitively; the default list is GitHub's: `fixes`, `fix`, `fixed`,
 `closes`, `close`, `closed`, `resolves`, `resolve`, `resolved`. A list given in `keywords`
-is taken as written (`keywords = ["fixes"]` accepts `Fixes` and `FIXES`, not `Fixed`).
+is taken as written (`keywords = ["fixes"]` accepts `Fixes` and `FIXES`, not `Fixed`);
+with `case_sensitive = true` the case must match too (`keywords = ["Fixes"]` then refuses
+`fixes #1`, as a Dangerfile's `/Fixes\s+#\d+/` did).
 References follow GitHub's own rules: inside code (fenced with backticks or tildes of any
 length, indented, inline, `<code>`, `<pre>`) or HTML comments (PR template instructions)
 they do not count; issue URLs count only on the GitHub the PR lives on (github.com, or
@@ -51,6 +53,7 @@ regex over the body, which also matches `Fixes #1` inside the template's HTML co
 id = "issue-link"
 kind = "pr-issue-link"
 keywords = ["fixes", "closes"]        # optional; default: GitHub's nine closing keywords
+case_sensitive = false                # optional: true compares keywords' case too
 must_be_open = true                   # optional: ask GitHub (needs a token)
 exempt_authors = ["*[bot]"]           # optional: Dependabot, Renovate, ...
 exempt_labels = ["chore"]             # optional
@@ -72,6 +75,7 @@ const DEFAULT_KEYWORDS: [&str; 9] = [
 #[derive(Debug)]
 struct PrIssueLink {
     keywords: Vec<String>,
+    case_sensitive: bool,
     must_exist: bool,
     must_be_open: bool,
     exempt: Exemptions,
@@ -79,12 +83,18 @@ struct PrIssueLink {
 
 fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     let mut ok = true;
+    let case_sensitive = t.opt_bool("case_sensitive").unwrap_or(false);
     let keywords = match t.str_list("keywords") {
         None => DEFAULT_KEYWORDS.iter().map(|k| k.to_string()).collect(),
         Some(items) => {
             let mut keywords = Vec::new();
             for item in &items {
-                let word = item.value.trim().trim_end_matches(':').to_ascii_lowercase();
+                let word = item.value.trim().trim_end_matches(':').to_string();
+                let word = if case_sensitive {
+                    word
+                } else {
+                    word.to_ascii_lowercase()
+                };
                 if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphabetic()) {
                     ok = false;
                     let what = t.what().to_string();
@@ -124,6 +134,7 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     ok.then(|| {
         Box::new(PrIssueLink {
             keywords,
+            case_sensitive,
             must_exist,
             must_be_open,
             exempt,
@@ -149,10 +160,15 @@ impl Rule for PrIssueLink {
         let mut linked: Vec<&IssueRef> = Vec::new();
         let mut seen = BTreeSet::new();
         for mention in &found {
-            let closes = mention
-                .keyword
-                .as_deref()
-                .is_some_and(|k| self.keywords.iter().any(|w| w.eq_ignore_ascii_case(k)));
+            let closes = mention.keyword.as_deref().is_some_and(|k| {
+                self.keywords.iter().any(|w| {
+                    if self.case_sensitive {
+                        w == k
+                    } else {
+                        w.eq_ignore_ascii_case(k)
+                    }
+                })
+            });
             if closes && seen.insert(&mention.issue) {
                 linked.push(&mention.issue);
             }
@@ -211,6 +227,10 @@ impl Rule for PrIssueLink {
                     "deleted" => Some((
                         format!("issue `{name}` was deleted (GitHub answers 410 Gone)"),
                         "link the issue this change closes; a deleted issue cannot be closed",
+                    )),
+                    "disabled" => Some((
+                        format!("`{name}` cannot be an issue: its repository has issues switched off (GitHub answers 410 Gone)"),
+                        "link an issue of a repository that uses issues (`OWNER/REPO#123`)",
                     )),
                     "closed" if self.must_be_open => Some((
                         format!("issue `{name}` (\"{}\") is already closed", info.title),

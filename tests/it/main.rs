@@ -16,6 +16,7 @@ mod github_faults;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;
+mod pr_body_fuzz;
 mod pr_change;
 mod pr_cli;
 mod pr_comment;
