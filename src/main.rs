@@ -193,6 +193,10 @@ struct RunArgs {
     /// Default: warden.toml, .github/warden.toml, else `builtin:default`.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
+    /// A directory a local `extends` may read from besides the repository and the
+    /// directory of a --policy file (repeatable).
+    #[arg(long = "policy-root", value_name = "DIR")]
+    policy_roots: Vec<PathBuf>,
     /// Format of the report on standard output.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -222,6 +226,7 @@ impl RunArgs {
         RunOptions {
             path: path.to_path_buf(),
             policies: self.policies.clone(),
+            policy_roots: self.policy_roots.clone(),
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
             github: GitHubOptions {

@@ -81,6 +81,8 @@ impl GitHubOptions {
 pub struct RunOptions {
     pub path: PathBuf,
     pub policies: Vec<PathBuf>,
+    /// Directories a local `extends` may read besides the repository (`--policy-root`).
+    pub policy_roots: Vec<PathBuf>,
     pub now: jiff::Timestamp,
     pub fail_on: FailOn,
     pub github: GitHubOptions,
@@ -402,7 +404,12 @@ pub fn load_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+    Ok(policy::load_confined(
+        &refs,
+        Some(&root),
+        &options.policy_roots,
+        Some(&fetch),
+    )?)
 }
 
 fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {

@@ -9,6 +9,7 @@ mod cli;
 mod dangerfile;
 mod formats;
 mod github;
+mod hostile_input;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;
