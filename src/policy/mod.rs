@@ -548,6 +548,19 @@ impl Loader<'_> {
         let id = reader.opt_str("id");
         let level_text = reader.opt_str("level");
         let overridable = reader.opt_bool("overridable").unwrap_or(true);
+        if let Some(id) = &id {
+            // Ids are printed in every report format and CI log line.
+            if id.value.is_empty() || id.value.chars().any(|c| c.is_control()) {
+                reader.error(
+                    "bad-value",
+                    id.span.clone(),
+                    "a rule `id` must be non-empty text without control characters",
+                    "not a usable id",
+                    "use letters, digits and dashes, e.g. id = \"no-env-files\"",
+                );
+                return;
+            }
+        }
 
         let level = match &level_text {
             None => None,
