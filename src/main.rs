@@ -201,7 +201,8 @@ struct RunArgs {
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Also write a report to a file, as FORMAT=FILE (repeatable), e.g.
-    /// markdown=reports/status/gaps.md. Files are written atomically.
+    /// markdown=reports/status/gaps.md. Files are written atomically, only as regular
+    /// files (never through a symlink or to a device); FILE `-` is standard output.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
@@ -552,7 +553,7 @@ fn write_org(
         }
         let mut bytes = Vec::new();
         report::org::render(report, file_format, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(&file, &bytes)
+        warden::output::write_report(&file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let mut buffer = Vec::new();
@@ -634,7 +635,7 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
         report::render(report, *format, false, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(file, &bytes)
+        warden::output::write_report(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let color = match args.color {

@@ -255,3 +255,32 @@ fn many_problems_on_one_long_line_are_capped() {
     );
     assert!(stderr.len() < 64 * 1024, "{} bytes of stderr", stderr.len());
 }
+
+#[test]
+fn output_goes_only_to_regular_files_and_dash_is_standard_output() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "x\n");
+    let (code, stdout, stderr) = run(repo.path(), &["check", "--output", "json=-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"rules\""), "{stdout}");
+    assert!(!repo.path().join("-").exists());
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let precious = elsewhere.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    std::os::unix::fs::symlink(&precious, repo.path().join("report.json")).unwrap();
+    let (code, _, stderr) = run(repo.path(), &["check", "--output", "json=report.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    mkfifo(&repo.path().join("pipe.json"));
+    let (code, _, stderr) = run(repo.path(), &["check", "--output", "json=pipe.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    let leftovers: Vec<_> = std::fs::read_dir(repo.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".warden-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
