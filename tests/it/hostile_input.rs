@@ -284,3 +284,36 @@ fn output_goes_only_to_regular_files_and_dash_is_standard_output() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// 100 KB of nested flow sequences: yaml_serde took 25 s on it (quadratic in depth).
+fn deep_yaml() -> String {
+    format!("{}{}\n", "[".repeat(50_000), "]".repeat(50_000))
+}
+
+#[test]
+fn deeply_nested_yaml_is_an_error_for_file_value_not_a_parse() {
+    let repo = TestRepo::new();
+    repo.write("deep.yml", &deep_yaml()).write(
+        "warden.toml",
+        "[[rule]]\nkind = \"file-value\"\nfile = \"deep.yml\"\n\n[[rule.expect]]\nselect = \"a\"\nexists = true\n",
+    );
+    let run = check_repo(&repo);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rule = crate::common::rule(&run.report, "file-value");
+    assert_eq!(rule["outcome"], "error", "{rule:#}");
+    assert!(rule.to_string().contains("nested too deeply"), "{rule:#}");
+}
+
+#[test]
+fn a_deeply_nested_workflow_is_refused_before_parsing() {
+    let repo = TestRepo::new();
+    repo.write(".github/workflows/ci.yml", &deep_yaml()).write(
+        "warden.toml",
+        "[[rule]]\nkind = \"required-workflows\"\n\n[[rule.workflow]]\nfile = \"ci.yml\"\n",
+    );
+    let run = check_repo(&repo);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rule = crate::common::rule(&run.report, "required-workflows");
+    assert_ne!(rule["outcome"], "pass", "{rule:#}");
+    assert!(rule.to_string().contains("nested too deeply"), "{rule:#}");
+}
