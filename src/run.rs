@@ -82,6 +82,8 @@ impl GitHubOptions {
 pub struct RunOptions {
     pub path: PathBuf,
     pub policies: Vec<PathBuf>,
+    /// Directories a local `extends` may read besides the repository (`--policy-root`).
+    pub policy_roots: Vec<PathBuf>,
     pub now: jiff::Timestamp,
     pub fail_on: FailOn,
     /// In `--staged` and `pr` mode, gaps already there before the change block too.
@@ -753,7 +755,12 @@ pub fn load_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+    Ok(policy::load_confined(
+        &refs,
+        Some(&root),
+        &options.policy_roots,
+        Some(&fetch),
+    )?)
 }
 
 /// The policy a commit would carry: discovered or named files inside the repository are
@@ -764,7 +771,8 @@ fn load_staged_policy(options: &RunOptions) -> Result<policy::Policy, RunError> 
     if let Ok(repo) = git2::Repository::discover(&options.path) {
         if let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) {
             for policy_ref in &mut refs {
-                let policy::PolicyRef::File(path) = policy_ref else {
+                let (policy::PolicyRef::File(path) | policy::PolicyRef::Found(path)) = policy_ref
+                else {
                     continue;
                 };
                 let Some(name) = path

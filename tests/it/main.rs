@@ -13,6 +13,7 @@ mod github_semantics;
 mod hook;
 mod github_rules;
 mod github_faults;
+mod hostile_input;
 mod org_sweep;
 mod org_tracking;
 mod policy_diagnostics;
