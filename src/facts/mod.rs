@@ -175,6 +175,9 @@ pub struct GatherOptions {
     /// Pre-commit mode: path rules see only what the commit would change.
     pub staged: bool,
     pub now: Timestamp,
+    /// The git index, when the caller read it already (`--staged` reads the policy from
+    /// it first): read once, not twice.
+    pub index: std::sync::Mutex<Option<gix_index::File>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -520,7 +523,8 @@ fn gather_git_in(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
     // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
-    let index = match git::read_index(repo) {
+    let pre_read = options.index.lock().ok().and_then(|mut i| i.take());
+    let index = match pre_read.or_else(|| git::read_index(repo)) {
         Some(file) => Index::Gix(Box::new(file)),
         None => Index::Git2(repo.index().map_err(git_error)?),
     };
