@@ -241,3 +241,88 @@ fn tree_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
         end(x, a).cmp(&end(y, b))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commit `files` (path, text; `None` removes it) on top of HEAD at `seconds`.
+    fn commit(repo: &Repository, files: &[(&str, Option<&str>)], seconds: i64) {
+        let mut index = repo.index().unwrap();
+        for (path, text) in files {
+            match text {
+                Some(text) => {
+                    let full = repo.workdir().unwrap().join(path);
+                    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+                    std::fs::write(&full, text).unwrap();
+                    index.add_path(std::path::Path::new(path)).unwrap();
+                }
+                None => {
+                    let _ = std::fs::remove_file(repo.workdir().unwrap().join(path));
+                    index.remove_path(std::path::Path::new(path)).unwrap();
+                }
+            }
+        }
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(seconds, 0)).unwrap();
+        let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap();
+    }
+
+    fn at(seconds: i64) -> CommitDate {
+        Ok(LastChange::At(Timestamp::from_second(seconds).unwrap()))
+    }
+
+    #[test]
+    fn names_that_sort_around_a_directory_are_matched_in_gits_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        // In git's order "a-b.md" and "a.md" sort before the tree "a" ("a/"), "a0.md"
+        // after it: a lookup that got this wrong would see them all as changed.
+        let all = [
+            ("a-b.md", Some("1")),
+            ("a.md", Some("1")),
+            ("a/x.md", Some("1")),
+            ("a0.md", Some("1")),
+            ("b/c/d.md", Some("1")),
+        ];
+        commit(&repo, &all, 1_000);
+        commit(&repo, &[("a/x.md", Some("2"))], 2_000);
+        commit(&repo, &[("a0.md", Some("2"))], 3_000);
+        // A file replaced by a directory of the same name.
+        commit(
+            &repo,
+            &[("b/c/d.md", None), ("b/c/d.md/e.md", Some("1"))],
+            4_000,
+        );
+        let wanted = ["a-b.md", "a.md", "a/x.md", "a0.md", "b/c/d.md/e.md"];
+        let dates = last_commit_dates(&repo, &wanted, None).unwrap();
+        assert_eq!(dates["a-b.md"], at(1_000));
+        assert_eq!(dates["a.md"], at(1_000));
+        assert_eq!(dates["a/x.md"], at(2_000));
+        assert_eq!(dates["a0.md"], at(3_000));
+        assert_eq!(dates["b/c/d.md/e.md"], at(4_000));
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_horizon() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit(
+            &repo,
+            &[("old.md", Some("1")), ("new.md", Some("1"))],
+            1_000,
+        );
+        commit(&repo, &[("new.md", Some("2"))], 5_000);
+        let horizon = Timestamp::from_second(4_000).unwrap();
+        let dates = last_commit_dates(&repo, &["old.md", "new.md"], Some(horizon)).unwrap();
+        assert_eq!(dates["new.md"], at(5_000));
+        assert_eq!(dates["old.md"], Ok(LastChange::NotSince(horizon)));
+        // Without one, the walk goes on to the file's last change.
+        let dates = last_commit_dates(&repo, &["old.md"], None).unwrap();
+        assert_eq!(dates["old.md"], at(1_000));
+    }
+}
