@@ -64,6 +64,7 @@ fn walk(
         }
         Err(e) => return Err(e),
     };
+    bound_object_cache();
     let shallow = repo.is_shallow();
     let mut commit = head.peel_to_commit()?;
     let mut tree = commit.tree()?;
@@ -103,6 +104,21 @@ fn walk(
         }
     }
     Ok(walker.dates)
+}
+
+/// libgit2 keeps up to 256 MB of the commits and small trees it has read. This walk
+/// reads each at most twice in a row and holds what it reuses, so a walk over a long
+/// history would only fill the cache: keep it to what git itself would use.
+fn bound_object_cache() {
+    const CACHE_BYTES: libc::ssize_t = 16 * 1024 * 1024;
+    // SAFETY: a documented libgit2 option taking one `ssize_t`; git2 has initialised
+    // libgit2 (a repository is open), and warden sets no option from two threads at once.
+    unsafe {
+        libgit2_sys::git_libgit2_opts(
+            libgit2_sys::GIT_OPT_SET_CACHE_MAX_SIZE as libc::c_int,
+            CACHE_BYTES,
+        );
+    }
 }
 
 struct Walker<'w> {
