@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::alerts::{self, AlertKind};
-use super::{compare, environments, labels, Client, Fetched, RepoId};
+use super::{codeowners, compare, environments, labels, Client, Fetched, RepoId};
 
 /// What the newer rule kinds need fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct ExtraNeeds {
     pub environments: BTreeMap<String, bool>,
     /// Open alerts of these kinds (`security-alerts`).
     pub alerts: BTreeSet<AlertKind>,
+    /// GitHub's CODEOWNERS errors (`codeowners` with `github_errors`).
+    pub codeowners_errors: bool,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -32,6 +34,7 @@ impl ExtraNeeds {
             || !self.compare.is_empty()
             || !self.environments.is_empty()
             || !self.alerts.is_empty()
+            || self.codeowners_errors
     }
 }
 
@@ -43,6 +46,8 @@ pub struct ExtraFacts {
     /// `Ok(None)`: the environment does not exist.
     pub environments: BTreeMap<String, Fetched<Option<environments::Environment>>>,
     pub alerts: BTreeMap<AlertKind, Fetched<alerts::Alerts>>,
+    /// `Ok(None)`: GitHub finds no CODEOWNERS file.
+    pub codeowners_errors: Option<Fetched<Option<Vec<codeowners::CodeownersError>>>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -79,8 +84,20 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         let base = base.clone();
         async move { (*kind, alerts::fetch(client, &base, *kind).await) }
     }));
-    let (labels, compare, envs, open_alerts) = tokio::join!(labels, compare, envs, open_alerts);
+    let owners = async {
+        if needs.codeowners_errors {
+            Some(codeowners::fetch(client, &base).await)
+        } else {
+            None
+        }
+    };
+    let (labels, compare, envs, open_alerts, owners) =
+        tokio::join!(labels, compare, envs, open_alerts, owners);
     let mut requests = 0;
+    let codeowners_errors = owners.map(|(fetched, cost)| {
+        requests += cost;
+        fetched
+    });
     let labels = labels.map(|(fetched, cost)| {
         requests += cost;
         fetched
@@ -111,6 +128,7 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         compare,
         environments,
         alerts,
+        codeowners_errors,
         requests,
     }
 }

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod blob_batches;
 pub mod cache;
 pub mod client;
+pub mod codeowners;
 pub mod comment;
 pub mod compare;
 pub mod environments;

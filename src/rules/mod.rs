@@ -10,6 +10,7 @@ use crate::policy::reader::TableReader;
 
 pub mod branch_contains;
 pub mod branch_protection;
+pub mod codeowners;
 pub mod docs_allowlist;
 pub mod environment_protection;
 pub mod file_value;
@@ -93,6 +94,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &repo_labels::KIND,
     &environment_protection::KIND,
     &security_alerts::KIND,
+    &codeowners::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

@@ -361,3 +361,33 @@ async fn security_alerts_tell_a_disabled_feature_from_a_refused_token() {
         "{outcome:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codeowners_adds_githubs_own_errors_to_the_local_check() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/codeowners/errors"),
+        ok(body("codeowners-errors.json")),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"codeowners\"\npaths = [\"docs/PLAYBOOK.md\"]\nowners = { \"docs/PLAYBOOK.md\" = [\"@acme/devops-lead\"] }\ngithub_errors = true\n",
+    );
+    repo.write(
+        ".github/CODEOWNERS",
+        "* @acme/devs\n/docs/PLAYBOOK.md @acme/devops-lead @acme/stack-owners\n",
+    )
+    .write("docs/PLAYBOOK.md", "# playbook\n");
+    repo.commit("owners");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "codeowners"),
+        [
+            "GitHub: `.github/CODEOWNERS` Invalid pattern on line 3: Did you mean `**/*.rb`?",
+            "GitHub: `.github/CODEOWNERS` Invalid owner on line 7:",
+        ]
+    );
+}
