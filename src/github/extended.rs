@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::alerts::{self, AlertKind};
-use super::{codeowners, compare, environments, labels, Client, Fetched, RepoId};
+use super::{codeowners, compare, environments, labels, org_settings, Client, Fetched, RepoId};
 
 /// What the newer rule kinds need fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct ExtraNeeds {
     pub alerts: BTreeSet<AlertKind>,
     /// GitHub's CODEOWNERS errors (`codeowners` with `github_errors`).
     pub codeowners_errors: bool,
+    /// The owner organisation's settings (`org-settings`), read once per organisation.
+    pub org: bool,
+    pub org_cache: org_settings::OrgCache,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -35,6 +38,7 @@ impl ExtraNeeds {
             || !self.environments.is_empty()
             || !self.alerts.is_empty()
             || self.codeowners_errors
+            || self.org
     }
 }
 
@@ -48,6 +52,7 @@ pub struct ExtraFacts {
     pub alerts: BTreeMap<AlertKind, Fetched<alerts::Alerts>>,
     /// `Ok(None)`: GitHub finds no CODEOWNERS file.
     pub codeowners_errors: Option<Fetched<Option<Vec<codeowners::CodeownersError>>>>,
+    pub org: Option<Fetched<org_settings::OrgSettings>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -91,10 +96,21 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             None
         }
     };
-    let (labels, compare, envs, open_alerts, owners) =
-        tokio::join!(labels, compare, envs, open_alerts, owners);
+    let org = async {
+        if needs.org {
+            Some(org_settings::fetch(client, &needs.org_cache, &repo.owner).await)
+        } else {
+            None
+        }
+    };
+    let (labels, compare, envs, open_alerts, owners, org) =
+        tokio::join!(labels, compare, envs, open_alerts, owners, org);
     let mut requests = 0;
     let codeowners_errors = owners.map(|(fetched, cost)| {
+        requests += cost;
+        fetched
+    });
+    let org = org.map(|(fetched, cost)| {
         requests += cost;
         fetched
     });
@@ -129,6 +145,7 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         environments,
         alerts,
         codeowners_errors,
+        org,
         requests,
     }
 }

@@ -19,6 +19,7 @@ pub mod environments;
 pub mod extended;
 pub mod labels;
 pub mod org;
+pub mod org_settings;
 pub mod pr;
 pub mod protection;
 pub mod protection_batches;

@@ -15,6 +15,7 @@ pub mod docs_allowlist;
 pub mod environment_protection;
 pub mod file_value;
 pub mod forbidden_files;
+pub mod org_settings;
 pub mod planning_doc_ttl;
 pub mod pr_allowed_paths;
 pub mod pr_branch_flow;
@@ -95,6 +96,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &environment_protection::KIND,
     &security_alerts::KIND,
     &codeowners::KIND,
+    &org_settings::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

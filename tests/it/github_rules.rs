@@ -391,3 +391,60 @@ async fn codeowners_adds_githubs_own_errors_to_the_local_check() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_settings_gap_names_the_setting() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(&server, "/orgs/octocat", ok(body("org.json"))).await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"org-settings\"\ntwo_factor_required = true\npush_protection_for_new_repositories = true\nmembers_can_create_public_repositories = false\ndefault_repository_permission = \"read\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "org-settings"),
+        ["organisation `github`: `secret_scanning_push_protection_enabled_for_new_repositories` is false, the policy wants true"]
+    );
+}
+
+/// An org sweep builds its needs once and gathers every repository with them: the
+/// organisation's settings are read once, however many repositories it sweeps.
+#[test]
+fn org_settings_are_read_once_per_organisation() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        get(&server, "/orgs/octo-org", ok(body("org.json"))).await;
+        server
+    });
+    let needs = warden::github::GitHubNeeds {
+        extra: warden::github::extended::ExtraNeeds {
+            org: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
+    let (facts, stats) = warden::github::with_client(config, async |client| {
+        let mut all = Vec::new();
+        for name in ["app", "api", "web"] {
+            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
+            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        }
+        all
+    })
+    .unwrap();
+    assert!(facts
+        .iter()
+        .all(|f| matches!(&f.extra.org, Some(Ok(o)) if o.login == "github")));
+    let org_reads = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/orgs/octo-org")
+        .count();
+    assert_eq!(org_reads, 1);
+    // Settings of each repository (unanswered here) plus one organisation read.
+    assert_eq!(stats.requests, 4);
+}
