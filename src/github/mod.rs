@@ -115,6 +115,7 @@ pub struct WorkflowRun {
     pub event: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    pub run_started_at: Option<String>,
     pub html_url: Option<String>,
 }
 

@@ -448,3 +448,28 @@ fn org_settings_are_read_once_per_organisation() {
     // Settings of each repository (unanswered here) plus one organisation read.
     assert_eq!(stats.requests, 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflow_health_all_judges_every_workflow_on_the_default_branch() {
+    let server = MockServer::start().await;
+    let mut settings = body("repo.json");
+    settings["default_branch"] = "main".into();
+    get(&server, REPO, ok(settings)).await;
+    // CI on main: in progress (not judged), success, failure; Linter only on a feature branch.
+    get(
+        &server,
+        &format!("{REPO}/actions/runs"),
+        ok(body("workflow-runs-scenario.json")),
+    )
+    .await;
+    let repo =
+        checkout("[[rule]]\nkind = \"workflow-health\"\nall = true\nmin_success_rate = 100\n");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "workflow-health");
+    assert!(
+        found.contains(&"1 of the last 2 completed runs of `.github/workflows/blank.yaml` on `main` succeeded (50%); the policy wants at least 100%".to_string()),
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|m| !m.contains("linter")), "{found:#?}");
+}
