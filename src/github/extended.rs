@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::alerts::{self, AlertKind};
-use super::{codeowners, compare, environments, labels, org_settings, Client, Fetched, RepoId};
+use super::{
+    codeowners, compare, deployments, environments, labels, org_settings, Client, Fetched, RepoId,
+};
 
 /// What the newer rule kinds need fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub struct ExtraNeeds {
     /// The owner organisation's settings (`org-settings`), read once per organisation.
     pub org: bool,
     pub org_cache: org_settings::OrgCache,
+    /// Recent deployments to these environments (`deploy-window`).
+    pub deployments: BTreeSet<String>,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -39,6 +43,7 @@ impl ExtraNeeds {
             || !self.alerts.is_empty()
             || self.codeowners_errors
             || self.org
+            || !self.deployments.is_empty()
     }
 }
 
@@ -53,6 +58,7 @@ pub struct ExtraFacts {
     /// `Ok(None)`: GitHub finds no CODEOWNERS file.
     pub codeowners_errors: Option<Fetched<Option<Vec<codeowners::CodeownersError>>>>,
     pub org: Option<Fetched<org_settings::OrgSettings>>,
+    pub deployments: BTreeMap<String, Fetched<Vec<deployments::Deployment>>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -103,8 +109,12 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             None
         }
     };
-    let (labels, compare, envs, open_alerts, owners, org) =
-        tokio::join!(labels, compare, envs, open_alerts, owners, org);
+    let deploys = futures_util::future::join_all(needs.deployments.iter().map(|env| {
+        let base = base.clone();
+        async move { (env.clone(), deployments::fetch(client, &base, env).await) }
+    }));
+    let (labels, compare, envs, open_alerts, owners, org, deploys) =
+        tokio::join!(labels, compare, envs, open_alerts, owners, org, deploys);
     let mut requests = 0;
     let codeowners_errors = owners.map(|(fetched, cost)| {
         requests += cost;
@@ -139,7 +149,15 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             (key, fetched)
         })
         .collect();
+    let deployments = deploys
+        .into_iter()
+        .map(|(key, (fetched, cost))| {
+            requests += cost;
+            (key, fetched)
+        })
+        .collect();
     ExtraFacts {
+        deployments,
         labels,
         compare,
         environments,

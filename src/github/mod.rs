@@ -15,6 +15,7 @@ pub mod client;
 pub mod codeowners;
 pub mod comment;
 pub mod compare;
+pub mod deployments;
 pub mod environments;
 pub mod extended;
 pub mod labels;

@@ -11,6 +11,7 @@ use crate::policy::reader::TableReader;
 pub mod branch_contains;
 pub mod branch_protection;
 pub mod codeowners;
+pub mod deploy_window;
 pub mod docs_allowlist;
 pub mod environment_protection;
 pub mod file_value;
@@ -97,6 +98,7 @@ pub static REGISTRY: &[&RuleKind] = &[
     &security_alerts::KIND,
     &codeowners::KIND,
     &org_settings::KIND,
+    &deploy_window::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

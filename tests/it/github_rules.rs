@@ -473,3 +473,42 @@ async fn workflow_health_all_judges_every_workflow_on_the_default_branch() {
     );
     assert!(found.iter().all(|m| !m.contains("linter")), "{found:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_window_audits_recent_deployments() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // The documented deployment, re-dated: Friday 2026-11-20 18:00 EST, then a copy on
+    // Tuesday 11:00 EST (inside), and one from a hotfix branch on Friday (exempt).
+    let one = body("deployments.json")[0].clone();
+    let mut friday = one.clone();
+    friday["created_at"] = "2026-11-20T23:00:00Z".into();
+    let mut tuesday = one.clone();
+    tuesday["id"] = 2.into();
+    tuesday["created_at"] = "2026-11-17T16:00:00Z".into();
+    let mut hotfix = one;
+    hotfix["id"] = 3.into();
+    hotfix["ref"] = "hotfix/42".into();
+    hotfix["created_at"] = "2026-11-20T23:30:00Z".into();
+    get(
+        &server,
+        &format!("{REPO}/deployments"),
+        ok(serde_json::json!([hotfix, friday, tuesday])),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"deploy-window\"\ntime_zone = \"America/New_York\"\nenvironment = \"production\"\nexempt_refs = [\"hotfix/*\"]\n[[rule.window]]\ndays = [\"tue\", \"thu\"]\nhours = \"10:00-16:00\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "deploy-window"),
+        ["deployment 1 of `topic-branch` to `production` at Fri 2026-11-20 18:00 EST, outside the deploy windows: Tue/Thu 10:00-16:00 (America/New_York)"]
+    );
+    let asked = server.received_requests().await.unwrap();
+    assert!(asked.iter().any(|r| r.url.path().ends_with("/deployments")
+        && r.url
+            .query()
+            .unwrap_or_default()
+            .contains("environment=production")));
+}
