@@ -12,6 +12,7 @@ mod github;
 mod github_rules;
 mod org_sweep;
 mod org_tracking;
+mod pack_fidelity;
 mod policy_diagnostics;
 mod pr_cli;
 mod pr_comment;
