@@ -16,6 +16,7 @@ mod github_faults;
 mod hostile_input;
 mod org_sweep;
 mod org_tracking;
+mod pack_fidelity;
 mod policy_diagnostics;
 mod pr_body_fuzz;
 mod pr_change;
