@@ -231,19 +231,28 @@ pub fn load_confined(
             PolicyRef::Text { name, text, .. } if text.len() as u64 > MAX_POLICY_BYTES => {
                 loader.diags.push(PolicyDiagnostic::detached(
                     "io",
-                    format!(
-                        "cannot read policy file {name}: larger than {MAX_POLICY_BYTES} bytes"
-                    ),
+                    format!("cannot read policy file {name}: larger than {MAX_POLICY_BYTES} bytes"),
                 ))
             }
-            PolicyRef::Text { path, name, text } => loader.load_source(
-                PolicySource {
-                    name: name.clone(),
-                    text: Arc::new(text.clone()),
-                    dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
-                },
-                &mut Vec::new(),
-            ),
+            PolicyRef::Text { path, name, text } => {
+                // Text read from git (the index, a base commit): it sits at `path` in the
+                // checkout, so local `extends` resolve and are confined from there.
+                let mut src = PolicySource::new(name.clone(), text.clone());
+                let canonical = path
+                    .parent()
+                    .and_then(|dir| dir.canonicalize().ok())
+                    .map(|dir| dir.join(path.file_name().unwrap_or_default()))
+                    .unwrap_or_else(|| path.clone());
+                src.dir = Some(
+                    canonical
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default(),
+                );
+                src.quote = canonical.extension().is_some_and(|e| e == "toml");
+                src.key = canonical.to_string_lossy().into_owned();
+                loader.load_source(src, &mut Vec::new())
+            }
             PolicyRef::Builtin(name) => match builtin::source(name) {
                 Some(src) => loader.load_source(src, &mut Vec::new()),
                 None => loader.diags.push(
