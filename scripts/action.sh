@@ -15,7 +15,8 @@
 #
 #   install: WARDEN_INSTALL (auto|release|source), WARDEN_VERSION, WARDEN_ACTION_REPOSITORY,
 #            WARDEN_ACTION_REF, WARDEN_DOWNLOAD_BASE (default
-#            $GITHUB_SERVER_URL/OWNER/NAME/releases/download), WARDEN_INSTALL_DIR
+#            $GITHUB_SERVER_URL/OWNER/NAME/releases/download), WARDEN_INSTALL_DIR,
+#            WARDEN_TOKEN (optional: lists releases to resolve @v1 via $GITHUB_API_URL)
 #   run:     WARDEN_MODE (auto|check|pr|sweep), WARDEN_POLICY, WARDEN_PATH, WARDEN_FORMAT,
 #            WARDEN_COMMENT, WARDEN_FAIL_ON, WARDEN_OUTPUT, WARDEN_TOKEN, WARDEN_BIN
 #   runner:  RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
@@ -95,12 +96,13 @@ input_lines() {
 # ------------------------------------------------------------------ platform mapping
 
 # RUNNER_OS / RUNNER_ARCH (Linux|macOS|Windows, X64|ARM64|...) -> Rust target triple.
-# These are the targets docs/examples/release.yml builds.
+# These are the targets .github/workflows/release.yml builds. Linux binaries are static
+# (musl): they run on any distribution and C library, self-hosted runners included.
 target_for() {
   local os=$1 arch=$2
   case "$os/$arch" in
-    Linux/X64) echo x86_64-unknown-linux-gnu ;;
-    Linux/ARM64) echo aarch64-unknown-linux-gnu ;;
+    Linux/X64) echo x86_64-unknown-linux-musl ;;
+    Linux/ARM64) echo aarch64-unknown-linux-musl ;;
     macOS/X64) echo x86_64-apple-darwin ;;
     macOS/ARM64) echo aarch64-apple-darwin ;;
     Windows/X64) echo x86_64-pc-windows-msvc ;;
@@ -184,6 +186,78 @@ http_get() {
     --connect-timeout 10 --max-time 300 --retry 3 --retry-delay 2 \
     --user-agent warden-action --output "$2" --write-out '%{http_code}' "$1") || code=${code:-000}
   printf '%s' "${code:-000}"
+}
+
+# ------------------------------------------------------------- moving tags (@v1)
+
+# A moving major (v1) or minor (v1.2) tag: it has no release of its own; the newest
+# published vX.Y.Z under it is installed.
+is_moving_tag() {
+  [[ "$1" =~ ^v[0-9]+(\.[0-9]+)?$ ]]
+}
+
+# The tags of the published releases (not drafts, not prereleases) in a JSON answer of
+# GET /repos/OWNER/NAME/releases, one a line. No jq: each release object has `tag_name`,
+# `draft` and `prerelease` (in any order); a key inside a string value is preceded by a
+# backslash (\"draft\"), so it never matches.
+release_tags() {
+  tr -d '\r\n' <"$1" |
+    grep -oE '(^|[^\\])"(tag_name|draft|prerelease)"[[:space:]]*:[[:space:]]*("[^"]*"|true|false)' |
+    sed -E 's/^[^"]*"([a-z_]+)"[[:space:]]*:[[:space:]]*"?([^"]*)"?$/\1 \2/' |
+    awk '{ value[$1] = $2; seen[$1] = 1 }
+      seen["tag_name"] && seen["draft"] && seen["prerelease"] {
+        if (value["draft"] == "false" && value["prerelease"] == "false") print value["tag_name"]
+        split("", seen)
+      }'
+}
+
+# newest_under PREFIX: of the tags on stdin, the highest vPREFIX.N(.N) by number.
+newest_under() {
+  local prefix=${1#v} pattern
+  if [[ "$prefix" == *.* ]]; then
+    pattern="^v${prefix//./\\.}\\.[0-9]+$"
+  else
+    pattern="^v${prefix}\\.[0-9]+\\.[0-9]+$"
+  fi
+  { grep -E "$pattern" || true; } | sed 's/^v//' | sort -t. -k1,1n -k2,2n -k3,3n | tail -n 1 |
+    sed 's/^./v&/'
+}
+
+# resolve_moving_tag REPO TAG: print the newest release under TAG (v1 -> v1.4.2), from
+# the releases API (the newest 100 releases). 3: none found or no answer.
+resolve_moving_tag() {
+  local repo=$1 tag=$2 api url work code newest
+  api="${GITHUB_API_URL:-https://api.github.com}"
+  url="${api%/}/repos/$repo/releases?per_page=100"
+  work=$(mktemp -d "$(temp_root)/warden-releases.XXXXXX")
+  local auth=()
+  if [ -n "${WARDEN_TOKEN:-}" ]; then
+    # From a file, so that the token is not in curl's command line (visible in ps).
+    (umask 077 && printf 'Authorization: Bearer %s\n' "$WARDEN_TOKEN" >"$work/auth")
+    auth=(--header "@$work/auth")
+  fi
+  command -v curl >/dev/null 2>&1 || {
+    rm -rf "$work"
+    warning "curl is not installed: cannot list the releases of $repo"
+    return 3
+  }
+  note "looking up the newest release under $tag: $url"
+  code=$(curl --silent --show-error --location --proto '=https,http' --proto-redir '=https' \
+    --connect-timeout 10 --max-time 60 --retry 3 --retry-delay 2 \
+    --user-agent warden-action --header 'Accept: application/vnd.github+json' \
+    "${auth[@]}" --output "$work/releases.json" --write-out '%{http_code}' "$url") || code=${code:-000}
+  if [ "${code:-000}" != 200 ]; then
+    rm -rf "$work"
+    warning "could not list the releases of $repo (HTTP ${code:-000})"
+    return 3
+  fi
+  newest=$(release_tags "$work/releases.json" | newest_under "$tag")
+  rm -rf "$work"
+  if [ -z "$newest" ]; then
+    warning "$repo has no published release under $tag (${tag}.x.y)"
+    return 3
+  fi
+  printf '%s' "$newest"
 }
 
 # download_release TARGET VERSION REPO DEST_DIR
@@ -307,7 +381,7 @@ is_commit() {
 }
 
 cmd_install() {
-  local how="${WARDEN_INSTALL:-auto}" version repo dest why="" os arch
+  local how="${WARDEN_INSTALL:-auto}" version repo dest why="" os arch resolved=""
   case "$how" in
     auto | release | source) ;;
     *) die "install must be auto, release or source, not \`$how\`" 2 ;;
@@ -340,7 +414,13 @@ cmd_install() {
     why="the action's version is unknown"
   elif is_commit "$version"; then
     why="version $version is a commit, which has no release"
+  elif is_moving_tag "$version" && ! resolved=$(resolve_moving_tag "$repo" "$version"); then
+    why="no release under $version could be found in $repo"
   else
+    if [ -n "$resolved" ]; then
+      note "$version is $resolved, the newest release under it"
+      version=$resolved
+    fi
     local status=0
     download_release "$TARGET" "$version" "$repo" "$dest" || status=$?
     if [ "$status" = 0 ]; then

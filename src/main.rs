@@ -54,6 +54,9 @@ enum Command {
         /// A rule kind (`docs-allowlist`) or a built-in pack (`builtin:mojo-solo`).
         name: String,
     },
+    /// For the pre-commit framework: judge the files it names, or the commits between
+    /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF, or else the staged change.
+    PreCommit(PreCommitArgs),
     /// Manage the git pre-commit hook.
     Hook {
         #[command(subcommand)]
@@ -63,11 +66,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HookAction {
-    /// Write .git/hooks/pre-commit to run `warden check --staged`.
+    /// Write the pre-commit hook (where git reads hooks: worktrees, core.hooksPath) to run
+    /// `warden check --staged`.
     Install {
-        /// Replace a pre-commit hook that warden did not write.
+        /// Replace a pre-commit hook that warden did not write (it is kept aside as
+        /// pre-commit.warden-backup, and `uninstall` puts it back).
         #[arg(long)]
         force: bool,
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Remove warden's pre-commit hook (only warden's), putting back one kept aside.
+    Uninstall {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
@@ -81,6 +91,17 @@ struct CheckArgs {
     /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
     #[arg(long)]
     staged: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct PreCommitArgs {
+    /// Files to judge, relative to the repository root (pre-commit passes them).
+    files: Vec<String>,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    path: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -193,11 +214,16 @@ struct RunArgs {
     /// Default: warden.toml, .github/warden.toml, else `builtin:default`.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
+    /// A directory a local `extends` may read from besides the repository and the
+    /// directory of a --policy file (repeatable).
+    #[arg(long = "policy-root", value_name = "DIR")]
+    policy_roots: Vec<PathBuf>,
     /// Format of the report on standard output.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Also write a report to a file, as FORMAT=FILE (repeatable), e.g.
-    /// markdown=reports/status/gaps.md. Files are written atomically.
+    /// markdown=reports/status/gaps.md. Files are written atomically, only as regular
+    /// files (never through a symlink or to a device); FILE `-` is standard output.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
@@ -206,6 +232,10 @@ struct RunArgs {
     /// Lowest level that fails the run with exit code 1.
     #[arg(long, value_enum, default_value = "deny")]
     fail_on: FailOn,
+    /// With --staged and in `warden pr`: gaps that were already there before the change
+    /// block too (by default only the change's own gaps block).
+    #[arg(long)]
+    fail_on_existing: bool,
     /// Colour in human output: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -222,8 +252,10 @@ impl RunArgs {
         RunOptions {
             path: path.to_path_buf(),
             policies: self.policies.clone(),
+            policy_roots: self.policy_roots.clone(),
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
+            fail_on_existing: self.fail_on_existing,
             github: GitHubOptions {
                 offline: gh.offline,
                 repo: gh.repo.clone(),
@@ -371,6 +403,13 @@ fn run(cli: Cli) -> miette::Result<u8> {
             emit(&report, &args.run, &mut out)
         }
         Command::Pr(args) => pr(args, &mut out),
+        Command::PreCommit(args) => {
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            let refs = env("PRE_COMMIT_FROM_REF").zip(env("PRE_COMMIT_TO_REF"));
+            let report = warden::run::pre_commit(&args.run.options(&args.path), &args.files, refs)
+                .map_err(run_error)?;
+            emit(&report, &args.run, &mut out)
+        }
         Command::Sweep(args) if args.org.org.is_some() || args.org.repos.is_some() => {
             org_sweep(args, &mut out)
         }
@@ -440,6 +479,24 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 )
             })?;
             writeln!(out, "installed {}", written.display()).map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Hook {
+            action: HookAction::Uninstall { path },
+        } => {
+            use warden::hook::Uninstalled;
+            let done = warden::hook::uninstall(&path).map_err(|e| miette::miette!("{e}"))?;
+            let said = match done {
+                Uninstalled::Removed(p) => format!("removed {}", p.display()),
+                Uninstalled::Restored(p) => {
+                    format!(
+                        "removed warden's hook; put back the earlier {}",
+                        p.display()
+                    )
+                }
+                Uninstalled::NotInstalled(p) => format!("no hook at {}", p.display()),
+            };
+            writeln!(out, "{said}").map_err(io_error)?;
             Ok(0)
         }
     }
@@ -557,7 +614,7 @@ fn write_org(
         }
         let mut bytes = Vec::new();
         report::org::render(report, file_format, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(&file, &bytes)
+        warden::output::write_report(&file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let mut buffer = Vec::new();
@@ -594,22 +651,23 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
         ));
     };
     let options = args.run.options(&args.path);
-    let (report, pr) = warden::run::pr(&options, &source).map_err(run_error)?;
-    let code = emit(&report, &args.run, out)?;
+    let (mut report, pr) = warden::run::pr(&options, &source).map_err(run_error)?;
 
     let default_mode = match source {
         PrSource::ActionsEvent(_) => CommentMode::OnGaps,
         _ => CommentMode::Never,
     };
     let mode = args.comment.unwrap_or(default_mode);
+    // The comment goes first so that the request counters of the report include it. One
+    // that cannot be posted (a fork's read-only token) is said, never fatal: the job
+    // summary and annotations carry the report.
+    let mut said = None;
     if mode != CommentMode::Never {
-        // A comment that cannot be posted (a fork's read-only token) is said, never fatal:
-        // the job summary and annotations carry the report.
-        match (options.github.client_config(), &pr.repo) {
+        said = Some(match (options.github.client_config(), &pr.repo) {
             (Ok(config), Some(repo)) => {
                 let url = warden::actions::Runner::from_env().summary_url();
                 let body = comment::comment_body(&report, url.as_deref());
-                let outcome = comment::sync_blocking(
+                let (outcome, cost) = comment::sync_blocking(
                     config,
                     repo,
                     pr.number,
@@ -617,11 +675,22 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
                     &body,
                     mode,
                 );
-                eprintln!("warden: {outcome}");
+                if cost.requests > 0 {
+                    let total = report.github_api.get_or_insert_with(Default::default);
+                    total.requests += cost.requests;
+                    total.cached += cost.cached;
+                    total.retried += cost.retried;
+                    total.rate_limited += cost.rate_limited;
+                }
+                format!("warden: {outcome}")
             }
-            (Err(why), _) => eprintln!("warden: no PR comment: {why}"),
-            (_, None) => eprintln!("warden: no PR comment: the repository is unknown"),
-        }
+            (Err(why), _) => format!("warden: no PR comment: {why}"),
+            (_, None) => "warden: no PR comment: the repository is unknown".to_string(),
+        });
+    }
+    let code = emit(&report, &args.run, out)?;
+    if let Some(said) = said {
+        eprintln!("{said}");
     }
     Ok(code)
 }
@@ -639,7 +708,7 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
         report::render(report, *format, false, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(file, &bytes)
+        warden::output::write_report(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let color = match args.color {

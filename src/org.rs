@@ -711,9 +711,7 @@ async fn read_files(
             RemoteKind::Symlink(_) => {
                 symlinks.push((entry.path.clone(), entry.sha.clone(), entry.size))
             }
-            RemoteKind::File | RemoteKind::Executable
-                if plan.needs.content.iter().any(|g| g.is_match(&entry.path)) =>
-            {
+            RemoteKind::File | RemoteKind::Executable if plan.needs.reads_text(&entry.path) => {
                 wanted.push(entry.clone())
             }
             _ => {}

@@ -2,16 +2,17 @@
 //! (repository, GitHub, the pull request), evaluate, collect. Rendering and the GitHub
 //! Actions side effects stay with the caller.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{self, Facts, GatherOptions, Needs};
 use crate::github::{self, ApiStats, ClientConfig, GitHubState, RepoId};
+use crate::model::{Finding, Level};
 use crate::policy::{self, diagnostic::PolicyErrors};
 use crate::pr::{self, PullRequest};
-use crate::report::{PullRequestSummary, Report};
+use crate::report::{Outcome, PullRequestSummary, Report, ReportedFinding, RuleOutcome};
 
 /// How to reach GitHub, as the user configured it.
 #[derive(Clone, Debug, Default)]
@@ -81,8 +82,12 @@ impl GitHubOptions {
 pub struct RunOptions {
     pub path: PathBuf,
     pub policies: Vec<PathBuf>,
+    /// Directories a local `extends` may read besides the repository (`--policy-root`).
+    pub policy_roots: Vec<PathBuf>,
     pub now: jiff::Timestamp,
     pub fail_on: FailOn,
+    /// In `--staged` and `pr` mode, gaps already there before the change block too.
+    pub fail_on_existing: bool,
     pub github: GitHubOptions,
 }
 
@@ -99,7 +104,7 @@ pub enum RunError {
 /// `warden check` (and `--staged`).
 pub fn check(options: &RunOptions, staged: bool) -> Result<Report, RunError> {
     let mode = if staged { Mode::Staged } else { Mode::Check };
-    let (policy, needs, mut facts) = prepare(options, staged)?;
+    let (policy, needs, mut facts) = prepare(options, mode)?;
     let mut stats = None;
     if needs.github.any() {
         facts.github = if staged {
@@ -112,11 +117,94 @@ pub fn check(options: &RunOptions, staged: bool) -> Result<Report, RunError> {
             state
         };
     }
-    let report = finish(&policy, &facts, options, mode, stats);
-    // Freeing 100,000 paths one by one costs more than most rules, and nothing waits for
-    // it: let another thread do it (or the end of the process).
-    let _ = std::thread::Builder::new().spawn(move || drop(facts));
-    Ok(report)
+    Ok(finish(&policy, facts, options, mode, stats, Vec::new()))
+}
+
+/// `warden pre-commit`, for the pre-commit framework: with PRE_COMMIT_FROM_REF and
+/// PRE_COMMIT_TO_REF, the change between them (judged like a PR: only its own gaps
+/// block); with file names that are exactly (or within) the staged change, the staged
+/// change; with other file names (`pre-commit run --all-files`, `--files`), those files,
+/// every gap blocking. No file names and no refs: the staged change.
+pub fn pre_commit(
+    options: &RunOptions,
+    files: &[String],
+    refs: Option<(String, String)>,
+) -> Result<Report, RunError> {
+    if let Some((from, to)) = refs {
+        let root = repository_root(&options.path);
+        let repo = git2::Repository::discover(&root)
+            .map_err(|_| RunError::Usage(format!("{} is not a git checkout", root.display())))?;
+        let resolve = |name: &str, what: &str| {
+            repo.revparse_single(name)
+                .and_then(|o| o.peel_to_commit())
+                .map(|c| c.id())
+                .map_err(|e| {
+                    RunError::Usage(format!("cannot resolve {what} `{name}`: {}", e.message()))
+                })
+        };
+        let from = resolve(&from, "PRE_COMMIT_FROM_REF")?;
+        let to = resolve(&to, "PRE_COMMIT_TO_REF")?;
+        let head = repo.head().ok().and_then(|h| h.target());
+        if head != Some(to) {
+            return Err(RunError::Usage(format!(
+                "warden judges the checkout, which is not PRE_COMMIT_TO_REF ({}): check it out first",
+                short(&to.to_string())
+            )));
+        }
+        let (policy, needs, mut facts) = prepare(options, Mode::Range)?;
+        let before = facts::before_commit(&facts.root, &from.to_string(), &needs);
+        let changed: Vec<String> = if files.is_empty() {
+            facts::git::change_since(&repo, repo.merge_base(from, to).unwrap_or(from))
+                .map(|c| c.changed)
+                .unwrap_or_default()
+        } else {
+            files.to_vec()
+        };
+        facts.set_changed(changed.iter().map(String::as_str));
+        facts.before = Some(before.map(|mut b| {
+            b.name = format!("PRE_COMMIT_FROM_REF ({})", short(&from.to_string()));
+            b
+        }));
+        return Ok(finish(
+            &policy,
+            facts,
+            options,
+            Mode::Range,
+            None,
+            Vec::new(),
+        ));
+    }
+    if files.is_empty() {
+        return check(options, true);
+    }
+    let (policy, _, mut facts) = prepare(options, Mode::Staged)?;
+    let staged: HashSet<&str> = facts
+        .changed
+        .iter()
+        .flatten()
+        .map(|f| f.path.as_str())
+        .collect();
+    if files.iter().all(|f| staged.contains(f.as_str())) {
+        return Ok(finish(
+            &policy,
+            facts,
+            options,
+            Mode::Staged,
+            None,
+            Vec::new(),
+        ));
+    }
+    // Files beyond the staged change: the caller asks about them as they are.
+    facts.before = None;
+    facts.set_changed(files.iter().map(String::as_str));
+    Ok(finish(
+        &policy,
+        facts,
+        options,
+        Mode::Files,
+        None,
+        Vec::new(),
+    ))
 }
 
 /// Where `warden pr` finds its pull request.
@@ -132,7 +220,13 @@ pub enum PrSource {
 
 /// `warden pr`: judge a pull request. Path rules see only its changed files.
 pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullRequest), RunError> {
-    let (policy, needs, mut facts) = prepare(options, false)?;
+    let root = repository_root(&options.path);
+    // The checkout's policy says which issues to ask for with the PR (the base branch's
+    // is known only once the PR is); the base branch's policy judges.
+    let checkout_policy = load_policy(options);
+    let want_issues = checkout_policy
+        .as_ref()
+        .map_or(true, |p| engine::needs_in(p, Mode::Pr).pr_issues);
     let config = options.github.client_config();
     let offline_source = matches!(source, PrSource::EventFile(_));
     let mut stats = ApiStats::default();
@@ -159,7 +253,6 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
                     "reading {repo}#{number} needs the GitHub API, but {why}"
                 ))
             })?;
-            let want_issues = needs.pr_issues;
             let (fetched, cost) = github::with_client(config, async |client| {
                 let pr_and_issues = async {
                     let pr = github::pr::fetch(client, repo, *number).await?;
@@ -184,8 +277,28 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
         }
     };
     if pr.repo.is_none() {
-        pr.repo = options.github.repo_id(&facts.root);
+        pr.repo = options.github.repo_id(&root);
     }
+    let api_for_policy = match (&config, offline_source, &pr.repo) {
+        (Ok(config), false, Some(repo)) => Some((config.clone(), repo.clone())),
+        _ => None,
+    };
+    let (policy, policy_source) = pr_policy(
+        options,
+        &pr,
+        &root,
+        checkout_policy,
+        api_for_policy,
+        &mut stats,
+    )?;
+    let needs = engine::needs_in(&policy, Mode::Check);
+    let gather = GatherOptions {
+        root: options.path.clone(),
+        staged: false,
+        now: options.now,
+        index: std::sync::Mutex::new(None),
+    };
+    let mut facts = facts::gather(&gather, &needs)?;
 
     // The changed files: local git when the checkout has both commits, else the API.
     let local = facts::git::pr_files(&facts.root, &pr.base_sha, &pr.head_sha);
@@ -283,6 +396,7 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
     }
 
     facts.set_changed(pr.changed_paths());
+    facts.before = Some(facts::before_commit(&facts.root, &pr.base_sha, &needs));
     facts.pr = Some(pr.clone());
     if needs.github.any() {
         facts.github = if offline_source {
@@ -296,9 +410,251 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
         };
     }
     let asked = stats != ApiStats::default();
-    let mut report = finish(&policy, &facts, options, Mode::Pr, asked.then_some(stats));
-    report.pull_request = Some(PullRequestSummary::of(&pr));
+    let extra = policy_outcomes(&policy_source, &policy, &pr);
+    let mut report = finish(
+        &policy,
+        facts,
+        options,
+        Mode::Pr,
+        asked.then_some(stats),
+        extra,
+    );
+    let mut summary = PullRequestSummary::of(&pr);
+    summary.policy_source = Some(policy_source.describe());
+    report.pull_request = Some(summary);
     Ok((report, pr))
+}
+
+/// Which policy judges a pull request. A PR must not switch its own rules off, so by
+/// default it is the base branch's: the policy file at the base commit.
+#[derive(Debug)]
+enum PrPolicy {
+    /// `--policy` was given: it wins.
+    Explicit,
+    /// The base commit's policy file (`None`: it has none, so the default pack).
+    Base { file: Option<String>, sha: String },
+    /// The base commit's policy could not be read; the checkout's judges, and whether
+    /// that is the base's too depends on the PR not changing it.
+    Checkout { why: String },
+}
+
+impl PrPolicy {
+    fn describe(&self) -> String {
+        match self {
+            PrPolicy::Explicit => "the policy named with --policy".to_string(),
+            PrPolicy::Base {
+                file: Some(file),
+                sha,
+            } => format!("`{file}` of the base branch (commit {})", short(sha)),
+            PrPolicy::Base { file: None, sha } => format!(
+                "the default pack: the base branch (commit {}) has no policy file",
+                short(sha)
+            ),
+            PrPolicy::Checkout { why } => {
+                format!("the checkout's policy (the base branch's could not be read: {why})")
+            }
+        }
+    }
+}
+
+/// Where a repository's own policy file may be, in discovery order.
+const POLICY_FILES: [&str; 2] = ["warden.toml", ".github/warden.toml"];
+
+fn pr_policy(
+    options: &RunOptions,
+    pr: &PullRequest,
+    root: &Path,
+    checkout: Result<policy::Policy, RunError>,
+    api: Option<(ClientConfig, RepoId)>,
+    stats: &mut ApiStats,
+) -> Result<(policy::Policy, PrPolicy), RunError> {
+    if !options.policies.is_empty() {
+        return Ok((checkout?, PrPolicy::Explicit));
+    }
+    let found = match base_policy_text(root, &pr.base_sha, api, stats) {
+        Ok(found) => found,
+        Err(why) => return Ok((checkout?, PrPolicy::Checkout { why })),
+    };
+    let refs = match &found {
+        Some((file, text)) => vec![policy::PolicyRef::Text {
+            path: root.join(file),
+            name: file.clone(),
+            text: text.clone(),
+        }],
+        None => vec![policy::PolicyRef::Builtin(
+            policy::builtin::DEFAULT.to_string(),
+        )],
+    };
+    let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
+    let policy = policy::load_with(&refs, Some(root), Some(&fetch))?;
+    Ok((
+        policy,
+        PrPolicy::Base {
+            file: found.map(|(file, _)| file),
+            sha: pr.base_sha.clone(),
+        },
+    ))
+}
+
+/// The base commit's policy file and its text (`None`: the commit has none): from local
+/// git when the checkout has the commit, else through the contents API at that commit.
+fn base_policy_text(
+    root: &Path,
+    base: &str,
+    api: Option<(ClientConfig, RepoId)>,
+    stats: &mut ApiStats,
+) -> Result<Option<(String, String)>, String> {
+    let local = git2::Repository::discover(root).ok().and_then(|repo| {
+        let oid = git2::Oid::from_str(base).ok()?;
+        repo.find_commit(oid).ok()?;
+        Some((repo, oid))
+    });
+    if let Some((repo, oid)) = local {
+        for file in POLICY_FILES {
+            if let Some(text) = facts::git::text_at(&repo, oid, file)? {
+                return Ok(Some((file.to_string(), text)));
+            }
+        }
+        return Ok(None);
+    }
+    let Some((config, repo)) = api else {
+        return Err(format!(
+            "the checkout lacks the base commit {} and GitHub is not asked",
+            short(base)
+        ));
+    };
+    let (answers, cost) = github::with_client(config, async |client| {
+        // In discovery order; the first file the commit has is its policy.
+        let mut answers = Vec::new();
+        for file in POLICY_FILES {
+            let path = format!("/repos/{repo}/contents/{file}?ref={base}");
+            let answer = client.get_json::<serde_json::Value>(&path).await;
+            let found = !matches!(answer, Err(github::ApiError::NotFound { .. }));
+            answers.push(answer);
+            if found {
+                break;
+            }
+        }
+        answers
+    })
+    .map_err(|e| e.to_string())?;
+    add(stats, &cost);
+    for (file, answer) in POLICY_FILES.iter().zip(answers) {
+        match answer {
+            Ok(answer) => {
+                return decode_content(&answer, file).map(|t| Some((file.to_string(), t)))
+            }
+            Err(github::client::ApiError::NotFound { .. }) => continue,
+            Err(e) => return Err(format!("cannot read {file} at the base commit: {e}")),
+        }
+    }
+    Ok(None)
+}
+
+/// The text of a contents-API answer for a file.
+fn decode_content(answer: &serde_json::Value, name: &str) -> Result<String, String> {
+    use base64::Engine;
+    if answer["type"] != "file" || answer["encoding"] != "base64" {
+        return Err(format!("{name} is not a file GitHub returns as base64"));
+    }
+    let encoded: String = answer["content"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the content of {name} is not valid base64: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))
+}
+
+/// What a report says about the policy of a PR besides the rules: a change to the policy
+/// is named (and not obeyed), and a base policy that could not be read is an `error`
+/// unless the PR is known not to touch the checkout's.
+fn policy_outcomes(
+    source: &PrPolicy,
+    policy: &policy::Policy,
+    pr: &PullRequest,
+) -> Vec<RuleOutcome> {
+    let touched = |file: &str| {
+        pr.files
+            .iter()
+            .any(|f| f.path == file || f.previous_path.as_deref() == Some(file))
+    };
+    let origin = policy::Origin {
+        file: policy.sources.last().cloned().unwrap_or_default(),
+        line: 1,
+    };
+    let outcome = |id: &str, level: Level, outcome: Outcome, summary: &str| RuleOutcome {
+        id: id.to_string(),
+        kind: "policy".to_string(),
+        level,
+        summary: summary.to_string(),
+        outcome,
+        reason: None,
+        origin: origin.clone(),
+        findings: Vec::new(),
+    };
+    let mut out = Vec::new();
+    match source {
+        PrPolicy::Explicit => {}
+        PrPolicy::Base { .. } => {
+            let changed: Vec<&str> = POLICY_FILES
+                .iter()
+                .copied()
+                .chain(policy.sources.iter().map(String::as_str))
+                .filter(|f| touched(f))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if !changed.is_empty() {
+                let mut rule = outcome(
+                    "policy-change",
+                    Level::Info,
+                    Outcome::Fail,
+                    "The pull request is judged by the base branch's policy",
+                );
+                for file in changed {
+                    let finding = Finding::new(format!(
+                        "this pull request changes the policy file `{file}`: it is judged by the base branch's policy, and the change applies once merged"
+                    ))
+                    .at(file)
+                    .help("review the policy change itself; a pull request cannot loosen the rules it is judged by");
+                    rule.findings.push(ReportedFinding::new(
+                        "policy-change",
+                        "policy",
+                        Level::Info,
+                        finding,
+                        None,
+                    ));
+                }
+                out.push(rule);
+            }
+        }
+        PrPolicy::Checkout { why } => {
+            let unknown = pr.files_source == "none";
+            let local: Vec<&str> = policy
+                .sources
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !s.starts_with("builtin:") && !s.starts_with("github:"))
+                .collect();
+            if unknown || local.iter().any(|f| touched(f)) {
+                let mut rule = outcome(
+                    "base-policy",
+                    Level::Deny,
+                    Outcome::Error,
+                    "The pull request is judged by the base branch's policy",
+                );
+                rule.reason = Some(format!(
+                    "the base branch's policy could not be read ({why}), and the pull request {} the checkout's: fetch the base commit, give a token, or name the policy with --policy",
+                    if unknown { "may change" } else { "changes" }
+                ));
+                out.push(rule);
+            }
+        }
+    }
+    out
 }
 
 /// Read `github:OWNER/REPO/PATH@REF` through the contents API, keeping a copy so that
@@ -370,10 +726,7 @@ fn fetch_remote_policy(
 
 /// The distinct issues a PR body references.
 fn issue_refs(pr: &PullRequest) -> Vec<pr::IssueRef> {
-    let mut refs: Vec<_> = pr::mentions(&pr.body, pr.repo.as_ref())
-        .into_iter()
-        .map(|m| m.issue)
-        .collect();
+    let mut refs: Vec<_> = pr.mentions().into_iter().map(|m| m.issue).collect();
     refs.sort();
     refs.dedup();
     refs
@@ -403,29 +756,95 @@ pub fn load_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+    Ok(policy::load_confined(
+        &refs,
+        Some(&root),
+        &options.policy_roots,
+        Some(&fetch),
+    )?)
 }
 
-fn prepare(options: &RunOptions, staged: bool) -> Result<(policy::Policy, Needs, Facts), RunError> {
-    let policy = load_policy(options)?;
-    let needs = engine::needs_in(&policy, if staged { Mode::Staged } else { Mode::Check });
+/// The policy a commit would carry: discovered or named files inside the repository are
+/// read from the git index (what is staged), so an unstaged edit cannot loosen the check
+/// of a commit. Files git does not track are read from the working tree.
+fn load_staged_policy(
+    options: &RunOptions,
+) -> Result<(policy::Policy, Option<gix_index::File>), RunError> {
+    let mut refs = policy::discover(&options.path, &options.policies);
+    let mut index = None;
+    if let Ok(repo) = git2::Repository::discover(&options.path) {
+        index = facts::git::read_index(&repo);
+        if let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) {
+            for policy_ref in &mut refs {
+                let (policy::PolicyRef::File(path) | policy::PolicyRef::Found(path)) = policy_ref
+                else {
+                    continue;
+                };
+                let Some(name) = path
+                    .canonicalize()
+                    .ok()
+                    .and_then(|full| full.strip_prefix(&workdir).ok().map(Path::to_path_buf))
+                    .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+                else {
+                    continue;
+                };
+                match facts::git::index_text(&repo, index.as_ref(), &name) {
+                    Ok(Some(text)) => {
+                        *policy_ref = policy::PolicyRef::Text {
+                            path: path.clone(),
+                            name,
+                            text,
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        return Err(RunError::Usage(format!(
+                            "cannot read the staged {name}: {e}"
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    let root = repository_root(&options.path);
+    let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
+    Ok((policy::load_with(&refs, Some(&root), Some(&fetch))?, index))
+}
+
+fn prepare(options: &RunOptions, mode: Mode) -> Result<(policy::Policy, Needs, Facts), RunError> {
+    let staged = mode == Mode::Staged;
+    let (policy, index) = if staged {
+        load_staged_policy(options)?
+    } else {
+        (load_policy(options)?, None)
+    };
+    let needs = engine::needs_in(&policy, mode);
     let gather = GatherOptions {
         root: options.path.clone(),
         staged,
         now: options.now,
+        index: std::sync::Mutex::new(index),
     };
     let facts = facts::gather(&gather, &needs)?;
     Ok((policy, needs, facts))
 }
 
+/// Judge the facts and collect the report. In `--staged` and `pr` mode, the rules that
+/// found gaps judge the tree before the change too, to tell the change's gaps from those
+/// already there. `extra` outcomes (about the policy itself) go after the rules.
 fn finish(
     policy: &policy::Policy,
-    facts: &Facts,
+    mut facts: Facts,
     options: &RunOptions,
     mode: Mode,
     stats: Option<ApiStats>,
+    extra: Vec<RuleOutcome>,
 ) -> Report {
-    let evaluations = engine::evaluate(policy, facts, mode == Mode::Staged);
+    let staged = mode.is_local();
+    let evaluations = engine::evaluate(policy, &facts, staged);
+    let rejudge = mode
+        .is_differential()
+        .then(|| engine::to_rejudge(policy, &evaluations));
     let ctx = RunContext {
         root: facts
             .root
@@ -439,6 +858,46 @@ fn finish(
     };
     let mut report = engine::collect(policy, evaluations, &ctx);
     report.github_api = stats;
+    report.rules.extend(extra);
+    if let Some(rejudge) = rejudge {
+        // A staged change to the policy file makes an expired waiver in it the change's.
+        let changed: HashSet<String> = match (&facts.changed, mode == Mode::Pr) {
+            (Some(changed), false) => changed.iter().map(|f| f.path.clone()).collect(),
+            _ => HashSet::new(),
+        };
+        let changed: HashSet<&str> = changed.iter().map(String::as_str).collect();
+        let before = match facts.before.take() {
+            Some(Ok(before)) => {
+                let name = before.name.clone();
+                let sets = if rejudge.iter().any(|r| *r) {
+                    let before_facts = facts.into_before(before);
+                    let sets = engine::evaluate_before(policy, &before_facts, &rejudge, staged);
+                    facts = before_facts;
+                    sets
+                } else {
+                    vec![None; rejudge.len()]
+                };
+                Ok((name, sets))
+            }
+            Some(Err(why)) => Err(why),
+            None => Err("the tree before the change is unknown".to_string()),
+        };
+        engine::mark_change(
+            &mut report,
+            before
+                .as_ref()
+                .map(|(name, sets)| (name.as_str(), sets.as_slice()))
+                .map_err(Clone::clone),
+            &changed,
+            options.fail_on,
+            options.fail_on_existing,
+        );
+    } else {
+        report.summary = crate::report::Summary::of(&report.rules, options.fail_on);
+    }
+    // Freeing 100,000 paths one by one costs more than most rules, and nothing waits for
+    // it: let another thread do it (or the end of the process).
+    let _ = std::thread::Builder::new().spawn(move || drop(facts));
     report
 }
 
@@ -455,6 +914,14 @@ fn github_state(
     let Some(repo) = options.repo_id(root) else {
         let why = "cannot tell which GitHub repository this is: pass --repo OWNER/NAME";
         return (GitHubState::Unavailable(why.to_string()), None);
+    };
+    // Branch comparisons are answered from this checkout when both branches are in it.
+    let needs = &github::GitHubNeeds {
+        extra: github::extended::ExtraNeeds {
+            local: Some(root.to_path_buf()),
+            ..needs.extra.clone()
+        },
+        ..needs.clone()
     };
     match github::gather(config, &repo, needs) {
         Ok(facts) => {

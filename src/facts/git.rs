@@ -70,48 +70,108 @@ pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry>
 /// Paths the next commit adds or modifies (index vs HEAD), from a gix index. Directories
 /// whose cache-tree entry is valid and equal to HEAD's tree are skipped whole, as git does,
 /// so the cost is that of what changed, not of the tree.
+#[cfg(test)]
 pub fn staged_from(repo: &Repository, file: &gix_index::File) -> Result<Vec<String>, git2::Error> {
-    let entries: Vec<(&[u8], &gix_index::Entry)> = tree_entries(file)
-        .map(|e| (e.path(file).as_ref(), e))
-        .collect();
-    let head = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree()?),
+    staged_change_from(repo, file).map(|change| change.changed)
+}
+
+/// What the next commit changes, with HEAD's side of it: the entries it modifies or
+/// removes as HEAD has them (for judging the tree as it was before the commit).
+#[derive(Debug, Default)]
+pub struct StagedChange {
+    /// Paths added or modified (sorted).
+    pub changed: Vec<String>,
+    /// HEAD's entries of the paths modified or removed.
+    pub before: Vec<OldEntry>,
+}
+
+/// A tree entry as a commit has it.
+#[derive(Clone, Debug)]
+pub struct OldEntry {
+    pub path: String,
+    pub mode: u32,
+    pub id: git2::Oid,
+}
+
+impl OldEntry {
+    /// The entry as the file list describes it (a symlink's target is read from its blob).
+    pub fn to_file_entry(&self, repo: &Repository) -> FileEntry {
+        let kind = match self.mode & MODE_MASK {
+            MODE_SYMLINK => EntryKind::Symlink {
+                target: repo
+                    .find_blob(self.id)
+                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                    .unwrap_or_default(),
+            },
+            MODE_GITLINK => EntryKind::Submodule,
+            _ if self.mode & 0o111 != 0 => EntryKind::Executable,
+            _ => EntryKind::File,
+        };
+        FileEntry {
+            path: self.path.clone(),
+            kind,
+        }
+    }
+}
+
+/// HEAD's tree, or `None` on an unborn branch.
+fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, git2::Error> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree()?)),
         Err(e)
             if e.code() == git2::ErrorCode::UnbornBranch
                 || e.code() == git2::ErrorCode::NotFound =>
         {
-            None
+            Ok(None)
         }
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    staged_in_dir(repo, 0, head, file.tree(), &entries, &mut out)?;
-    out.sort();
-    out.dedup();
-    Ok(out)
+        Err(e) => Err(e),
+    }
 }
 
-/// Compare the index entries below one directory (`entries`, sharing the first `depth`
-/// bytes of path) with that directory in HEAD (`head`), helped by its cache-tree node.
+/// [`staged_from`] with HEAD's side of the change.
+pub fn staged_change_from(
+    repo: &Repository,
+    file: &gix_index::File,
+) -> Result<StagedChange, git2::Error> {
+    let entries: Vec<(&[u8], &gix_index::Entry)> = tree_entries(file)
+        .map(|e| (e.path(file).as_ref(), e))
+        .collect();
+    let head = head_tree(repo)?;
+    let mut change = StagedChange::default();
+    staged_in_dir(repo, b"", head, file.tree(), &entries, &mut change)?;
+    change.changed.sort();
+    change.changed.dedup();
+    change.before.sort_by(|a, b| a.path.cmp(&b.path));
+    change.before.dedup_by(|a, b| a.path == b.path);
+    Ok(change)
+}
+
+/// Compare the index entries below one directory (`entries`, whose paths all start with
+/// `prefix`) with that directory in HEAD (`head`), helped by its cache-tree node.
 fn staged_in_dir(
     repo: &Repository,
-    depth: usize,
+    prefix: &[u8],
     head: Option<git2::Tree<'_>>,
     cache: Option<&gix_index::extension::Tree>,
     entries: &[(&[u8], &gix_index::Entry)],
-    out: &mut Vec<String>,
+    out: &mut StagedChange,
 ) -> Result<(), git2::Error> {
     if let (Some(head), Some(cache)) = (&head, cache) {
         if cache.num_entries.is_some() && cache.id.as_bytes() == head.id().as_bytes() {
             return Ok(());
         }
     }
+    let depth = prefix.len();
+    // Names the index has here, to find what HEAD has and the index lost.
+    let mut files_here: Vec<&[u8]> = Vec::new();
+    let mut dirs_here: Vec<&[u8]> = Vec::new();
     let mut i = 0;
     while i < entries.len() {
         let rest = &entries[i].0[depth..];
         match rest.iter().position(|b| *b == b'/') {
             Some(slash) => {
                 let name = &rest[..slash];
+                dirs_here.push(name);
                 let start = i;
                 while i < entries.len()
                     && entries[i].0[depth..].starts_with(name)
@@ -143,7 +203,7 @@ fn staged_in_dir(
                 };
                 staged_in_dir(
                     repo,
-                    depth + slash + 1,
+                    &entries[start].0[..depth + slash + 1],
                     subtree,
                     child,
                     &entries[start..i],
@@ -152,18 +212,66 @@ fn staged_in_dir(
             }
             None => {
                 let (path, entry) = entries[i];
+                files_here.push(rest);
                 let name = String::from_utf8_lossy(rest);
-                let same = head
+                let old = head
                     .as_ref()
                     .and_then(|h| h.get_name(&name))
-                    .is_some_and(|h| {
-                        h.id().as_bytes() == entry.id.as_bytes()
-                            && h.filemode() as u32 == entry.mode.bits()
-                    });
+                    .filter(|h| h.kind() != Some(git2::ObjectType::Tree));
+                let same = old.as_ref().is_some_and(|h| {
+                    h.id().as_bytes() == entry.id.as_bytes()
+                        && h.filemode() as u32 == entry.mode.bits()
+                });
                 if !same {
-                    out.push(String::from_utf8_lossy(path).into_owned());
+                    out.changed.push(String::from_utf8_lossy(path).into_owned());
+                    if let Some(old) = old {
+                        out.before.push(OldEntry {
+                            path: String::from_utf8_lossy(path).into_owned(),
+                            mode: old.filemode() as u32,
+                            id: old.id(),
+                        });
+                    }
                 }
                 i += 1;
+            }
+        }
+    }
+    // What HEAD has here and the index does not: removed by the commit.
+    if let Some(head) = &head {
+        for entry in head.iter() {
+            let name = entry.name_bytes();
+            let is_tree = entry.kind() == Some(git2::ObjectType::Tree);
+            let kept = if is_tree {
+                dirs_here.contains(&name)
+            } else {
+                files_here.contains(&name)
+            };
+            if kept {
+                continue;
+            }
+            let path = [prefix, name].concat();
+            if is_tree {
+                let tree = repo.find_tree(entry.id())?;
+                let base = String::from_utf8_lossy(&path).into_owned();
+                tree.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+                    if e.kind() != Some(git2::ObjectType::Tree) {
+                        out.before.push(OldEntry {
+                            path: format!(
+                                "{base}/{dir}{}",
+                                String::from_utf8_lossy(e.name_bytes())
+                            ),
+                            mode: e.filemode() as u32,
+                            id: e.id(),
+                        });
+                    }
+                    git2::TreeWalkResult::Ok
+                })?;
+            } else {
+                out.before.push(OldEntry {
+                    path: String::from_utf8_lossy(&path).into_owned(),
+                    mode: entry.filemode() as u32,
+                    id: entry.id(),
+                });
             }
         }
     }
@@ -214,31 +322,100 @@ pub fn index_entries(repo: &Repository, index: &Index) -> Vec<FileEntry> {
 }
 
 /// Paths the next commit adds, modifies or renames to (index vs HEAD).
+#[cfg(test)]
 pub fn staged_paths(repo: &Repository, index: &Index) -> Result<Vec<String>, git2::Error> {
-    let head_tree = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree()?),
-        // An unborn branch: everything in the index is new.
-        Err(e)
-            if e.code() == git2::ErrorCode::UnbornBranch
-                || e.code() == git2::ErrorCode::NotFound =>
-        {
-            None
-        }
-        Err(e) => return Err(e),
+    staged_change(repo, index).map(|change| change.changed)
+}
+
+/// [`staged_paths`] with HEAD's side of the change (libgit2's reader).
+pub fn staged_change(repo: &Repository, index: &Index) -> Result<StagedChange, git2::Error> {
+    let head = head_tree(repo)?;
+    let diff = repo.diff_tree_to_index(head.as_ref(), Some(index), None)?;
+    Ok(change_of(&diff))
+}
+
+/// The change a diff describes, with the old side of what it modifies or removes.
+fn change_of(diff: &git2::Diff<'_>) -> StagedChange {
+    let mut change = StagedChange::default();
+    let text = |f: &git2::DiffFile<'_>| {
+        f.path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
     };
-    let diff = repo.diff_tree_to_index(head_tree.as_ref(), Some(index), None)?;
-    let mut paths: Vec<String> = diff
-        .deltas()
-        .filter(|d| d.status() != git2::Delta::Deleted)
-        .filter_map(|d| {
-            d.new_file()
-                .path_bytes()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
-    Ok(paths)
+    for delta in diff.deltas() {
+        if delta.status() != git2::Delta::Deleted {
+            change.changed.extend(text(&delta.new_file()));
+        }
+        if delta.status() != git2::Delta::Added {
+            let old = delta.old_file();
+            if let Some(path) = text(&old) {
+                change.before.push(OldEntry {
+                    path,
+                    mode: u32::from(old.mode()),
+                    id: old.id(),
+                });
+            }
+        }
+    }
+    change.changed.sort();
+    change.changed.dedup();
+    change.before.sort_by(|a, b| a.path.cmp(&b.path));
+    change.before.dedup_by(|a, b| a.path == b.path);
+    change
+}
+
+/// How the checkout's index differs from `base` (a commit): the tree a pull request
+/// started from. Only differing entries are read (libgit2 skips equal subtrees by id).
+pub fn change_since(repo: &Repository, base: git2::Oid) -> Result<StagedChange, git2::Error> {
+    let tree = repo.find_commit(base)?.tree()?;
+    let index = repo.index()?;
+    let diff = repo.diff_tree_to_index(Some(&tree), Some(&index), None)?;
+    Ok(change_of(&diff))
+}
+
+/// The text of a blob, if it is small enough.
+pub fn blob_text(repo: &Repository, id: git2::Oid, max: u64) -> Result<String, String> {
+    let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
+    if blob.size() as u64 > max {
+        return Err(format!("larger than {max} bytes; not read"));
+    }
+    Ok(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+/// The text of `path` in the tree of commit `rev`; `Ok(None)` when the commit has no
+/// such file.
+pub fn text_at(repo: &Repository, rev: git2::Oid, path: &str) -> Result<Option<String>, String> {
+    let commit = repo.find_commit(rev).map_err(|e| e.message().to_string())?;
+    let tree = commit.tree().map_err(|e| e.message().to_string())?;
+    match tree.get_path(std::path::Path::new(path)) {
+        Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+            blob_text(repo, entry.id(), 1024 * 1024).map(Some)
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.message().to_string()),
+    }
+}
+
+/// The staged (index) text of `path`; `Ok(None)` when the index has no such file.
+/// `file` is the index as gix read it, if it could (else libgit2 reads it).
+pub fn index_text(
+    repo: &Repository,
+    file: Option<&gix_index::File>,
+    path: &str,
+) -> Result<Option<String>, String> {
+    if let Some(file) = file {
+        let Some(entry) = file.entry_by_path(path.as_bytes().into()) else {
+            return Ok(None);
+        };
+        let oid =
+            git2::Oid::from_bytes(entry.id.as_bytes()).map_err(|e| e.message().to_string())?;
+        return blob_text(repo, oid, 1024 * 1024).map(Some);
+    }
+    let index = repo.index().map_err(|e| e.message().to_string())?;
+    match index.get_path(std::path::Path::new(path), 0) {
+        Some(entry) => blob_text(repo, entry.id, 1024 * 1024).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The staged text of a file.
@@ -375,5 +552,33 @@ mod tests {
             expected,
             ["docs/deep/c.md", "docs/new.md", "src/lib.rs", "zzz/new.rs"]
         );
+    }
+
+    #[test]
+    fn heads_side_of_the_change_has_modified_and_removed_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        for path in ["a.md", "docs/b.md", "gone/x/1.md", "gone/2.md", "keep/c.md"] {
+            write(&repo, path, "one");
+        }
+        commit(&repo);
+        write(&repo, "docs/b.md", "two");
+        write(&repo, "new.md", "new");
+        let mut index = repo.index().unwrap();
+        for path in ["a.md", "gone/x/1.md", "gone/2.md"] {
+            index.remove_path(Path::new(path)).unwrap();
+        }
+        index.write().unwrap();
+
+        let file = read_index(&repo).unwrap();
+        let fast = staged_change_from(&repo, &file).unwrap();
+        let slow = staged_change(&repo, &repo.index().unwrap()).unwrap();
+        for change in [&fast, &slow] {
+            assert_eq!(change.changed, ["docs/b.md", "new.md"]);
+            let before: Vec<&str> = change.before.iter().map(|e| e.path.as_str()).collect();
+            assert_eq!(before, ["a.md", "docs/b.md", "gone/2.md", "gone/x/1.md"]);
+        }
+        let old = &fast.before[1];
+        assert_eq!(blob_text(&repo, old.id, 100).unwrap(), "one");
     }
 }

@@ -14,9 +14,13 @@ use rayon::prelude::*;
 
 use crate::policy::patterns::Globs;
 
+mod format;
 pub(crate) mod git;
 mod history;
+mod text;
 mod walk;
+
+pub use text::{read_worktree_text, TextSource, MAX_CONTENT_BYTES};
 
 /// What a repository entry is, as git records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,9 +60,9 @@ pub enum FileSource {
 pub enum LastChange {
     /// The date of the newest commit that changed it.
     At(Timestamp),
-    /// No commit at or after the walk's horizon changed it: the newest commit that did is
-    /// dated at or before this (the newest date among the commits left unexamined), which
-    /// is older than the horizon. See [`HistoryNeed::exact_within_days`].
+    /// No commit since this moment (the walk's horizon) changed it: the walk read only
+    /// the commits since then, as `git log --since` does. See
+    /// [`HistoryNeed::exact_within_days`].
     NotSince(Timestamp),
 }
 
@@ -70,16 +74,20 @@ pub type CommitDate = Result<LastChange, String>;
 pub struct HistoryNeed {
     pub paths: Globs,
     /// Dates more than this many days before the run's clock (in UTC calendar days) need
-    /// not be exact: the walk may stop at that horizon and report the files it has not
-    /// dated as [`LastChange::NotSince`]. `None`: every date must be exact.
+    /// not be exact: the walk stops at that horizon (the start of that UTC day) and
+    /// reports the files it has not dated as [`LastChange::NotSince`] it. `None`: every
+    /// date must be exact (the walk may read the whole history).
     pub exact_within_days: Option<u64>,
 }
 
 /// What rules need beyond the file list.
 #[derive(Default, Debug)]
 pub struct Needs {
-    /// Files whose text rules read.
+    /// Files whose text rules read ahead, kept in [`Facts::contents`].
     pub content: Vec<Globs>,
+    /// Files whose text rules judge one at a time through [`Facts::scan_texts`], never
+    /// all held at once (`contains` over a glob).
+    pub streamed: Vec<Globs>,
     /// Files whose last-commit date rules read.
     pub history: Vec<HistoryNeed>,
     /// What GitHub rules need fetched.
@@ -92,6 +100,28 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// Whether some rule reads the text of `path` (read ahead or streamed).
+    pub fn reads_text(&self, path: &str) -> bool {
+        self.content
+            .iter()
+            .chain(&self.streamed)
+            .any(|g| g.is_match(path))
+    }
+
+    /// The files (sorted) whose text rules stream.
+    fn streamed_files<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f FileEntry> {
+        let mut wanted: Vec<&FileEntry> = self
+            .streamed
+            .iter()
+            .flat_map(|globs| globs.select(files, path_of))
+            .collect();
+        if self.streamed.len() > 1 {
+            wanted.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            wanted.dedup_by(|a, b| a.path == b.path);
+        }
+        wanted
+    }
+
     /// The files (sorted, as in [`Facts::files`]) whose text rules read, sorted.
     fn content_files<'f>(&self, files: &'f [FileEntry]) -> Vec<&'f FileEntry> {
         let mut wanted: Vec<&FileEntry> = self
@@ -146,12 +176,18 @@ pub struct GatherOptions {
     /// Pre-commit mode: path rules see only what the commit would change.
     pub staged: bool,
     pub now: Timestamp,
+    /// The git index, when the caller read it already (`--staged` reads the policy from
+    /// it first): read once, not twice.
+    pub index: std::sync::Mutex<Option<gix_index::File>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
     #[error("cannot read the git repository at {path}: {message}")]
     Git { path: PathBuf, message: String },
+    /// A bare, SHA-256 or reftable repository: named, never misread.
+    #[error("{0}")]
+    UnsupportedRepository(String),
     #[error("`--staged` needs a git repository, and {0} is not in one")]
     StagedOutsideGit(PathBuf),
     #[error("cannot read {path}: {source}")]
@@ -176,13 +212,103 @@ pub struct Facts {
     pub pr: Option<crate::pr::PullRequest>,
     /// Last-commit dates of the files rules asked for; `Err` when history is unreadable.
     pub last_commit: Result<HashMap<String, CommitDate>, String>,
-    /// Text of the files rules asked for (lossy UTF-8), or why it could not be read.
+    /// Text of the files rules asked to read ahead (lossy UTF-8), or why it could not be
+    /// read.
     pub contents: HashMap<String, Result<String, String>>,
+    /// Where [`Facts::scan_texts`] reads the files that were not read ahead.
+    pub text_source: TextSource,
     /// Facts from the GitHub API, attached after the repository facts (or why there are none).
     pub github: crate::github::GitHubState,
     /// Whether each path of [`Needs::outside`] exists.
     pub outside_exists: HashMap<String, bool>,
     pub now: Timestamp,
+    /// In `--staged` and PR mode: the tree before the change (HEAD, or the PR's base), as
+    /// a patch on `files`; `Err` when it cannot be had (then every gap counts as new).
+    pub before: Option<Result<Before, String>>,
+}
+
+/// The tree before the change being judged, kept as what differs from the tree after it,
+/// so judging both costs one read of the tree, not two.
+#[derive(Debug, Default)]
+pub struct Before {
+    /// What the tree before the change was (`HEAD`, `the base commit abc1234`).
+    pub name: String,
+    /// Paths the change added: absent before.
+    pub added: Vec<String>,
+    /// The entries the change modified or removed, as they were before.
+    pub entries: Vec<FileEntry>,
+    /// The texts before the change of those entries whose text rules read.
+    pub contents: HashMap<String, Result<String, String>>,
+}
+
+impl Before {
+    /// Built from a change read from git: `changed` paths after it, `old` entries before.
+    fn from_change(
+        repo: &git2::Repository,
+        name: String,
+        change: &git::StagedChange,
+        needs: &Needs,
+    ) -> Before {
+        let old: std::collections::HashSet<&str> =
+            change.before.iter().map(|e| e.path.as_str()).collect();
+        let added = change
+            .changed
+            .iter()
+            .filter(|p| !old.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let entries = change
+            .before
+            .iter()
+            .map(|e| e.to_file_entry(repo))
+            .collect();
+        let contents = change
+            .before
+            .iter()
+            .filter(|e| needs.content.iter().any(|g| g.is_match(&e.path)))
+            .filter(|e| e.mode & 0o170000 == 0o100000)
+            .map(|e| {
+                (
+                    e.path.clone(),
+                    git::blob_text(repo, e.id, MAX_CONTENT_BYTES),
+                )
+            })
+            .collect();
+        Before {
+            name,
+            added,
+            entries,
+            contents,
+        }
+    }
+}
+
+/// The tree before a pull request (`base`: the commit it started from), for the checkout
+/// at `root`, as a patch on the checkout's file list.
+pub fn before_commit(root: &Path, base: &str, needs: &Needs) -> Result<Before, String> {
+    let repo = git2::Repository::discover(root)
+        .map_err(|_| format!("{} is not a git checkout", root.display()))?;
+    let oid = git2::Oid::from_str(base).map_err(|_| format!("`{base}` is not a commit id"))?;
+    let short = &base[..base.len().min(7)];
+    if repo.find_commit(oid).is_err() {
+        return Err(format!("the checkout lacks the base commit {short}"));
+    }
+    // The base of what the checkout holds: the base commit itself for a merge checkout,
+    // else where the checked-out branch left it.
+    let from = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .and_then(|head| repo.merge_base(oid, head).ok())
+        .unwrap_or(oid);
+    let change = git::change_since(&repo, from)
+        .map_err(|e| format!("cannot compare the checkout with {short}: {}", e.message()))?;
+    Ok(Before::from_change(
+        &repo,
+        format!("the base commit {short}"),
+        &change,
+        needs,
+    ))
 }
 
 impl Facts {
@@ -205,9 +331,11 @@ impl Facts {
             pr: None,
             last_commit: Ok(HashMap::new()),
             contents: HashMap::new(),
+            text_source: TextSource::None,
             github: crate::github::GitHubState::NotNeeded,
             outside_exists: HashMap::new(),
             now,
+            before: None,
         }
     }
 
@@ -306,16 +434,58 @@ impl Facts {
     pub fn is_staged_mode(&self) -> bool {
         self.changed.is_some() && self.pr.is_none()
     }
-}
 
-/// Files larger than this are not read (rules that need them report it).
-const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
+    /// These facts as they were before the change: `before` undone on the file list and
+    /// the texts, and the changed paths narrowed to those that existed then. Everything
+    /// else (history, GitHub, the PR) is the same on both sides.
+    pub fn into_before(mut self, before: Before) -> Facts {
+        let mut drop: Vec<usize> = before
+            .added
+            .iter()
+            .chain(before.entries.iter().map(|e| &e.path))
+            .filter_map(|p| self.files.binary_search_by(|f| f.path.cmp(p)).ok())
+            .collect();
+        drop.sort_unstable();
+        drop.dedup();
+        if !drop.is_empty() {
+            let mut next = drop.iter().copied().peekable();
+            let mut index = 0;
+            self.files.retain(|_| {
+                let keep = next.peek() != Some(&index);
+                if !keep {
+                    next.next();
+                }
+                index += 1;
+                keep
+            });
+        }
+        for entry in before.entries {
+            let at = self.files.partition_point(|f| f.path < entry.path);
+            self.files.insert(at, entry);
+        }
+        for path in &before.added {
+            self.contents.remove(path);
+        }
+        self.contents.extend(before.contents);
+        if let Some(changed) = self.changed.take() {
+            let existed: Vec<FileEntry> = changed
+                .iter()
+                .filter_map(|c| self.get(&c.path).cloned())
+                .collect();
+            self.changed = Some(existed);
+        }
+        self
+    }
+}
 
 /// Gather the facts the rules need, in one pass over the repository.
 pub fn gather(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsError> {
     // warden only reads objects, and git does not re-hash what it reads either; libgit2
     // checking every object's hash was a seventh of a full check.
     git2::opts::strict_hash_verification(false);
+    if let Some(why) = format::unsupported(&options.root) {
+        return Err(FactsError::UnsupportedRepository(why));
+    }
     match git2::Repository::discover(&options.root) {
         Ok(repo) if !repo.is_bare() => gather_git(&repo, options, needs),
         _ if options.staged => Err(FactsError::StagedOutsideGit(options.root.clone())),
@@ -328,23 +498,6 @@ fn gather_git(
     options: &GatherOptions,
     needs: &Needs,
 ) -> Result<Facts, FactsError> {
-    let horizon = needs.history_horizon(options.now);
-    std::thread::scope(|scope| {
-        // With a horizon the walk reads every commit of the chain (see `history`): start
-        // reading them now, on another core, while this one reads the index.
-        let prefetched = (horizon.is_some() && !needs.history.is_empty())
-            .then(|| history::prefetch_first_parents(scope, &options.root));
-        gather_git_in(repo, options, needs, horizon, prefetched)
-    })
-}
-
-fn gather_git_in(
-    repo: &git2::Repository,
-    options: &GatherOptions,
-    needs: &Needs,
-    horizon: Option<Timestamp>,
-    prefetched: Option<std::sync::mpsc::Receiver<history::FirstParent>>,
-) -> Result<Facts, FactsError> {
     let git_error = |e: git2::Error| FactsError::Git {
         path: options.root.clone(),
         message: e.message().to_string(),
@@ -354,7 +507,8 @@ fn gather_git_in(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
     // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
-    let index = match git::read_index(repo) {
+    let pre_read = options.index.lock().ok().and_then(|mut i| i.take());
+    let index = match pre_read.or_else(|| git::read_index(repo)) {
         Some(file) => Index::Gix(Box::new(file)),
         None => Index::Git2(repo.index().map_err(git_error)?),
     };
@@ -364,17 +518,24 @@ fn gather_git_in(
     };
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
     if options.staged {
-        let staged = match &index {
-            Index::Gix(file) => git::staged_from(repo, file),
-            Index::Git2(index) => git::staged_paths(repo, index),
+        let change = match &index {
+            Index::Gix(file) => git::staged_change_from(repo, file),
+            Index::Git2(index) => git::staged_change(repo, index),
         }
         .map_err(git_error)?;
-        facts.set_changed(staged.iter().map(String::as_str));
+        facts.set_changed(change.changed.iter().map(String::as_str));
+        facts.before = Some(Ok(Before::from_change(
+            repo,
+            "HEAD".to_string(),
+            &change,
+            needs,
+        )));
     }
 
     let wanted = needs.history_paths(&facts.files);
     if !wanted.is_empty() {
-        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon, prefetched);
+        let horizon = needs.history_horizon(options.now);
+        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon);
     }
 
     let wanted = needs.content_files(&facts.files);
@@ -395,8 +556,52 @@ fn gather_git_in(
     } else {
         read_worktree(&root, &wanted)
     };
+    facts.text_source = if options.staged {
+        let streamed = needs.streamed_files(&facts.files);
+        staged_source(repo, &index, &streamed)
+    } else {
+        TextSource::Worktree(root.clone())
+    };
     facts.outside_exists = stat_outside(&root, &needs.outside);
     Ok(facts)
+}
+
+/// The staged blobs of the streamed files: only their ids are kept, texts are read when
+/// a rule scans them.
+fn staged_source(repo: &git2::Repository, index: &Index, files: &[&FileEntry]) -> TextSource {
+    if files.is_empty() {
+        return TextSource::None;
+    }
+    let Ok(own) = git2::Repository::open(repo.path()) else {
+        return TextSource::None;
+    };
+    let blobs = files
+        .iter()
+        .map(|f| {
+            let blob = match index {
+                Index::Gix(file) => file
+                    .entry_by_path(f.path.as_bytes().into())
+                    .map(|e| (e.id.as_bytes().to_vec(), u64::from(e.stat.size))),
+                Index::Git2(index) => index
+                    .get_path(Path::new(&f.path), 0)
+                    .map(|e| (e.id.as_bytes().to_vec(), u64::from(e.file_size))),
+            };
+            let blob = match blob {
+                None => Err("not in the index".to_string()),
+                Some((_, size)) if size > MAX_CONTENT_BYTES => {
+                    Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"))
+                }
+                Some((id, size)) => git2::Oid::from_bytes(&id)
+                    .map(|oid| (oid, size))
+                    .map_err(|e| e.message().to_string()),
+            };
+            (f.path.clone(), blob)
+        })
+        .collect();
+    TextSource::Staged {
+        repo: std::sync::Mutex::new(own),
+        blobs,
+    }
 }
 
 /// The git index, read by gix-index when it can, else by libgit2.
@@ -413,6 +618,7 @@ fn gather_walk(options: &GatherOptions, needs: &Needs) -> Result<Facts, FactsErr
     let mut facts = Facts::from_entries(options.root.clone(), FileSource::Walk, files, options.now);
     let wanted = needs.content_files(&facts.files);
     facts.contents = read_worktree(&options.root, &wanted);
+    facts.text_source = TextSource::Worktree(options.root.clone());
     facts.outside_exists = stat_outside(&options.root, &needs.outside);
     if !needs.history.is_empty() {
         facts.last_commit = Err(format!(
@@ -434,15 +640,6 @@ fn read_worktree(root: &Path, wanted: &[&FileEntry]) -> HashMap<String, Result<S
     wanted
         .par_iter()
         .filter(|f| matches!(f.kind, EntryKind::File | EntryKind::Executable))
-        .map(|f| (f.path.clone(), read_text(&root.join(&f.path))))
+        .map(|f| (f.path.clone(), read_worktree_text(root, &f.path)))
         .collect()
-}
-
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > MAX_CONTENT_BYTES {
-        return Err(format!("larger than {MAX_CONTENT_BYTES} bytes; not read"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -1,11 +1,18 @@
 //! The one sticky pull-request comment: warden's report, kept current in place.
 //!
 //! A PR gets at most one warden comment, found again on every run by a hidden marker at
-//! the start of its body. It is created when gaps appear, edited when they change, left
-//! alone when nothing changed (an edit with the same text would still bump "edited" and
-//! wake watchers), and deleted once the PR is clean (in `on-gaps` mode). Duplicates,
-//! which two concurrent runs can create, are removed: every run keeps the *oldest*
-//! marked comment, so concurrent runs agree on the survivor and links to it stay valid.
+//! the start of its body *and* by its author: only comments written by the identity the
+//! token acts as are warden's (`GET /user` for a user token; an installation token, such
+//! as the Actions `GITHUB_TOKEN`, gets 403 there, so GraphQL's `viewer` names it, e.g.
+//! `github-actions[bot]`). Anyone can paste the marker: another user's comment is never
+//! edited or deleted. The identity is asked for only when a marked comment exists.
+//!
+//! The comment is created when gaps appear, edited when they change, left alone when
+//! nothing changed (an edit with the same text would still bump "edited" and wake
+//! watchers; the "checked at" time alone is not a change), and deleted once the PR is
+//! clean (in `on-gaps` mode). Duplicates, which two concurrent runs can create, are
+//! removed: every run keeps the *oldest* of its own marked comments, so concurrent runs
+//! agree on the survivor and links to it stay valid.
 //!
 //! Posting is a courtesy, never a reason to fail the job: a PR from a fork runs with a
 //! read-only token, so a refused write becomes [`CommentOutcome::CannotWrite`] and the
@@ -222,6 +229,41 @@ fn gap_lines(lines: &[&str]) -> usize {
 struct IssueComment {
     id: u64,
     body: Option<String>,
+    /// `null` for a deleted account ("ghost").
+    user: Option<CommentUser>,
+}
+
+#[derive(Deserialize)]
+struct CommentUser {
+    login: String,
+}
+
+/// The login the token acts as, whose comments are warden's.
+async fn identity(client: &Client) -> Result<String, String> {
+    match client.get_json::<serde_json::Value>("/user").await {
+        Ok(user) => user["login"]
+            .as_str()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| "GitHub's answer for /user lacked `login`".to_string()),
+        // An installation token (the Actions GITHUB_TOKEN, a GitHub App's) may not call
+        // /user ("Resource not accessible by integration"); GraphQL's viewer is its bot.
+        Err(ApiError::Forbidden { .. }) => {
+            let answer = client
+                .graphql("query { viewer { login } }", &serde_json::json!({}))
+                .await
+                .map_err(|e| format!("the token cannot read /user (403), and {e}"))?;
+            answer["data"]["viewer"]["login"]
+                .as_str()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    "the token cannot read /user (403), and GraphQL's answer lacked `viewer.login`"
+                        .to_string()
+                })
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Bring the PR's warden comment in line with `mode` and the report (see the module docs).
@@ -242,7 +284,7 @@ pub async fn sync(
     let list = format!("{base}/{number}/comments?per_page=100");
     // If more comments than that exist and ours is beyond them, a second one is posted:
     // better than failing, and a later run with fewer comments removes the duplicate.
-    let mut ours: Vec<IssueComment> = match client.get_pages(&list, MAX_COMMENT_PAGES).await {
+    let marked: Vec<IssueComment> = match client.get_pages(&list, MAX_COMMENT_PAGES).await {
         Ok((comments, _truncated)) => comments
             .into_iter()
             .filter(|c: &IssueComment| {
@@ -252,6 +294,27 @@ pub async fn sync(
             })
             .collect(),
         Err(e) => return refused("read the comments of", number, e),
+    };
+    // Only the token's own marked comments are warden's.
+    let mut ours = if marked.is_empty() {
+        marked
+    } else {
+        let me = match identity(client).await {
+            Ok(me) => me,
+            Err(e) => {
+                return CommentOutcome::Failed(format!(
+                    "cannot tell which marked comments on pull request #{number} are warden's (who the token is: {e}); none was edited, deleted or added"
+                ))
+            }
+        };
+        marked
+            .into_iter()
+            .filter(|c| {
+                c.user
+                    .as_ref()
+                    .is_some_and(|u| u.login.eq_ignore_ascii_case(&me))
+            })
+            .collect()
     };
     // Oldest first (ids grow with time): every run keeps the same one.
     ours.sort_by_key(|c| c.id);
@@ -307,10 +370,37 @@ pub async fn sync(
     outcome
 }
 
-/// GitHub may normalise line endings and trailing whitespace of a stored body.
+/// Whether the stored comment already says what `body` says. GitHub may normalise line
+/// endings and trailing whitespace; the time in "Checked by warden ... at TIME" changes
+/// on every run and is not news.
 fn same_text(stored: &str, body: &str) -> bool {
-    stored.replace("\r\n", "\n").trim_end() == body.replace("\r\n", "\n").trim_end()
+    stable(stored) == stable(body)
 }
+
+fn stable(body: &str) -> String {
+    let body = body.replace("\r\n", "\n");
+    let mut out = String::with_capacity(body.len());
+    let mut seen = false;
+    for line in body.trim_end().split('\n') {
+        // The renderer writes this line; user text never starts a line.
+        match line
+            .strip_prefix(CHECKED_BY)
+            .and_then(|r| r.split_once(" at "))
+        {
+            Some((version, rest)) if !seen => {
+                seen = true;
+                let after = rest.split_once(' ').map_or("", |(_, after)| after);
+                out.push_str(&format!("{CHECKED_BY}{version} at … {after}"));
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// How the report's "checked at" line starts (see `report::markdown`).
+const CHECKED_BY: &str = "Checked by warden ";
 
 /// 403 and 404 mean the token may not do this (a fork's read-only token, or no
 /// `pull-requests: write`); anything else is a failure.
@@ -327,7 +417,8 @@ fn refused(action: &str, number: u64, error: ApiError) -> CommentOutcome {
     }
 }
 
-/// [`sync`] for the CLI, on a small runtime of its own (as [`super::gather`] does).
+/// [`sync`] for the CLI, on a small runtime of its own (as [`super::gather`] does), with
+/// what it cost against the API (for the run's request counters).
 pub fn sync_blocking(
     config: ClientConfig,
     repo: &RepoId,
@@ -335,9 +426,9 @@ pub fn sync_blocking(
     has_gaps: bool,
     body: &str,
     mode: CommentMode,
-) -> CommentOutcome {
+) -> (CommentOutcome, super::ApiStats) {
     if mode == CommentMode::Never {
-        return CommentOutcome::NotNeeded;
+        return (CommentOutcome::NotNeeded, super::ApiStats::default());
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -345,13 +436,24 @@ pub fn sync_blocking(
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return CommentOutcome::Failed(format!("cannot start the HTTP runtime: {e}")),
+        Err(e) => {
+            return (
+                CommentOutcome::Failed(format!("cannot start the HTTP runtime: {e}")),
+                super::ApiStats::default(),
+            )
+        }
     };
     runtime.block_on(async {
         // The client spawns its connection workers, so it is built inside the runtime.
         match Client::new(config) {
-            Ok(client) => sync(&client, repo, number, has_gaps, body, mode).await,
-            Err(e) => CommentOutcome::Failed(e.to_string()),
+            Ok(client) => {
+                let outcome = sync(&client, repo, number, has_gaps, body, mode).await;
+                (outcome, client.stats())
+            }
+            Err(e) => (
+                CommentOutcome::Failed(e.to_string()),
+                super::ApiStats::default(),
+            ),
         }
     })
 }
@@ -377,6 +479,25 @@ mod tests {
     fn stored_bodies_compare_modulo_line_endings() {
         assert!(same_text("a\r\nb\r\n", "a\nb\n"));
         assert!(!same_text("a\nb", "a\nc"));
+    }
+
+    #[test]
+    fn the_checked_at_time_is_not_a_change() {
+        let at = |time: &str, gaps: &str| {
+            format!("{MARKER}\n# warden\n\nChecked by warden 0.1.0 at {time} (`pr` mode) against `warden.toml`.\n\n{gaps}\n")
+        };
+        let earlier = at("2026-11-22T12:00:00Z", "- a.md");
+        assert!(same_text(&earlier, &at("2026-11-23T08:30:00Z", "- a.md")));
+        assert!(!same_text(&earlier, &at("2026-11-23T08:30:00Z", "- b.md")));
+        // Only the renderer's own line is normalised, and only its time.
+        assert!(!same_text(
+            &earlier,
+            &earlier.replace("(`pr` mode)", "(`check` mode)")
+        ));
+        assert!(!same_text(
+            "x\nChecked by warden 1 at a (m)",
+            "x\nChecked by warden 2 at a (m)"
+        ));
     }
 
     #[test]

@@ -8,11 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+pub mod alerts;
 pub mod blob_batches;
 pub mod cache;
 pub mod client;
+pub mod codeowners;
 pub mod comment;
+pub mod compare;
+pub mod deployments;
+pub mod environments;
+pub mod extended;
+pub mod labels;
 pub mod org;
+pub mod org_settings;
 pub mod pr;
 pub mod protection;
 pub mod protection_batches;
@@ -32,12 +40,20 @@ pub struct GitHubNeeds {
     pub settings: bool,
     pub vulnerability_alerts: bool,
     pub branches: BTreeSet<String>,
+    /// Read who may bypass the rulesets that protect `branches` (for `enforce_admins`).
+    pub ruleset_bypass: bool,
     pub runs: bool,
+    /// Facts of the newer rule kinds (labels, comparisons, ...).
+    pub extra: extended::ExtraNeeds,
 }
 
 impl GitHubNeeds {
     pub fn any(&self) -> bool {
-        self.settings || self.vulnerability_alerts || !self.branches.is_empty() || self.runs
+        self.settings
+            || self.vulnerability_alerts
+            || !self.branches.is_empty()
+            || self.runs
+            || self.extra.any()
     }
 }
 
@@ -62,6 +78,7 @@ pub struct GitHubFacts {
     pub protection: BTreeMap<String, Fetched<BranchProtection>>,
     /// Latest completed runs on the default branch, newest first.
     pub runs: Option<Fetched<Vec<WorkflowRun>>>,
+    pub extra: extended::ExtraFacts,
     pub stats: ApiStats,
 }
 
@@ -101,6 +118,7 @@ pub struct WorkflowRun {
     pub event: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    pub run_started_at: Option<String>,
     pub html_url: Option<String>,
 }
 
@@ -148,15 +166,22 @@ pub fn with_client<T>(
 pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) -> GitHubFacts {
     let base = format!("/repos/{}/{}", repo.owner, repo.name);
     let settings_and_runs = async {
-        let settings: Fetched<RepoSettings> =
-            client.get_json(&base).await.map_err(|e| e.to_string());
+        let settings: Fetched<RepoSettings> = client
+            .get_json(&base)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|s: RepoSettings| s.checked(&base));
         let runs = if needs.runs {
             Some(match &settings {
+                // Never a guessed branch: the runs of `main` say nothing about `master`.
+                Ok(RepoSettings {
+                    default_branch: None,
+                    ..
+                }) => Err(format!(
+                    "GitHub's answer for {base} lacked `default_branch`"
+                )),
                 Ok(s) => {
-                    let branch = s
-                        .default_branch
-                        .clone()
-                        .unwrap_or_else(|| "main".to_string());
+                    let branch = s.default_branch.clone().unwrap_or_default();
                     let path = format!(
                         "{base}/actions/runs?branch={}&status=completed&exclude_pull_requests=true&per_page=100",
                         encode(&branch)
@@ -178,44 +203,115 @@ pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) ->
         if !needs.vulnerability_alerts {
             return None;
         }
-        Some(
-            match client.get(&format!("{base}/vulnerability-alerts")).await {
-                Ok(_) => Ok(true),
-                Err(ApiError::NotFound { .. }) => Ok(false),
-                Err(e) => Err(e.to_string()),
-            },
-        )
+        Some(vulnerability_alerts(client, &base).await)
     };
     let branches = futures_util::future::join_all(needs.branches.iter().map(|branch| {
         let base = base.clone();
         async move {
             (
                 branch.clone(),
-                branch_protection(client, &base, branch).await,
+                branch_protection(client, &base, branch, needs.ruleset_bypass).await,
             )
         }
     }));
-    let ((settings, runs), vulnerability_alerts, protection) =
-        tokio::join!(settings_and_runs, alerts, branches);
+    let extra = extended::gather(client, repo, &needs.extra);
+    let ((settings, runs), vulnerability_alerts, protection, extra) =
+        tokio::join!(settings_and_runs, alerts, branches, extra);
     GitHubFacts {
         repo: repo.clone(),
         settings,
         vulnerability_alerts,
         protection: protection.into_iter().collect(),
         runs,
+        extra,
         stats: client.stats(),
     }
 }
 
-async fn branch_protection(client: &Client, base: &str, branch: &str) -> Fetched<BranchProtection> {
+impl RepoSettings {
+    /// `full_name` is in every repository object GitHub sends (schemas `full-repository`
+    /// and `minimal-repository` require it): an answer without it (`{}`, a bare
+    /// `{"message": ...}`) is not a repository, and none of its fields can be believed.
+    fn checked(self, path: &str) -> Fetched<RepoSettings> {
+        match self.full_name {
+            Some(_) => Ok(self),
+            None => Err(format!(
+                "GitHub's answer for {path} lacked `full_name`: it is not a repository"
+            )),
+        }
+    }
+}
+
+/// `GET .../vulnerability-alerts`: GitHub documents exactly two answers, 204 (on) and 404
+/// (off). Anything else (a 200 with a body, a login page) says neither.
+pub(crate) async fn vulnerability_alerts(client: &Client, base: &str) -> Fetched<bool> {
+    let path = format!("{base}/vulnerability-alerts");
+    match client.get(&path).await {
+        Ok(response) if response.status == 204 => Ok(true),
+        Ok(response) => Err(format!(
+            "GitHub answered {} for {path}, which is neither 204 (on) nor 404 (off)",
+            response.status
+        )),
+        Err(ApiError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn branch_protection(
+    client: &Client,
+    base: &str,
+    branch: &str,
+    bypass: bool,
+) -> Fetched<BranchProtection> {
     let (classic, rules) = tokio::join!(
         classic_protection(client, base, branch),
         branch_rules(client, base, branch)
     );
+    let rules = rules?;
+    let bypass = if bypass {
+        ruleset_bypass(client, base, &rules).await
+    } else {
+        BTreeMap::new()
+    };
     Ok(BranchProtection {
         classic: classic?,
-        rules: rules?,
+        rules,
+        bypass,
     })
+}
+
+/// The ids of the rulesets whose rules protect a branch, each once.
+pub(crate) fn protecting_rulesets(rules: &[protection::BranchRule]) -> BTreeSet<i64> {
+    rules
+        .iter()
+        .filter(|r| r.protects())
+        .filter_map(|r| r.ruleset_id)
+        .collect()
+}
+
+/// `GET .../rulesets/{id}` for each ruleset protecting the branch: who may bypass it.
+/// The repository endpoint also answers for organisation rulesets (`includes_parents`
+/// defaults to true).
+pub(crate) async fn ruleset_bypass(
+    client: &Client,
+    base: &str,
+    rules: &[protection::BranchRule],
+) -> BTreeMap<i64, Fetched<Vec<protection::BypassActor>>> {
+    let ids = protecting_rulesets(rules);
+    let answers = futures_util::future::join_all(ids.into_iter().map(|id| async move {
+        let path = format!("{base}/rulesets/{id}");
+        let actors = match client.get_json::<protection::RulesetDetail>(&path).await {
+            Ok(detail) => detail.bypass_actors.ok_or_else(|| {
+                format!(
+                    "GitHub's answer for {path} lacked `bypass_actors` (GitHub shows it only to a token with write access to the ruleset)"
+                )
+            }),
+            Err(e) => Err(e.to_string()),
+        };
+        (id, actors)
+    }))
+    .await;
+    answers.into_iter().collect()
 }
 
 /// `GET .../branches/{branch}/protection`; `None` when GitHub says "Branch not protected".
@@ -229,6 +325,9 @@ async fn classic_protection(
         .get_json::<protection::ClassicProtection>(&path)
         .await
     {
+        Ok(classic) if classic.url.is_none() => Err(format!(
+            "GitHub's answer for {path} lacked `url`: it is not a branch protection"
+        )),
         Ok(classic) => Ok(Some(classic)),
         // GitHub's way of saying "no classic protection": a gap, not an error.
         Err(ApiError::NotFound { message, .. }) if message.contains("not protected") => Ok(None),

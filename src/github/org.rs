@@ -243,16 +243,40 @@ pub async fn blob(client: &Client, repo: &RepoId, sha: &str) -> Result<Vec<u8>, 
         .get_json(&path)
         .await
         .map_err(forbidden_needs_contents)?;
-    match body.encoding.as_str() {
+    let bytes = match body.encoding.as_str() {
         "base64" => base64_decode(&body.content).ok_or_else(|| ApiError::Malformed {
-            path,
+            path: path.clone(),
             message: "the blob's `content` is not valid base64".to_string(),
-        }),
-        "utf-8" => Ok(body.content.into_bytes()),
-        other => Err(ApiError::Malformed {
-            path,
-            message: format!("unknown blob encoding `{other}`"),
-        }),
+        })?,
+        "utf-8" => body.content.into_bytes(),
+        other => {
+            return Err(ApiError::Malformed {
+                path,
+                message: format!("unknown blob encoding `{other}`"),
+            })
+        }
+    };
+    verify_blob(&path, sha, &bytes)?;
+    Ok(bytes)
+}
+
+/// Git names a blob by the hash of its bytes, so the bytes an answer carries can be
+/// checked against the SHA asked for: a cut, padded or altered text (valid base64 or not)
+/// is an error, never a shorter file judged as if it were whole.
+pub fn verify_blob(path: &str, sha: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    let actual = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|oid| oid.to_string())
+        .unwrap_or_default();
+    if actual.eq_ignore_ascii_case(sha) {
+        Ok(())
+    } else {
+        Err(ApiError::Malformed {
+            path: path.to_string(),
+            message: format!(
+                "the blob's content ({} bytes) does not hash to {sha}: it is cut short or altered",
+                bytes.len()
+            ),
+        })
     }
 }
 
@@ -339,6 +363,8 @@ impl Blobs {
                 }
                 _ => None,
             };
+            // A pooled text must be the blob too, or REST is asked.
+            let pooled = pooled.filter(|bytes| verify_blob("", sha, bytes).is_ok());
             let bytes = match pooled {
                 Some(bytes) => bytes,
                 None => {
@@ -379,6 +405,7 @@ pub async fn gather_listed(
                 .get_json::<RepoSettings>(&base)
                 .await
                 .map_err(|e| e.to_string())
+                .and_then(|s| s.checked(&base))
         } else {
             Ok(listed.settings.clone())
         }
@@ -408,13 +435,7 @@ pub async fn gather_listed(
             return None;
         }
         counter.add(1);
-        Some(
-            match client.get(&format!("{base}/vulnerability-alerts")).await {
-                Ok(_) => Ok(true),
-                Err(ApiError::NotFound { .. }) => Ok(false),
-                Err(e) => Err(e.to_string()),
-            },
-        )
+        Some(super::vulnerability_alerts(client, &base).await)
     };
     let branches = futures_util::future::join_all(needs.branches.iter().map(|branch| {
         let base = base.clone();
@@ -423,29 +444,49 @@ pub async fn gather_listed(
                 // Settled by the batched GraphQL query: only the rulesets are left to read.
                 Some(settled) => {
                     counter.add(1);
-                    super::branch_rules(client, &base, branch)
-                        .await
-                        .map(|rules| BranchProtection {
-                            classic: settled.clone(),
-                            rules,
-                        })
+                    match super::branch_rules(client, &base, branch).await {
+                        Ok(rules) => {
+                            let bypass = if needs.ruleset_bypass {
+                                super::ruleset_bypass(client, &base, &rules).await
+                            } else {
+                                Default::default()
+                            };
+                            Ok(BranchProtection {
+                                classic: settled.clone(),
+                                rules,
+                                bypass,
+                            })
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
                 None => {
                     counter.add(2);
-                    super::branch_protection(client, &base, branch).await
+                    super::branch_protection(client, &base, branch, needs.ruleset_bypass).await
                 }
             };
+            if let Ok(protection) = &protection {
+                counter.add(protection.bypass.len() as u64);
+            }
             (branch.clone(), protection)
         }
     }));
-    let (settings, runs, vulnerability_alerts, protection): (Fetched<RepoSettings>, _, _, _) =
-        tokio::join!(settings, runs, alerts, branches);
+    let extra = super::extended::gather(client, repo, &needs.extra);
+    let (settings, runs, vulnerability_alerts, protection, extra): (
+        Fetched<RepoSettings>,
+        _,
+        _,
+        _,
+        _,
+    ) = tokio::join!(settings, runs, alerts, branches, extra);
+    counter.add(extra.requests);
     GitHubFacts {
         repo: repo.clone(),
         settings,
         vulnerability_alerts,
         protection: protection.into_iter().collect(),
         runs,
+        extra,
         stats: ApiStats {
             requests: counter.get(),
             ..ApiStats::default()
@@ -477,6 +518,22 @@ mod tests {
         assert_eq!(base64_decode("").unwrap(), b"");
         assert!(base64_decode("a*b=").is_none());
         assert!(base64_decode("YQ==YQ").is_none());
+    }
+
+    #[test]
+    fn a_blob_must_hash_to_its_sha() {
+        // `git hash-object` of "Content of the blob" (the OA `blob` example's text).
+        let whole = b"Content of the blob";
+        let sha = git2::Oid::hash_object(git2::ObjectType::Blob, whole)
+            .unwrap()
+            .to_string();
+        assert!(verify_blob("p", &sha, whole).is_ok());
+        assert!(verify_blob("p", &sha.to_uppercase(), whole).is_ok());
+        // Cut at a base64 quantum boundary: still valid base64, but not the blob.
+        let cut = base64_decode("Q29udGVudCBvZiB0aGUg").unwrap();
+        assert_eq!(cut, b"Content of the ");
+        let error = verify_blob("p", &sha, &cut).unwrap_err().to_string();
+        assert!(error.contains("cut short or altered"), "{error}");
     }
 
     #[test]

@@ -27,7 +27,16 @@ pub async fn files(
         .get_pages::<serde_json::Value>(&path, API_FILE_LIMIT / 100)
         .await
         .map_err(|e| e.to_string())?;
-    let files: Vec<pr::ChangedFile> = items.iter().filter_map(pr::file_from_json).collect();
+    // A malformed item is an error for the whole list: dropping it would let path rules
+    // pass a PR whose file they never saw.
+    let files = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            pr::file_from_json(item)
+                .map_err(|e| format!("GitHub's answer for {path} is not usable: item {index}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let note = (files.len() >= API_FILE_LIMIT).then(|| {
         format!(
             "GitHub lists at most {API_FILE_LIMIT} files of a pull request; this one may change more, which were not judged"
@@ -37,7 +46,8 @@ pub async fn files(
 }
 
 /// What GitHub says about each referenced issue (`GET /repos/{o}/{r}/issues/{n}`), at most
-/// `limit` of them. A 404 is a definite answer: the issue does not exist (or is not visible).
+/// `limit` of them. A 404 is a definite answer: the issue does not exist (or is not
+/// visible); so is a 410: it was deleted.
 pub async fn issues(
     client: &Client,
     refs: &[IssueRef],
@@ -56,6 +66,21 @@ pub async fn issues(
             }),
             Err(ApiError::NotFound { .. }) => Ok(IssueInfo {
                 state: "not_found".to_string(),
+                title: String::new(),
+                is_pull_request: false,
+            }),
+            // 410 Gone: the issue was deleted, or the repository has issues switched off.
+            Err(ApiError::Unexpected {
+                status: 410,
+                message,
+                ..
+            }) => Ok(IssueInfo {
+                state: if message.to_ascii_lowercase().contains("disabled") {
+                    "disabled"
+                } else {
+                    "deleted"
+                }
+                .to_string(),
                 title: String::new(),
                 is_pull_request: false,
             }),

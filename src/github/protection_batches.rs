@@ -173,32 +173,33 @@ impl Rule {
     fn into_classic(self) -> ClassicProtection {
         let enabled = |enabled| Some(Enabled { enabled });
         ClassicProtection {
+            // Not in GraphQL; REST's answers must carry it, this one is vouched for by
+            // `viewerCanAdminister` and the schema's non-null fields instead.
+            url: Some(String::new()),
             required_status_checks: self.requires_status_checks.then(|| StatusChecks {
-                strict: self.requires_strict_status_checks,
+                strict: Some(self.requires_strict_status_checks),
                 contexts: self
                     .required_status_check_contexts
-                    .unwrap_or_default()
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-                checks: self
-                    .required_status_checks
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|check| Check {
-                        context: check.context,
-                        app_id: check.app.and_then(|app| app.database_id),
-                    })
-                    .collect(),
+                    .map(|contexts| contexts.into_iter().flatten().collect()),
+                checks: self.required_status_checks.map(|checks| {
+                    checks
+                        .into_iter()
+                        .map(|check| Check {
+                            context: check.context,
+                            app_id: check.app.and_then(|app| app.database_id),
+                        })
+                        .collect()
+                }),
             }),
             enforce_admins: enabled(self.is_admin_enforced),
             // "Require a pull request before merging" is `requiresApprovingReviews` in
             // GraphQL, whatever the number of approvals (which may be 0).
-            required_pull_request_reviews: self.requires_approving_reviews.then(|| Reviews {
-                dismiss_stale_reviews: self.dismisses_stale_reviews,
-                require_code_owner_reviews: self.requires_code_owner_reviews,
-                required_approving_review_count: self.required_approving_review_count.unwrap_or(0),
-                require_last_push_approval: self.require_last_push_approval,
+            required_pull_request_reviews: self.requires_approving_reviews.then_some(Reviews {
+                dismiss_stale_reviews: Some(self.dismisses_stale_reviews),
+                require_code_owner_reviews: Some(self.requires_code_owner_reviews),
+                // `null` is left unknown, not read as 0.
+                required_approving_review_count: self.required_approving_review_count,
+                require_last_push_approval: Some(self.require_last_push_approval),
             }),
             required_linear_history: enabled(self.requires_linear_history),
             allow_force_pushes: enabled(self.allows_force_pushes),
@@ -352,15 +353,15 @@ mod tests {
         let settled = read_answer(2, &["main".to_string()], &answer);
         let classic = settled[0]["main"].as_ref().expect("protected");
         let checks = classic.required_status_checks.as_ref().unwrap();
-        assert!(checks.strict);
-        assert_eq!(checks.checks[0].app_id, Some(15368));
+        assert_eq!(checks.strict, Some(true));
+        assert_eq!(checks.checks.as_ref().unwrap()[0].app_id, Some(15368));
         assert_eq!(
             classic
                 .required_pull_request_reviews
                 .as_ref()
                 .unwrap()
                 .required_approving_review_count,
-            2
+            Some(2)
         );
         assert_eq!(classic.allow_force_pushes, Some(Enabled { enabled: false }));
         assert_eq!(settled[1].get("main"), Some(&None));

@@ -1,7 +1,10 @@
 //! Human-readable terminal output: gaps grouped by rule, each with where and how to fix.
+//! Text from the policy and the repository has its control characters escaped, so a file
+//! name cannot move the cursor, retitle the terminal or start a CI log command.
 
 use std::io::{self, Write};
 
+use super::escape::controls;
 use super::{Outcome, Report};
 use crate::model::Level;
 
@@ -21,9 +24,17 @@ impl Paint {
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint { color };
+    // Gaps already there before a staged change or PR: listed after the rules, one line each.
+    let mut old = Vec::new();
     for rule in &report.rules {
+        let all_old = rule
+            .findings
+            .iter()
+            .filter(|f| f.waived.is_none())
+            .all(|f| report.is_old(f));
         let mark = match rule.outcome {
             Outcome::Pass => p.paint("32", "pass"),
+            Outcome::Fail if all_old => p.paint("2", "old"),
             Outcome::Fail => match rule
                 .findings
                 .iter()
@@ -42,14 +53,18 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(
             out,
             "{mark:>6}  {} ({}) — {}",
-            p.paint("1", &rule.id),
+            p.paint("1", &controls(&rule.id)),
             rule.level.as_str(),
-            rule.summary
+            controls(&rule.summary)
         )?;
         if let Some(reason) = &rule.reason {
-            writeln!(out, "        {reason}")?;
+            writeln!(out, "        {}", controls(reason))?;
         }
         for finding in &rule.findings {
+            if finding.waived.is_none() && report.is_old(finding) {
+                old.push(finding);
+                continue;
+            }
             let place = match (&finding.path, finding.line) {
                 (Some(path), Some(line)) => format!("{path}:{line}: "),
                 (Some(path), None) => format!("{path}: "),
@@ -61,29 +76,67 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
                 (None, Level::Warn) => p.paint("33", "warn"),
                 (None, Level::Info) => p.paint("36", "info"),
             };
-            writeln!(out, "        {tag}: {place}{}", finding.message)?;
+            writeln!(
+                out,
+                "        {tag}: {}{}",
+                controls(&place),
+                controls(&finding.message)
+            )?;
             if let Some(waived) = &finding.waived {
                 writeln!(
                     out,
                     "              waived at {}: {}",
-                    waived.origin, waived.reason
+                    controls(&waived.origin.to_string()),
+                    controls(&waived.reason)
                 )?;
             } else if let Some(help) = &finding.help {
-                writeln!(out, "              {} {help}", p.paint("2", "fix:"))?;
+                writeln!(
+                    out,
+                    "              {} {}",
+                    p.paint("2", "fix:"),
+                    controls(help)
+                )?;
             }
         }
     }
+    if !old.is_empty() {
+        writeln!(
+            out,
+            "\n{} ({}; --fail-on-existing makes them block):",
+            p.paint("2", "already there before this change, not blocking"),
+            old.len()
+        )?;
+        for finding in old {
+            let what = finding.path.as_deref().unwrap_or(&finding.message);
+            writeln!(out, "        {}: {what}", finding.rule)?;
+        }
+    }
+    if let Some(note) = report.change.as_ref().and_then(|c| c.note.as_ref()) {
+        writeln!(out, "\nnote: {note}")?;
+    }
+    if let Some(source) = report
+        .pull_request
+        .as_ref()
+        .and_then(|pr| pr.policy_source.as_ref())
+    {
+        writeln!(out, "\npolicy: {source}")?;
+    }
     let s = &report.summary;
+    let existing = if s.existing > 0 {
+        format!("; {} already there", s.existing)
+    } else {
+        String::new()
+    };
     let verdict = if s.blocking {
         p.paint("1;31", "blocking gaps found")
-    } else if s.gaps > 0 {
+    } else if s.gaps + s.existing > 0 {
         p.paint("33", "no blocking gaps")
     } else {
         p.paint("32", "no gaps")
     };
     writeln!(
         out,
-        "\n{verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived)",
+        "\n{verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived){existing}",
         s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
     )
 }

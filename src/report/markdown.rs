@@ -20,7 +20,7 @@
 
 use std::io::{self, Write};
 
-use super::{Outcome, Report, ReportedFinding, RuleOutcome};
+use super::{Change, Outcome, Report, ReportedFinding, RuleOutcome};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# warden: governance gaps\n")?;
@@ -38,6 +38,33 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         text(&report.now),
         code(report.mode),
     )?;
+
+    if let Some(change) = &report.change {
+        match &change.note {
+            Some(note) => writeln!(
+                out,
+                "\nEvery gap counts as this change's: {}.",
+                inline(note)
+            )?,
+            None => writeln!(
+                out,
+                "\nCompared with {}: gaps marked _already there_ were there before this change{}.",
+                text(&change.before),
+                if change.fail_on_existing {
+                    " and block too (`--fail-on-existing`)"
+                } else {
+                    " and do not block"
+                }
+            )?,
+        }
+    }
+    if let Some(source) = report
+        .pull_request
+        .as_ref()
+        .and_then(|pr| pr.policy_source.as_deref())
+    {
+        writeln!(out, "\nJudged by {}.", inline(source))?;
+    }
 
     if let Some(diff) = &report.baseline {
         let unknown = if diff.unknown.is_empty() {
@@ -158,13 +185,18 @@ fn verdict(report: &Report) -> String {
     let s = &report.summary;
     let label = if s.blocking {
         "Blocking gaps found."
-    } else if s.gaps > 0 {
+    } else if s.gaps + s.existing > 0 {
         "No blocking gaps."
     } else {
         "No gaps."
     };
+    let existing = if s.existing > 0 {
+        format!(", {} already there", s.existing)
+    } else {
+        String::new()
+    };
     format!(
-        "**{label}** {} ({} deny, {} warn, {} info), {} waived; {}: {} pass, {} fail, {} error, {} skipped, {} waived.",
+        "**{label}** {} ({} deny, {} warn, {} info), {} waived{existing}; {}: {} pass, {} fail, {} error, {} skipped, {} waived.",
         plural(s.gaps, "gap"),
         s.deny,
         s.warn,
@@ -263,11 +295,20 @@ fn gaps_section(rule: &RuleOutcome, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// " (open since DATE)" for a gap a sweep has seen before; "" otherwise.
+/// " (open since DATE)" for a gap a sweep has seen before, and whether a staged change or
+/// PR brought it ("new") or it was there before ("already there"); "" otherwise.
 fn open_since(finding: &ReportedFinding) -> String {
+    let change = match finding.change {
+        Some(Change::New) => " _(new)_",
+        Some(Change::Existing) => " _(already there)_",
+        None => "",
+    };
     match finding.first_seen.as_deref() {
-        Some(since) => format!(" _(open since {})_", text(since.get(..10).unwrap_or(since))),
-        None => String::new(),
+        Some(since) => format!(
+            " _(open since {})_{change}",
+            text(since.get(..10).unwrap_or(since))
+        ),
+        None => change.to_string(),
     }
 }
 

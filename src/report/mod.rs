@@ -12,6 +12,7 @@ use crate::model::{Finding, Level};
 use crate::policy::Origin;
 
 pub mod baseline;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -66,6 +67,31 @@ pub struct Report {
     /// What changed since `--baseline` (sweeps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineDiff>,
+    /// In `staged` and `pr` mode: what the change was judged against (each gap is then
+    /// marked `new` or `existing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeInfo>,
+}
+
+/// How a change was judged: against which tree before it, and whether the gaps that were
+/// already there block too.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeInfo {
+    /// The tree before the change: `HEAD`, or `the base commit abc1234`; empty when unknown.
+    pub before: String,
+    /// `--fail-on-existing`: gaps already there block too.
+    pub fail_on_existing: bool,
+    /// Why the tree before the change is unknown (every gap then counts as new).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Whether a gap is the change's own or was there before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    New,
+    Existing,
 }
 
 /// Which pull request a `pr` report is about, and where its file list came from.
@@ -80,6 +106,9 @@ pub struct PullRequestSummary {
     pub files_source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_note: Option<String>,
+    /// Which policy judged the PR (the base branch's by default, not the PR's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_source: Option<String>,
 }
 
 impl PullRequestSummary {
@@ -92,6 +121,7 @@ impl PullRequestSummary {
             changed_files: pr.files.len(),
             files_source: pr.files_source,
             files_note: pr.files_note.clone(),
+            policy_source: None,
         }
     }
 }
@@ -116,12 +146,26 @@ pub struct Summary {
     pub warn: usize,
     pub info: usize,
     pub waived_findings: usize,
+    /// In `staged` and `pr` mode: gaps that were already there before the change. They
+    /// are not counted above (and do not block) unless `--fail-on-existing`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub existing: usize,
     /// True when the run exits 1: a gap (or an undecidable rule) at or above `--fail-on`.
     pub blocking: bool,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Summary {
     pub fn of(rules: &[RuleOutcome], fail_on: FailOn) -> Summary {
+        Summary::judged(rules, fail_on, false)
+    }
+
+    /// The summary, where gaps marked `existing` count (and block) only when
+    /// `fail_on_existing`.
+    pub fn judged(rules: &[RuleOutcome], fail_on: FailOn, fail_on_existing: bool) -> Summary {
         let threshold = match fail_on {
             FailOn::Deny => Some(Level::Deny),
             FailOn::Warn => Some(Level::Warn),
@@ -147,6 +191,12 @@ impl Summary {
                 if finding.waived.is_some() {
                     s.waived_findings += 1;
                     continue;
+                }
+                if finding.change == Some(Change::Existing) {
+                    s.existing += 1;
+                    if !fail_on_existing {
+                        continue;
+                    }
                 }
                 s.gaps += 1;
                 match finding.level {
@@ -195,6 +245,9 @@ pub struct ReportedFinding {
     /// When this gap was first seen open (sweeps with `--baseline` carry it forward).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
+    /// In `staged` and `pr` mode: `new` (the change's) or `existing` (there before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -225,6 +278,7 @@ impl ReportedFinding {
             fingerprint,
             waived,
             first_seen: None,
+            change: None,
         }
     }
 }
@@ -261,6 +315,7 @@ impl Report {
             github_api: None,
             pull_request: None,
             baseline: None,
+            change: None,
         }
     }
 
@@ -270,6 +325,12 @@ impl Report {
             .iter()
             .flat_map(|r| r.findings.iter())
             .filter(|f| f.waived.is_none())
+    }
+
+    /// Whether a gap is listed as "already there, not blocking" rather than in full.
+    pub fn is_old(&self, finding: &ReportedFinding) -> bool {
+        finding.change == Some(Change::Existing)
+            && !self.change.as_ref().is_some_and(|c| c.fail_on_existing)
     }
 
     pub fn exit_code(&self) -> i32 {

@@ -18,7 +18,7 @@ use serde_sarif::sarif::{
     Tool, ToolComponent,
 };
 
-use super::{Outcome, Report, ReportedFinding, RuleOutcome};
+use super::{Change, Outcome, Report, ReportedFinding, RuleOutcome};
 use crate::model::Level;
 use crate::policy::Origin;
 
@@ -212,6 +212,14 @@ fn result(
         )]))
         .build();
     result.locations = location.map(|l| vec![l]);
+    // A staged change or PR says which gaps it brought: SARIF's own baseline states.
+    result.baseline_state = finding.change.map(|change| {
+        match change {
+            Change::New => "new",
+            Change::Existing => "unchanged",
+        }
+        .into()
+    });
     if let Some(waived) = &finding.waived {
         let mut suppression = Suppression::builder()
             .kind("external")

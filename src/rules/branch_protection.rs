@@ -27,12 +27,34 @@ all; `required_approving_reviews` (at least N); `dismiss_stale_reviews`;
 `block_deletions`; `require_linear_history`; `require_conversation_resolution`;
 `require_signed_commits`. Boolean settings are checked when `true`.
 
+What counts as protection: classic branch protection, or a ruleset rule that restricts how
+the branch itself may change: `update`, `deletion`, `non_fast_forward`, `pull_request`,
+`required_status_checks`, `required_deployments`, `merge_queue`, `workflows`,
+`code_scanning`, `required_linear_history`, `required_signatures`. A ruleset whose rules
+only constrain metadata (commit message, author or committer email, branch or tag name
+patterns), file paths, extensions or sizes, branch creation, or that only asks Copilot for
+a review, does not make a branch protected.
+
+`enforce_admins` holds when nobody may bypass the protection in force: classic protection
+(if any) has "Do not allow bypassing the above settings" on, and every ruleset that
+protects the branch has an empty bypass list (`bypass_actors`; any actor listed there,
+admin role, team, app, user or deploy key, may skip it). GitHub shows a ruleset's bypass
+list only to a token with write access to the ruleset; without it the setting is unknown.
+
+A setting GitHub's answer leaves out (an answer without `allow_force_pushes`, say) is
+unknown: the rule is `error`, naming the field, never a pass and never a guessed default.
+A section classic protection leaves out because it is not configured
+(`required_status_checks`, `required_pull_request_reviews`) is "not configured".
+
 With `checks_match_workflows = true`, each required status check is compared with the
 checks the repository's workflows produce on pull requests (job `name:` or id, matrix
 suffixes, reusable `caller / callee`): a required check that no workflow produces blocks
 every merge forever. With `required_workflows`, every job of those workflows must be a
-required check, or it is not enforced. Checks reported by other apps can be listed in
-`external_checks` (wildcards `*` allowed).
+required check, or it is not enforced; a required workflow that does not exist, or does
+not run on pull requests, is a gap. A workflow whose text could not be read makes the rule
+`error` when its jobs matter (a required workflow, or a required check only it might
+produce). Checks reported by other apps can be listed in `external_checks` (wildcards `*`
+allowed).
 
 ## Why
 "main is protected, squash-merge only, one review from someone who isn't the author,
@@ -153,9 +175,35 @@ fn strings(items: Option<Vec<crate::policy::reader::Sp<String>>>) -> Vec<String>
 
 const WORKFLOW_GLOBS: &[&str] = &[".github/workflows/*.yml", ".github/workflows/*.yaml"];
 
+/// `.github/workflows/NAME` for a policy's `NAME` (a full path stays as it is).
+fn workflow_path(workflow: &str) -> String {
+    if workflow.contains('/') {
+        workflow.to_string()
+    } else {
+        format!(".github/workflows/{workflow}")
+    }
+}
+
+/// What the workflows produce on pull requests, and what could not be read.
+#[derive(Debug, Default)]
+struct Produced {
+    checks: Vec<ProducedCheck>,
+    /// Workflows whose text could not be read (path and reason).
+    unreadable: Vec<String>,
+    /// Why the jobs of a required workflow are unknown.
+    required_unreadable: Option<String>,
+}
+
 impl Rule for BranchProtectionRule {
     fn needs(&self, needs: &mut Needs) {
         needs.github.branches.extend(self.branches.iter().cloned());
+        if self
+            .booleans
+            .iter()
+            .any(|(_, s)| matches!(s, Setting::EnforceAdmins))
+        {
+            needs.github.ruleset_bypass = true;
+        }
         if self.checks_match_workflows || !self.required_workflows.is_empty() {
             needs.content.push(Globs::from_valid(WORKFLOW_GLOBS));
         }
@@ -176,20 +224,29 @@ impl Rule for BranchProtectionRule {
                         github,
                         branch,
                         &effective,
-                        produced.as_deref(),
+                        produced.as_ref(),
                         &mut findings,
+                        &mut unknown,
                     );
                 }
-                Some(Err(reason)) => unknown.push(format!("`{branch}`: {reason}")),
-                None => unknown.push(format!("`{branch}`: not fetched")),
+                Some(Err(reason)) => unknown.push(format!(
+                    "cannot read the protection of `{branch}`: {reason}"
+                )),
+                None => unknown.push(format!("the protection of `{branch}` was not fetched")),
+            }
+        }
+        if let Some(produced) = &produced {
+            if let Some(reason) = &produced.required_unreadable {
+                unknown.push(reason.clone());
             }
         }
         if !unknown.is_empty() {
             // Never a pass on what could not be read.
-            return Evaluation::Error(format!(
-                "cannot read the protection of {}",
-                unknown.join("; ")
-            ));
+            let also = match findings.len() {
+                0 => String::new(),
+                n => format!(" ({n} gaps were found besides)"),
+            };
+            return Evaluation::Error(format!("{}{also}", unknown.join("; ")));
         }
         Evaluation::Checked(findings)
     }
@@ -197,26 +254,25 @@ impl Rule for BranchProtectionRule {
 
 impl BranchProtectionRule {
     /// The checks workflows produce on pull requests, when the cross-check is asked for.
-    fn produced_checks(
-        &self,
-        facts: &Facts,
-        findings: &mut Vec<Finding>,
-    ) -> Option<Vec<ProducedCheck>> {
+    /// A workflow whose text could not be read is remembered, never skipped: "no workflow
+    /// produces X" is only true when every workflow was read.
+    fn produced_checks(&self, facts: &Facts, findings: &mut Vec<Finding>) -> Option<Produced> {
         if !self.checks_match_workflows && self.required_workflows.is_empty() {
             return None;
         }
-        let mut produced = Vec::new();
+        let mut produced = Produced::default();
         let is_workflow = |path: &str| {
             path.strip_prefix(".github/workflows/").is_some_and(|rest| {
                 !rest.contains('/') && (rest.ends_with(".yml") || rest.ends_with(".yaml"))
             })
         };
         for file in facts.files.iter().filter(|f| is_workflow(&f.path)) {
-            if let Some(Ok(text)) = facts.content(&file.path) {
-                match produced_on_pull_requests(&file.path, text) {
-                    Ok(checks) => produced.extend(checks),
+            match facts.content(&file.path) {
+                Some(Ok(text)) => match produced_on_pull_requests(&file.path, text) {
+                    Ok(checks) => produced.checks.extend(checks),
                     // required-workflows reports unparsable workflows; here they only
-                    // make the cross-check less certain.
+                    // make the cross-check less certain. GitHub does not run a workflow
+                    // it cannot parse either, so it produces no checks.
                     Err(_) => findings.push(
                         Finding::new(format!(
                             "`{}` does not parse, so the checks it produces are unknown",
@@ -228,8 +284,62 @@ impl BranchProtectionRule {
                         )
                         .subject(format!("unparsable:{}", file.path)),
                     ),
+                },
+                Some(Err(reason)) => produced
+                    .unreadable
+                    .push(format!("`{}` ({reason})", file.path)),
+                // Not a regular file (a symlink or submodule): GitHub does not run it.
+                None => {}
+            }
+        }
+        let mut missing = Vec::new();
+        let mut unreadable = Vec::new();
+        for workflow in &self.required_workflows {
+            let path = workflow_path(workflow);
+            match (facts.get(&path), facts.content(&path)) {
+                (None, _) => missing.push(path),
+                (Some(_), Some(Err(reason))) => unreadable.push(format!("`{path}` ({reason})")),
+                (Some(_), None) => findings.push(
+                    Finding::new(format!(
+                        "required workflow `{path}` is not a regular file (a symlink or submodule), so GitHub does not run it"
+                    ))
+                    .at(&path)
+                    .help("commit the workflow itself in .github/workflows/")
+                    .subject(format!("required-workflow-not-a-file:{path}")),
+                ),
+                (Some(_), Some(Ok(text))) => {
+                    let runs = produced_on_pull_requests(&path, text)
+                        .map(|checks| !checks.is_empty())
+                        // Unparsable: reported above.
+                        .unwrap_or(true);
+                    if !runs {
+                        findings.push(
+                            Finding::new(format!(
+                                "required workflow `{path}` does not run on pull requests, so none of its jobs can be a required check"
+                            ))
+                            .at(&path)
+                            .help("trigger it on `pull_request` (or `merge_group`)")
+                            .subject(format!("required-workflow-not-on-pr:{path}")),
+                        );
+                    }
                 }
             }
+        }
+        for path in missing {
+            findings.push(
+                Finding::new(format!(
+                    "required workflow `{path}` does not exist, so none of its jobs can be a required check"
+                ))
+                .at(&path)
+                .help(format!("add `{path}`, or fix `required_workflows` in the policy"))
+                .subject(format!("required-workflow-missing:{path}")),
+            );
+        }
+        if !unreadable.is_empty() {
+            produced.required_unreadable = Some(format!(
+                "the jobs of required workflow {} are unknown: its text could not be read",
+                unreadable.join(", ")
+            ));
         }
         Some(produced)
     }
@@ -239,8 +349,9 @@ impl BranchProtectionRule {
         github: &GitHubFacts,
         branch: &str,
         e: &Effective,
-        produced: Option<&[ProducedCheck]>,
+        produced: Option<&Produced>,
         findings: &mut Vec<Finding>,
+        unknown: &mut Vec<String>,
     ) {
         let settings_url = format!("https://github.com/{}/settings/branches", github.repo);
         let gap = |setting: &str, message: String| {
@@ -251,20 +362,33 @@ impl BranchProtectionRule {
                 .subject(format!("{branch}:{setting}"))
         };
         if !e.protected.value {
-            findings.push(
-                gap(
-                    "protected",
-                    format!("branch `{branch}` is not protected: {} applies to it", e.protected.source),
+            let why = if e.non_protecting.is_empty() {
+                format!("{} applies to it", e.protected.source)
+            } else {
+                format!(
+                    "no classic protection applies to it, and the ruleset rules that do only constrain metadata or content, which does not protect a branch: {}",
+                    e.non_protecting.join(", ")
                 )
+            };
+            findings.push(
+                gap("protected", format!("branch `{branch}` is not protected: {why}"))
                 .help(format!(
                     "protect `{branch}` with a ruleset (Settings → Rules → Rulesets) or classic branch protection ({settings_url})"
                 )),
             );
             return;
         }
+        let mut lacking = |key: &str, reason: &Option<String>| {
+            unknown.push(format!(
+                "branch `{branch}`: `{key}` is unknown: {}",
+                reason.as_deref().unwrap_or("not read")
+            ))
+        };
         if let Some(wanted) = self.required_approving_reviews {
             let actual = u64::from(e.approving_reviews.value);
-            if actual < wanted {
+            if actual < wanted && e.approving_reviews.unknown.is_some() {
+                lacking("required_approving_reviews", &e.approving_reviews.unknown);
+            } else if actual < wanted {
                 findings.push(gap(
                     "required_approving_reviews",
                     format!(
@@ -276,7 +400,17 @@ impl BranchProtectionRule {
         }
         for (key, setting) in &self.booleans {
             let actual = setting.read(e);
-            if !actual.value {
+            if !actual.value && actual.unknown.is_some() {
+                lacking(key, &actual.unknown);
+            } else if matches!(setting, Setting::EnforceAdmins) && !actual.value {
+                findings.push(gap(
+                    key,
+                    format!(
+                        "branch `{branch}`: `{key}` is off, the policy wants nobody to bypass the protection: {}",
+                        actual.source
+                    ),
+                ));
+            } else if !actual.value {
                 findings.push(gap(
                     key,
                     format!(
@@ -287,7 +421,13 @@ impl BranchProtectionRule {
             }
         }
         for wanted in &self.required_status_checks {
-            if !e.status_checks.iter().any(|c| &c.name == wanted) {
+            let required = e.status_checks.iter().any(|c| &c.name == wanted);
+            if !required && e.status_checks_unknown.is_some() {
+                lacking(
+                    &format!("required_status_checks: {wanted}"),
+                    &e.status_checks_unknown,
+                );
+            } else if !required {
                 let have: Vec<&str> = e.status_checks.iter().map(|c| c.name.as_str()).collect();
                 findings.push(gap(
                     &format!("required_status_checks:{wanted}"),
@@ -306,7 +446,19 @@ impl BranchProtectionRule {
                     .external_checks
                     .iter()
                     .any(|p| wildcard_match(p, &check.name));
-                if from_other_app || external || produced.iter().any(|p| p.matches(&check.name)) {
+                if from_other_app
+                    || external
+                    || produced.checks.iter().any(|p| p.matches(&check.name))
+                {
+                    continue;
+                }
+                if !produced.unreadable.is_empty() {
+                    // An unread workflow might produce it: unknown, not an orphan.
+                    unknown.push(format!(
+                        "branch `{branch}`: whether a workflow produces required check `{}` is unknown: {} could not be read",
+                        check.name,
+                        produced.unreadable.join(", ")
+                    ));
                     continue;
                 }
                 findings.push(
@@ -322,14 +474,11 @@ impl BranchProtectionRule {
             }
         }
         for workflow in &self.required_workflows {
-            let path = if workflow.contains('/') {
-                workflow.clone()
-            } else {
-                format!(".github/workflows/{workflow}")
-            };
-            for job in produced.iter().filter(|p| p.workflow == path) {
+            let path = workflow_path(workflow);
+            for job in produced.checks.iter().filter(|p| p.workflow == path) {
                 // Matrix jobs produce "name" and "name (*)": either being required enforces them.
                 let siblings: Vec<&ProducedCheck> = produced
+                    .checks
                     .iter()
                     .filter(|p| p.workflow == path && p.job_id == job.job_id)
                     .collect();
@@ -353,5 +502,219 @@ impl BranchProtectionRule {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::protection::{BranchProtection, BranchRule, ClassicProtection, Enabled};
+    use crate::github::{ApiStats, GitHubState, RepoId};
+    use std::collections::BTreeMap;
+
+    const CI: &str =
+        "on: pull_request\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - run: make lint\n";
+
+    fn facts(files: &[(&str, &str)], protection: BranchProtection) -> Facts {
+        let mut facts = Facts::from_texts(files, jiff::Timestamp::UNIX_EPOCH);
+        facts.github = GitHubState::Known(Box::new(GitHubFacts {
+            repo: RepoId::parse("octo-org/app").unwrap(),
+            settings: Err("not read".to_string()),
+            vulnerability_alerts: None,
+            protection: BTreeMap::from([("main".to_string(), Ok(protection))]),
+            runs: None,
+            extra: Default::default(),
+            stats: ApiStats::default(),
+        }));
+        facts
+    }
+
+    fn requiring(checks: &[&str]) -> BranchProtection {
+        let mut classic: ClassicProtection = serde_json::from_str(
+            r#"{"url": "u", "enforce_admins": {"enabled": true},
+                "allow_force_pushes": {"enabled": false}, "allow_deletions": {"enabled": false}}"#,
+        )
+        .unwrap();
+        classic.required_status_checks = Some(crate::github::protection::StatusChecks {
+            strict: Some(true),
+            contexts: Some(checks.iter().map(|c| c.to_string()).collect()),
+            checks: None,
+        });
+        BranchProtection {
+            classic: Some(classic),
+            ..BranchProtection::default()
+        }
+    }
+
+    fn rule() -> BranchProtectionRule {
+        BranchProtectionRule {
+            branches: vec!["main".to_string()],
+            ..BranchProtectionRule::default()
+        }
+    }
+
+    fn unreadable(facts: &mut Facts, path: &str) {
+        facts.contents.insert(
+            path.to_string(),
+            Err("cannot read: GitHub answered 500 after 4 attempts".to_string()),
+        );
+    }
+
+    fn error_of(evaluation: Evaluation) -> String {
+        match evaluation {
+            Evaluation::Error(reason) => reason,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_required_workflow_is_a_gap() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["required-ci.yml".to_string()];
+        let facts = facts(&[(".github/workflows/ci.yml", CI)], requiring(&["lint"]));
+        let Evaluation::Checked(findings) = rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("does not exist"));
+    }
+
+    #[test]
+    fn a_required_workflow_not_run_on_pull_requests_is_a_gap() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["ci.yml".to_string()];
+        let push_only = "on: push\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - run: make\n";
+        let facts = facts(&[(".github/workflows/ci.yml", push_only)], requiring(&[]));
+        let Evaluation::Checked(findings) = rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0]
+            .message
+            .contains("does not run on pull requests"));
+    }
+
+    #[test]
+    fn an_unreadable_required_workflow_is_an_error() {
+        let mut rule = rule();
+        rule.required_workflows = vec!["ci.yml".to_string()];
+        let mut facts = facts(&[(".github/workflows/ci.yml", CI)], requiring(&[]));
+        unreadable(&mut facts, ".github/workflows/ci.yml");
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("ci.yml") && reason.contains("500"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_check_only_an_unreadable_workflow_might_produce_is_unknown_not_an_orphan() {
+        let mut rule = rule();
+        rule.checks_match_workflows = true;
+        let mut facts = facts(
+            &[
+                (".github/workflows/ci.yml", CI),
+                (".github/workflows/test.yml", CI),
+            ],
+            requiring(&["lint", "test"]),
+        );
+        unreadable(&mut facts, ".github/workflows/test.yml");
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("`test`") && reason.contains("test.yml"),
+            "{reason}"
+        );
+        assert!(
+            !reason.contains("`lint`"),
+            "lint is produced by ci.yml: {reason}"
+        );
+    }
+
+    #[test]
+    fn a_setting_missing_from_the_answer_is_an_error_naming_it() {
+        let mut rule = rule();
+        rule.booleans = vec![("block_force_pushes", Setting::BlockForcePushes)];
+        let classic: ClassicProtection = serde_json::from_str(r#"{"url": "u"}"#).unwrap();
+        let facts = facts(
+            &[],
+            BranchProtection {
+                classic: Some(classic),
+                ..BranchProtection::default()
+            },
+        );
+        let reason = error_of(rule.evaluate(&facts));
+        assert!(
+            reason.contains("GitHub's answer lacked `allow_force_pushes`"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_metadata_ruleset_leaves_the_branch_unprotected_and_says_why() {
+        let rules: Vec<BranchRule> = serde_json::from_str(
+            r#"[{"type": "commit_message_pattern", "ruleset_source_type": "Repository",
+                 "ruleset_source": "monalisa/my-repo", "ruleset_id": 42,
+                 "parameters": {"operator": "starts_with", "pattern": "issue"}}]"#,
+        )
+        .unwrap();
+        let facts = facts(
+            &[],
+            BranchProtection {
+                rules,
+                ..BranchProtection::default()
+            },
+        );
+        let Evaluation::Checked(findings) = rule().evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.contains("is not protected")
+                && findings[0].message.contains("commit_message_pattern"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn enforce_admins_names_the_ruleset_that_can_be_bypassed() {
+        let mut rule = rule();
+        rule.booleans = vec![("enforce_admins", Setting::EnforceAdmins)];
+        let rules: Vec<BranchRule> = serde_json::from_str(
+            r#"[{"type": "pull_request", "ruleset_source_type": "Repository",
+                 "ruleset_source": "monalisa/my-repo", "ruleset_id": 42,
+                 "parameters": {"required_approving_review_count": 1}}]"#,
+        )
+        .unwrap();
+        let mut protection = BranchProtection {
+            rules,
+            ..BranchProtection::default()
+        };
+        protection.bypass.insert(
+            42,
+            Ok(vec![crate::github::protection::BypassActor {
+                actor_id: Some(234),
+                actor_type: "Team".to_string(),
+                bypass_mode: Some("always".to_string()),
+            }]),
+        );
+        let Evaluation::Checked(findings) = rule.evaluate(&facts(&[], protection.clone())) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1);
+        let message = &findings[0].message;
+        assert!(
+            message.contains("ruleset 42 (monalisa/my-repo)") && message.contains("Team 234"),
+            "{message}"
+        );
+        assert!(!message.contains("neither"), "{message}");
+        protection.bypass.clear();
+        protection.classic = Some(ClassicProtection {
+            url: Some("u".to_string()),
+            enforce_admins: Some(Enabled { enabled: true }),
+            ..ClassicProtection::default()
+        });
+        let reason = error_of(rule.evaluate(&facts(&[], protection)));
+        assert!(reason.contains("ruleset 42"), "{reason}");
     }
 }

@@ -8,12 +8,18 @@ use crate::facts::{Facts, Needs};
 use crate::model::Evaluation;
 use crate::policy::reader::TableReader;
 
+pub mod branch_contains;
 pub mod branch_protection;
+pub mod codeowners;
+pub mod deploy_window;
 pub mod docs_allowlist;
+pub mod environment_protection;
 pub mod file_value;
 pub mod forbidden_files;
+pub mod org_settings;
 pub mod planning_doc_ttl;
 pub mod pr_allowed_paths;
+pub mod pr_branch_flow;
 pub mod pr_branch_name;
 pub mod pr_checklist;
 pub mod pr_co_change;
@@ -22,9 +28,11 @@ pub mod pr_issue_link;
 pub mod pr_labels;
 pub mod pr_size;
 pub mod pr_title;
+pub mod repo_labels;
 pub mod repo_settings;
 pub mod required_files;
 pub mod required_workflows;
+pub mod security_alerts;
 pub mod symlink;
 pub mod workflow_health;
 
@@ -82,13 +90,21 @@ pub static REGISTRY: &[&RuleKind] = &[
     &required_workflows::KIND,
     &file_value::KIND,
     &branch_protection::KIND,
+    &branch_contains::KIND,
     &repo_settings::KIND,
     &workflow_health::KIND,
+    &repo_labels::KIND,
+    &environment_protection::KIND,
+    &security_alerts::KIND,
+    &codeowners::KIND,
+    &org_settings::KIND,
+    &deploy_window::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,
     &pr_title::KIND,
     &pr_branch_name::KIND,
+    &pr_branch_flow::KIND,
     &pr_size::KIND,
     &pr_co_change::KIND,
     &pr_labels::KIND,

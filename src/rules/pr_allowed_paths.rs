@@ -13,6 +13,7 @@ use crate::facts::Facts;
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{compile_glob, Globs};
 use crate::policy::reader::TableReader;
+use crate::pr::FileStatus;
 
 pub const KIND: RuleKind = RuleKind {
     id: "pr-allowed-paths",
@@ -21,23 +22,35 @@ pub const KIND: RuleKind = RuleKind {
     doc: r#"
 ## What it checks
 The PR description declares which paths the change may touch, on a line starting with the
-`declaration` label (default `Allowed paths`, case-insensitive) and a colon:
+`declaration` label (default `Allowed paths`; case-insensitive, singular `Allowed path`
+too) and a colon:
 
 ```markdown
 Allowed paths: app/** packages/ui/**
-- **Allowed paths:** `app/routes/**`, `tests/routes/**`
+- **Allowed path:** `app/routes/**`, `tests/routes/**`
 ```
 
-Globs are separated by spaces or commas and may be wrapped in backticks; the line may be
-a list item, a quote or bold. A label with nothing after it (`**Allowed paths:**` or a
-heading `## Allowed paths`) takes the list items right below it, one or more globs each.
-Several declarations add up. Lines in code blocks and HTML comments never count.
+Globs are separated by spaces or commas, never inside braces or brackets
+(`{app,packages}/**` and `{a, b}` are one glob each); they may be wrapped in backticks
+(then only the backticked text counts, so prose around it is not read as globs) and may
+start with `./`. The line may be a list item, a quote or bold. A label with nothing after
+it (`Allowed paths:`, `**Allowed paths:**`, a heading `## Allowed paths`) takes what is
+right below it: a Markdown list (one or more globs an item), plain lines of globs, or a
+code block. Several declarations add up. Lines in HTML comments (template instructions)
+are never declarations.
 
-Every changed file, whatever its status (removed files too, and both sides of a rename),
-must match one declared glob, unless it matches `exempt`. An entry that leaves the
-repository (`../x`, `/etc/x`, `~/x`, `C:\x`) or is not a valid glob is a finding naming
-the entry. When GitHub's file list is incomplete (more than 3,000 files) and nothing
-listed is outside, the rule reports an error rather than a pass.
+A declaration warden cannot read (a label followed by prose, a list item or value with no
+glob in it, a declaration only inside a code block) is its own finding, whatever the
+switches below say: an author who meant to fence the change never gets "no fence" by
+mistake.
+
+Every changed file must match one declared glob, unless it matches `exempt`. Removed
+files and the old path of a renamed file are judged too; `fence_removed = false` judges
+only what the PR leaves in the tree (added, modified, copied files and the new side of a
+rename), as a Dangerfile reading `modified_files` and `created_files` did. An entry that
+leaves the repository (`../x`, `/etc/x`, `~/x`, `C:\x`) or is not a valid glob is a
+finding naming the entry. When GitHub's file list is incomplete (more than 3,000 files)
+and nothing listed is outside, the rule reports an error rather than a pass.
 
 Two switches decide what the rule reports, so the two gaps can have different levels:
 `require_declaration` (default `true`): a PR without a declaration is a finding;
@@ -62,6 +75,7 @@ id = "allowed-paths"
 kind = "pr-allowed-paths"
 require_declaration = false         # files outside a declaration fail ...
 exempt = ["**/*.md"]                # optional: never judged
+fence_removed = true                # optional: removed files and rename sources too
 
 [[rule]]
 id = "allowed-paths-declared"
@@ -85,6 +99,7 @@ struct PrAllowedPaths {
     exempt: Globs,
     require_declaration: bool,
     check_paths: bool,
+    fence_removed: bool,
     exemptions: Exemptions,
 }
 
@@ -110,6 +125,7 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     let exempt = t.globs("exempt").unwrap_or_else(Globs::empty);
     let require_declaration = t.opt_bool("require_declaration").unwrap_or(true);
     let check_paths = t.opt_bool("check_paths").unwrap_or(true);
+    let fence_removed = t.opt_bool("fence_removed").unwrap_or(true);
     if !require_declaration && !check_paths {
         ok = false;
         let span = t
@@ -131,6 +147,7 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
             exempt,
             require_declaration,
             check_paths,
+            fence_removed,
             exemptions,
         }) as Box<dyn Rule>
     })
@@ -138,16 +155,29 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
 
 /// One glob of a declaration, as written, with the body line it is on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub struct Entry {
     pub text: String,
     pub line: u32,
 }
 
-/// The declared entries, or `None` when the body declares nothing.
-pub(crate) fn declared(body: &str, label: &str) -> Option<Vec<Entry>> {
+/// What a PR body declares: the globs, and the declarations warden could not read
+/// (each its own finding: an unreadable fence is never "no fence").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub entries: Vec<Entry>,
+    /// (line, why) for each declaration that could not be read.
+    pub unreadable: Vec<(u32, String)>,
+}
+
+/// The declarations in `body`, or `None` when it has none. Accepted forms: the label
+/// (`label`, or its singular `Allowed path`) at the start of a line, case-insensitive,
+/// followed by a colon and globs; or a label alone (`Allowed paths:`, a heading, a bold
+/// line) with the globs below it: a Markdown list, plain lines of globs, or a code block.
+pub fn declared(body: &str, label: &str) -> Option<Declared> {
     let lines = body_lines(body);
+    let raw: Vec<&str> = body.lines().collect();
     let mut found = false;
-    let mut entries = Vec::new();
+    let mut out = Declared::default();
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -157,31 +187,128 @@ pub(crate) fn declared(body: &str, label: &str) -> Option<Vec<Entry>> {
         };
         found = true;
         if !value.trim().is_empty() {
-            entries.extend(split_entries(value, line.number));
+            let entries = split_entries(value, line.number);
+            if entries.is_empty() {
+                out.unreadable.push((
+                    line.number,
+                    format!("`{}` holds no glob warden can read", value.trim()),
+                ));
+            }
+            out.entries.extend(entries);
             continue;
         }
-        // A label alone: the list right below it (blank lines before it are fine).
-        let mut started = false;
+        // A label alone: what comes right below it (blank lines before it are fine).
+        // Prose right under it is an unreadable declaration; prose after a blank line
+        // starts the next paragraph of an unfilled template, unless the label is a
+        // heading, whose section is the declaration.
+        let heading = line.text.trim_start().starts_with('#');
+        let mut gap = false;
+        let mut taken = false;
         while i < lines.len() {
             let text = lines[i].text.trim();
+            let number = lines[i].number;
             if text.is_empty() {
-                if started {
+                // A code block under the label holds its globs, one or more a line.
+                if !taken {
+                    if let Some(end) = fenced_block(&raw, i) {
+                        for (at, inside) in raw.iter().enumerate().take(end).skip(i + 1) {
+                            out.entries.extend(split_entries(inside, at as u32 + 1));
+                        }
+                        i = (end + 1).min(lines.len());
+                        break;
+                    }
+                }
+                if taken {
                     break;
                 }
+                gap = true;
                 i += 1;
                 continue;
             }
             match strip_list_marker(text) {
-                Some(item) if !is_task(item) => {
-                    entries.extend(split_entries(item, lines[i].number));
-                    started = true;
-                    i += 1;
+                Some(item) if is_task(item) => break,
+                Some(item) => {
+                    let entries = split_entries(item, number);
+                    if entries.is_empty() {
+                        out.unreadable.push((
+                            number,
+                            format!(
+                                "the list item `{}` holds no glob warden can read",
+                                item.trim()
+                            ),
+                        ));
+                    }
+                    out.entries.extend(entries);
                 }
-                _ => break,
+                None if looks_like_globs(text) => {
+                    out.entries.extend(split_entries(text, number));
+                }
+                None => {
+                    if !taken && (heading || !gap) {
+                        out.unreadable.push((
+                            line.number,
+                            format!(
+                                "the label is followed by `{}`, which is not a list of globs",
+                                short(text)
+                            ),
+                        ));
+                    }
+                    break;
+                }
             }
+            taken = true;
+            i += 1;
         }
     }
-    found.then_some(entries)
+    if !found {
+        // Only in a code block: the author declared a fence GitHub shows as code. That is
+        // unreadable, never "no fence".
+        return in_code_block(&raw, label).map(|line| Declared {
+            entries: Vec::new(),
+            unreadable: vec![(
+                line,
+                "it is inside a code block; write it as plain text".to_string(),
+            )],
+        });
+    }
+    Some(out)
+}
+
+/// The line of the first declaration inside a fenced code block, if any.
+fn in_code_block(raw: &[&str], label: &str) -> Option<u32> {
+    let mut at = 0;
+    while at < raw.len() {
+        match fenced_block(raw, at) {
+            Some(end) => {
+                let inside = (at + 1..end).find(|&i| declaration_value(raw[i], label).is_some());
+                if let Some(i) = inside {
+                    return Some(i as u32 + 1);
+                }
+                at = end + 1;
+            }
+            None => at += 1,
+        }
+    }
+    None
+}
+
+/// The index of the line closing the fenced block that opens at `raw[at]`, if one does.
+fn fenced_block(raw: &[&str], at: usize) -> Option<usize> {
+    let open = raw.get(at)?.trim_start();
+    let c = open.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let run = open.chars().take_while(|x| *x == c).count();
+    if run < 3 {
+        return None;
+    }
+    (at + 1..raw.len()).find(|&j| {
+        let t = raw[j].trim();
+        t.chars().take_while(|x| *x == c).count() >= run && t.chars().all(|x| x == c)
+    })
+}
+
+fn short(text: &str) -> String {
+    let text: String = text.chars().take(60).collect();
+    text.replace('`', "'")
 }
 
 fn is_task(item: &str) -> bool {
@@ -189,7 +316,17 @@ fn is_task(item: &str) -> bool {
     lower.starts_with("[ ]") || lower.starts_with("[x]")
 }
 
-/// What follows `label` and its colon on `text`, if the line is a declaration.
+/// A plain line under a label counts when every word of it looks like a path or glob.
+fn looks_like_globs(text: &str) -> bool {
+    let words = tokens(text);
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|w| w.contains(['/', '*', '?', '[', '{', '.']) && !w.ends_with(':'))
+}
+
+/// What follows the label and its colon on `text`, if the line is a declaration. The
+/// label matches case-insensitively, plural or singular (`Allowed path:`).
 fn declaration_value<'t>(text: &'t str, label: &str) -> Option<&'t str> {
     let mut rest = text.trim_start();
     loop {
@@ -207,12 +344,21 @@ fn declaration_value<'t>(text: &'t str, label: &str) -> Option<&'t str> {
         }
     }
     rest = rest.trim_start_matches(['*', '_']);
-    let head = rest.get(..label.len())?;
-    if !head.eq_ignore_ascii_case(label) {
-        return None;
+    let singular = label
+        .strip_suffix('s')
+        .or_else(|| label.strip_suffix('S'))
+        .filter(|s| !s.is_empty());
+    let mut after = None;
+    for form in [Some(label), singular].into_iter().flatten() {
+        if let Some(head) = rest.get(..form.len()) {
+            if head.eq_ignore_ascii_case(form) {
+                after = Some(&rest[form.len()..]);
+                break;
+            }
+        }
     }
-    let after = rest[label.len()..].trim_start_matches(['*', '_']);
-    let value = match after.strip_prefix(':') {
+    let after = after?.trim_start_matches(['*', '_']);
+    let value = match after.trim_start().strip_prefix(':') {
         Some(value) => value,
         // A label alone on its line (a heading or a bold line) introduces a list.
         None if after.trim().trim_end_matches('#').trim().is_empty() => "",
@@ -231,9 +377,64 @@ fn declaration_value<'t>(text: &'t str, label: &str) -> Option<&'t str> {
     Some(value)
 }
 
+/// The words of `value`: split at whitespace and commas, never inside `{...}` or
+/// `[...]` (a glob's alternatives and classes), with spaces around a brace's commas
+/// dropped. When `value` has code spans, their contents count, and outside them only
+/// words that look like paths, so prose around them (`` `app/**` for the routes``) is
+/// not read as globs.
+fn tokens(value: &str) -> Vec<String> {
+    let spans: Vec<&str> = value.split('`').collect();
+    if spans.len() >= 3 {
+        // Odd pieces are inside backticks; an unpaired last backtick opens nothing.
+        let closed = if spans.len() % 2 == 1 {
+            spans.len()
+        } else {
+            spans.len() - 1
+        };
+        let mut words = Vec::new();
+        for (index, part) in spans[..closed].iter().enumerate() {
+            let inside = index % 2 == 1;
+            words.extend(
+                words_of(part)
+                    .into_iter()
+                    .filter(|w| inside || w.contains(['/', '*', '?', '[', '{', '.'])),
+            );
+        }
+        return words;
+    }
+    words_of(value)
+}
+
+fn words_of(part: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut braces, mut brackets) = (0usize, 0usize);
+    for c in part.chars() {
+        match c {
+            '{' => braces += 1,
+            '}' => braces = braces.saturating_sub(1),
+            '[' => brackets += 1,
+            ']' => brackets = brackets.saturating_sub(1),
+            _ => {}
+        }
+        let inside = braces > 0 || brackets > 0;
+        if !inside && (c.is_whitespace() || c == ',') {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        } else if !(inside && c.is_whitespace()) {
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
 fn split_entries(value: &str, line: u32) -> Vec<Entry> {
-    value
-        .split(|c: char| c.is_whitespace() || c == ',')
+    tokens(value)
+        .iter()
         .map(|raw| raw.trim_matches(|c| matches!(c, '`' | '"' | '\'' | ';')))
         .map(|raw| raw.strip_prefix("./").unwrap_or(raw))
         .filter(|raw| !raw.is_empty())
@@ -267,7 +468,7 @@ impl Rule for PrAllowedPaths {
             Err(evaluation) => return evaluation,
         };
         let label = &self.declaration;
-        let Some(entries) = declared(&pr.body, label) else {
+        let Some(declared) = declared(&pr.body, label) else {
             if !self.require_declaration {
                 return Evaluation::Checked(Vec::new());
             }
@@ -279,10 +480,26 @@ impl Rule for PrAllowedPaths {
             ))
             .subject("no-declaration")]);
         };
+        // A declaration that cannot be read is a finding whatever the switches say: the
+        // author meant to fence the change, so it must not pass as "no fence".
+        let mut findings: Vec<Finding> = declared
+            .unreadable
+            .iter()
+            .map(|(line, why)| {
+                Finding::new(format!(
+                    "the `{label}` declaration on line {line} of the PR description cannot be read: {why}"
+                ))
+                .help(format!(
+                    "write globs after the colon (`{label}: app/** tests/**`) or as a list right below the label"
+                ))
+                .subject(format!("unreadable-declaration:{line}"))
+            })
+            .collect();
+        let entries = declared.entries;
         // An unfilled template line (`Allowed paths:` and nothing) declares nothing.
         if entries.is_empty() {
-            if !self.require_declaration {
-                return Evaluation::Checked(Vec::new());
+            if !findings.is_empty() || !self.require_declaration {
+                return Evaluation::Checked(findings);
             }
             return Evaluation::Checked(vec![Finding::new(format!(
                 "the PR description's `{label}:` line lists no paths"
@@ -293,10 +510,9 @@ impl Rule for PrAllowedPaths {
             .subject("no-declaration")]);
         }
         if !self.check_paths {
-            return Evaluation::Checked(Vec::new());
+            return Evaluation::Checked(findings);
         }
 
-        let mut findings = Vec::new();
         let mut globs = Vec::new();
         let mut patterns = Vec::new();
         let mut reported = BTreeSet::new();
@@ -325,7 +541,7 @@ impl Rule for PrAllowedPaths {
                         "`{label}` entry `{}` (line {} of the PR description) is not a valid glob: {}",
                         entry.text,
                         entry.line,
-                        err.kind()
+                        err
                     ))
                     .help("`*` stays within a directory, `**` spans directories, `{a,b}` lists alternatives; escape a literal `[` as `\\[`")
                     .subject(format!("entry:{}", entry.text)),
@@ -347,11 +563,15 @@ impl Rule for PrAllowedPaths {
         };
         let mut judged_paths = BTreeSet::new();
         for file in &pr.files {
-            let sides = std::iter::once((file.path.as_str(), None)).chain(
-                file.previous_path
-                    .as_deref()
-                    .map(|p| (p, Some(file.path.as_str()))),
-            );
+            // With `fence_removed = false`, only what the PR leaves in the tree is judged.
+            let removed = file.status == FileStatus::Removed;
+            let new_side = (self.fence_removed || !removed).then_some((file.path.as_str(), None));
+            let old_side = file
+                .previous_path
+                .as_deref()
+                .filter(|_| self.fence_removed)
+                .map(|p| (p, Some(file.path.as_str())));
+            let sides = new_side.into_iter().chain(old_side);
             for (path, renamed_to) in sides {
                 if self.exempt.is_match(path) || allowed.is_match(path) {
                     continue;
@@ -389,7 +609,16 @@ mod tests {
     use super::*;
 
     fn texts(body: &str) -> Option<Vec<String>> {
-        declared(body, "Allowed paths").map(|e| e.into_iter().map(|e| e.text).collect())
+        declared(body, "Allowed paths").map(|d| {
+            assert!(d.unreadable.is_empty(), "{body:?}: {:?}", d.unreadable);
+            d.entries.into_iter().map(|e| e.text).collect()
+        })
+    }
+
+    fn unreadable(body: &str) -> Vec<u32> {
+        declared(body, "Allowed paths")
+            .map(|d| d.unreadable.into_iter().map(|(line, _)| line).collect())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -421,11 +650,60 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_forms_teams_write() {
+        // Singular label, any case.
+        assert_eq!(texts("Allowed path: app/**"), Some(vec!["app/**".into()]));
+        assert_eq!(texts("ALLOWED PATH : app/**"), Some(vec!["app/**".into()]));
+        // Globs on the lines after the label.
+        assert_eq!(
+            texts("Allowed paths:\napp/**\n./packages/ui/**, docs/*.md\n\nMore text"),
+            Some(vec![
+                "app/**".into(),
+                "packages/ui/**".into(),
+                "docs/*.md".into()
+            ])
+        );
+        // A list under a bold label, numbered items, backticks with prose after them.
+        assert_eq!(
+            texts("**Allowed paths**\n1. `app/routes/**` (the new route)\n2. `./tests/**`"),
+            Some(vec!["app/routes/**".into(), "tests/**".into()])
+        );
+        // A code block under the label.
+        assert_eq!(
+            texts("Allowed paths:\n```\napp/**\ntests/**\n```\nDone"),
+            Some(vec!["app/**".into(), "tests/**".into()])
+        );
+        // Braces and classes are never split.
+        assert_eq!(
+            texts("Allowed paths: {app,packages}/** src/{a, b}.rs, x/[a,b]*"),
+            Some(vec![
+                "{app,packages}/**".into(),
+                "src/{a,b}.rs".into(),
+                "x/[a,b]*".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn an_unreadable_declaration_is_reported_not_ignored() {
+        assert_eq!(
+            unreadable("Allowed paths:\nthe app folder and its tests"),
+            [1]
+        );
+        assert_eq!(unreadable("## Allowed paths\n\nSee the issue."), [1]);
+        assert_eq!(unreadable("Allowed paths: ``"), [1]);
+        assert_eq!(unreadable("Allowed paths:\n- ``"), [2]);
+        // An unfilled template line is empty, not unreadable.
+        assert_eq!(texts("Allowed paths:"), Some(vec![]));
+        assert_eq!(texts("Allowed paths:\n\n"), Some(vec![]));
+    }
+
+    #[test]
     fn comments_code_and_prose_are_not_declarations() {
         assert_eq!(texts("<!-- Allowed paths: app/** -->"), None);
-        assert_eq!(texts("```\nAllowed paths: app/**\n```"), None);
+        assert_eq!(unreadable("```\nAllowed paths: app/**\n```"), [2]);
         assert_eq!(texts("Allowed paths are listed in the issue"), None);
-        assert_eq!(texts("Allowed paths:"), Some(vec![]));
+        assert_eq!(texts("Allowed pathways: app/**"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
-use crate::pr::{mentions, IssueRef};
+use crate::pr::{mentions_on, IssueRef, DEFAULT_WEB_HOST};
 
 pub const KIND: RuleKind = RuleKind {
     id: "pr-issue-link",
@@ -22,13 +22,18 @@ The pull request description references an issue right after a closing keyword:
 `Fixes #123`, `closes octo-org/app#123`, `Resolves: https://github.com/octo-org/app/issues/123`.
 Keywords compare case-insensitively; the default list is GitHub's: `fixes`, `fix`, `fixed`,
 `closes`, `close`, `closed`, `resolves`, `resolve`, `resolved`. A list given in `keywords`
-is taken as written (`keywords = ["fixes"]` accepts `Fixes` and `FIXES`, not `Fixed`).
-References inside code, code blocks and HTML comments (PR template instructions) do not
-count; `#123` means an issue of the PR's base repository, also for PRs from forks.
+is taken as written (`keywords = ["fixes"]` accepts `Fixes` and `FIXES`, not `Fixed`);
+with `case_sensitive = true` the case must match too (`keywords = ["Fixes"]` then refuses
+`fixes #1`, as a Dangerfile's `/Fixes\s+#\d+/` did).
+References follow GitHub's own rules: inside code (fenced with backticks or tildes of any
+length, indented, inline, `<code>`, `<pre>`) or HTML comments (PR template instructions)
+they do not count; issue URLs count only on the GitHub the PR lives on (github.com, or
+your GHES host); `/pull/N` is a pull request, not an issue; `#123` means an issue of the
+PR's base repository, also for PRs from forks.
 
 With `must_exist = true`, warden asks GitHub about every linked issue: one that does not
-exist (or is not visible to the token), or that is a pull request rather than an issue,
-is a finding. `must_be_open = true` (implies `must_exist`) also refuses closed issues.
+exist (or is not visible to the token), was deleted (GitHub answers 410), or that is a
+pull request rather than an issue, is a finding. `must_be_open = true` (implies `must_exist`) also refuses closed issues.
 Every linked issue must pass. When GitHub cannot be asked (offline, no token, an API
 error), the rule reports an error: an issue nobody looked at is never a pass.
 
@@ -48,6 +53,7 @@ regex over the body, which also matches `Fixes #1` inside the template's HTML co
 id = "issue-link"
 kind = "pr-issue-link"
 keywords = ["fixes", "closes"]        # optional; default: GitHub's nine closing keywords
+case_sensitive = false                # optional: true compares keywords' case too
 must_be_open = true                   # optional: ask GitHub (needs a token)
 exempt_authors = ["*[bot]"]           # optional: Dependabot, Renovate, ...
 exempt_labels = ["chore"]             # optional
@@ -69,6 +75,7 @@ const DEFAULT_KEYWORDS: [&str; 9] = [
 #[derive(Debug)]
 struct PrIssueLink {
     keywords: Vec<String>,
+    case_sensitive: bool,
     must_exist: bool,
     must_be_open: bool,
     exempt: Exemptions,
@@ -76,12 +83,18 @@ struct PrIssueLink {
 
 fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     let mut ok = true;
+    let case_sensitive = t.opt_bool("case_sensitive").unwrap_or(false);
     let keywords = match t.str_list("keywords") {
         None => DEFAULT_KEYWORDS.iter().map(|k| k.to_string()).collect(),
         Some(items) => {
             let mut keywords = Vec::new();
             for item in &items {
-                let word = item.value.trim().trim_end_matches(':').to_ascii_lowercase();
+                let word = item.value.trim().trim_end_matches(':').to_string();
+                let word = if case_sensitive {
+                    word
+                } else {
+                    word.to_ascii_lowercase()
+                };
                 if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphabetic()) {
                     ok = false;
                     let what = t.what().to_string();
@@ -121,6 +134,7 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     ok.then(|| {
         Box::new(PrIssueLink {
             keywords,
+            case_sensitive,
             must_exist,
             must_be_open,
             exempt,
@@ -141,14 +155,20 @@ impl Rule for PrIssueLink {
             Err(evaluation) => return evaluation,
         };
         let base = base_repo(pr);
-        let found = mentions(&pr.body, Some(&base));
+        let host = pr.web_host.as_deref().unwrap_or(DEFAULT_WEB_HOST);
+        let found = mentions_on(&pr.body, Some(&base), host);
         let mut linked: Vec<&IssueRef> = Vec::new();
         let mut seen = BTreeSet::new();
         for mention in &found {
-            let closes = mention
-                .keyword
-                .as_deref()
-                .is_some_and(|k| self.keywords.iter().any(|w| w.eq_ignore_ascii_case(k)));
+            let closes = mention.keyword.as_deref().is_some_and(|k| {
+                self.keywords.iter().any(|w| {
+                    if self.case_sensitive {
+                        w == k
+                    } else {
+                        w.eq_ignore_ascii_case(k)
+                    }
+                })
+            });
             if closes && seen.insert(&mention.issue) {
                 linked.push(&mention.issue);
             }
@@ -203,6 +223,14 @@ impl Rule for PrIssueLink {
                     "not_found" => Some((
                         format!("issue `{name}` does not exist (or is not visible to warden's token)"),
                         "check the number; for an issue of another repository write `OWNER/REPO#123`",
+                    )),
+                    "deleted" => Some((
+                        format!("issue `{name}` was deleted (GitHub answers 410 Gone)"),
+                        "link the issue this change closes; a deleted issue cannot be closed",
+                    )),
+                    "disabled" => Some((
+                        format!("`{name}` cannot be an issue: its repository has issues switched off (GitHub answers 410 Gone)"),
+                        "link an issue of a repository that uses issues (`OWNER/REPO#123`)",
                     )),
                     "closed" if self.must_be_open => Some((
                         format!("issue `{name}` (\"{}\") is already closed", info.title),

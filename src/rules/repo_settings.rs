@@ -17,9 +17,11 @@ The repository's settings as `GET /repos/{owner}/{repo}` reports them:
 `merge_methods` (exactly these are allowed: any of "merge", "squash", "rebase"),
 `delete_branch_on_merge`, `default_branch`, and from `security_and_analysis`:
 `secret_scanning`, `secret_scanning_push_protection`, `dependabot_security_updates`;
-`dependabot_alerts` reads `GET /repos/{owner}/{repo}/vulnerability-alerts`. Only the keys
-the policy gives are judged. A setting GitHub does not show to the token (security
-settings need admin access) makes the rule `error`, never a pass.
+`dependabot_alerts` reads `GET /repos/{owner}/{repo}/vulnerability-alerts` (204 is on, 404
+is off, any other answer is `error`). Only the keys the policy gives are judged. A setting
+missing from GitHub's answer (security settings are shown only to tokens with admin
+access) makes the rule `error`, naming the field, never a pass; so does an answer that is
+not a repository object at all (no `full_name`).
 
 ## Why
 "Protected · squash-merge only" and "Never disable push protection or secret scanning"
@@ -184,14 +186,31 @@ impl Rule for RepoSettingsRule {
             }
         }
         if !unknown.is_empty() {
+            // Security settings are hidden from tokens without admin access; the others
+            // are in every repository object GitHub sends, so their absence is odd.
+            let hint = if unknown.iter().any(|k| SECURITY_KEYS.contains(&k.as_str())) {
+                "; GitHub shows security settings only to a token with admin access to the repository"
+            } else {
+                ""
+            };
             return Evaluation::Error(format!(
-                "GitHub does not show {} to this token; reading security settings needs admin access to the repository",
-                unknown.join(", ")
+                "GitHub's answer lacked {}{hint}",
+                unknown
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         Evaluation::Checked(findings)
     }
 }
+
+const SECURITY_KEYS: &[&str] = &[
+    "secret_scanning",
+    "secret_scanning_push_protection",
+    "dependabot_security_updates",
+];
 
 fn merge_flags(settings: &RepoSettings) -> [(&'static str, Option<bool>); 3] {
     [

@@ -259,7 +259,8 @@ impl Rule for RequiredFiles {
                 }
             }
         }
-        needs.content.push(Globs::from_compiled(globs, patterns));
+        // Streamed: a glob may match many large files, judged one at a time.
+        needs.streamed.push(Globs::from_compiled(globs, patterns));
     }
 
     fn evaluate(&self, facts: &Facts) -> Evaluation {
@@ -295,9 +296,10 @@ impl Rule for RequiredFiles {
             return Evaluation::Checked(findings);
         };
         let mut unreadable = Vec::new();
+        let mut regular = Vec::with_capacity(checked.len());
         for path in checked {
             match facts.get(path).map(|e| &e.kind) {
-                Some(EntryKind::File | EntryKind::Executable) => {}
+                Some(EntryKind::File | EntryKind::Executable) => regular.push(path),
                 _ => {
                     findings.push(
                         Finding::new(format!(
@@ -311,9 +313,16 @@ impl Rule for RequiredFiles {
                     continue;
                 }
             }
-            match facts.content(path) {
-                Some(Ok(text)) if contains.regex.is_match(text) => {}
-                Some(Ok(_)) => findings.push(
+        }
+        // Each text is judged and dropped as it is read; only the verdicts are kept.
+        let verdicts = facts.scan_texts(&regular, |_, text| match text {
+            Ok(text) => Ok(contains.regex.is_match(text)),
+            Err(reason) => Err(reason.to_string()),
+        });
+        for (path, verdict) in regular.into_iter().zip(verdicts) {
+            match verdict {
+                Ok(true) => {}
+                Ok(false) => findings.push(
                     Finding::new(format!(
                         "`{path}` does not match the required pattern `{}`",
                         contains.source
@@ -325,8 +334,7 @@ impl Rule for RequiredFiles {
                         contains.source
                     )),
                 ),
-                Some(Err(reason)) => unreadable.push(format!("`{path}`: {reason}")),
-                None => unreadable.push(format!("`{path}`: its text was not gathered")),
+                Err(reason) => unreadable.push(format!("`{path}`: {reason}")),
             }
         }
         if !unreadable.is_empty() {
@@ -613,7 +621,8 @@ mod tests {
             dir_only: false,
         });
         r.needs(&mut needs);
-        let globs = &needs.content[0];
+        assert!(needs.content.is_empty());
+        let globs = &needs.streamed[0];
         assert!(globs.is_match("a[1].md"));
         assert!(!globs.is_match("a1.md"));
         assert!(globs.is_match("docs/x.md"));
@@ -621,6 +630,6 @@ mod tests {
 
         let mut needs = Needs::default();
         rule(&["README.md"], &[], 1, None).needs(&mut needs);
-        assert!(needs.content.is_empty());
+        assert!(needs.content.is_empty() && needs.streamed.is_empty());
     }
 }

@@ -268,8 +268,17 @@ impl Rule for RequiredWorkflows {
 
     fn evaluate(&self, facts: &Facts) -> Evaluation {
         let mut findings = Vec::new();
+        let mut unknown = Vec::new();
         for requirement in &self.workflows {
-            requirement.check(facts, &mut findings);
+            requirement.check(facts, &mut findings, &mut unknown);
+        }
+        if !unknown.is_empty() {
+            // A workflow that could not be read is unknown, never a gap or a pass.
+            let also = match findings.len() {
+                0 => String::new(),
+                n => format!(" ({n} gaps were found besides)"),
+            };
+            return Evaluation::Error(format!("{}{also}", unknown.join("; ")));
         }
         Evaluation::Checked(findings)
     }
@@ -295,23 +304,32 @@ impl Loaded<'_> {
     }
 }
 
-/// Read and parse a workflow; `Err` is the finding to report.
-fn load<'f>(facts: &'f Facts, path: &str) -> Result<Loaded<'f>, Finding> {
+/// Why a workflow was not judged: a gap to report, or a text that could not be read.
+enum NotLoaded {
+    Gap(Finding),
+    Unreadable(String),
+}
+
+/// Read and parse a workflow.
+fn load<'f>(facts: &'f Facts, path: &str) -> Result<Loaded<'f>, NotLoaded> {
     let text = match facts.content(path) {
         Some(Ok(text)) => text.as_str(),
+        // The file exists but its text is unknown (an API read failed, too large):
+        // nothing about it can be decided.
         Some(Err(reason)) => {
-            return Err(Finding::new(format!("cannot read `{path}`: {reason}"))
-                .at(path)
-                .help("make it a readable text file")
-                .subject(format!("{path}:unreadable")))
+            return Err(NotLoaded::Unreadable(format!(
+                "cannot read `{path}`: {reason}"
+            )))
         }
         None => {
-            return Err(Finding::new(format!(
-                "`{path}` is not a regular file (a symlink or submodule), so it is not read"
+            return Err(NotLoaded::Gap(
+                Finding::new(format!(
+                    "`{path}` is not a regular file (a symlink or submodule), so it is not read"
+                ))
+                .at(path)
+                .help("commit the workflow itself in .github/workflows/")
+                .subject(format!("{path}:unreadable")),
             ))
-            .at(path)
-            .help("commit the workflow itself in .github/workflows/")
-            .subject(format!("{path}:unreadable")))
         }
     };
     match parse_workflow(text) {
@@ -320,19 +338,19 @@ fn load<'f>(facts: &'f Facts, path: &str) -> Result<Loaded<'f>, Finding> {
             workflow,
             raw,
         }),
-        Err(err) => Err(Finding::new(format!(
+        Err(err) => Err(NotLoaded::Gap(Finding::new(format!(
             "`{path}` is not a valid workflow: {}",
             err.message
         ))
         .at(path)
         .line(err.line)
         .help("fix the YAML at that line (GitHub would refuse the file too); `actionlint` explains workflow errors in detail")
-        .subject(format!("{path}:invalid"))),
+        .subject(format!("{path}:invalid")))),
     }
 }
 
 impl Requirement {
-    fn check(&self, facts: &Facts, out: &mut Vec<Finding>) {
+    fn check(&self, facts: &Facts, out: &mut Vec<Finding>, unknown: &mut Vec<String>) {
         let path = self.path.as_str();
         if facts.get(path).is_none() {
             out.push(self.missing(facts));
@@ -340,8 +358,12 @@ impl Requirement {
         }
         let loaded = match load(facts, path) {
             Ok(loaded) => loaded,
-            Err(finding) => {
+            Err(NotLoaded::Gap(finding)) => {
                 out.push(finding);
+                return;
+            }
+            Err(NotLoaded::Unreadable(reason)) => {
+                unknown.push(reason);
                 return;
             }
         };
@@ -415,8 +437,15 @@ impl Requirement {
         } else {
             String::new()
         };
+        // A step not found may be in a called workflow that could not be read.
+        let unread = (!steps.unreadable.is_empty()).then(|| steps.unreadable.join(", "));
         for action in &self.uses {
-            if !steps.uses.iter().any(|u| uses_matches(action, u)) {
+            let found = steps.uses.iter().any(|u| uses_matches(action, u));
+            if let (false, Some(unread)) = (found, &unread) {
+                unknown.push(format!(
+                    "whether `{path}` uses `{action}` is unknown: the reusable workflow {unread} it calls could not be read"
+                ));
+            } else if !found {
                 out.push(
                     Finding::new(format!("no step in `{path}` uses `{action}`{searched}"))
                         .at(path)
@@ -430,7 +459,13 @@ impl Requirement {
             }
         }
         for pattern in &self.run {
-            if !steps.runs.iter().any(|r| pattern.regex.is_match(r)) {
+            let found = steps.runs.iter().any(|r| pattern.regex.is_match(r));
+            if let (false, Some(unread)) = (found, &unread) {
+                unknown.push(format!(
+                    "whether `{path}` runs a command matching `{}` is unknown: the reusable workflow {unread} it calls could not be read",
+                    pattern.source
+                ));
+            } else if !found {
                 out.push(
                     Finding::new(format!(
                         "no step in `{path}` runs a command matching `{}`{searched}",
@@ -738,6 +773,8 @@ fn pattern_matches(pattern: &str, branch: &str) -> bool {
 struct StepSummary {
     uses: Vec<String>,
     runs: Vec<String>,
+    /// Called workflows whose text could not be read (path and reason).
+    unreadable: Vec<String>,
 }
 
 impl StepSummary {
@@ -756,10 +793,15 @@ impl StepSummary {
                     if !visited.insert(called.clone()) {
                         continue;
                     }
-                    if let Some(Ok(text)) = facts.content(&called) {
-                        if let Ok((inner, _)) = parse_workflow(text) {
-                            self.collect(&inner, facts, visited);
+                    match facts.content(&called) {
+                        Some(Ok(text)) => {
+                            if let Ok((inner, _)) = parse_workflow(text) {
+                                self.collect(&inner, facts, visited);
+                            }
                         }
+                        Some(Err(reason)) => self.unreadable.push(format!("`{called}` ({reason})")),
+                        // Missing, or not a regular file: GitHub cannot run it either.
+                        None => {}
                     }
                 }
             }
@@ -816,6 +858,10 @@ fn uses_matches(want: &str, have: &str) -> bool {
 
 /// Parse a workflow; when it fails, find the most specific reason and line.
 fn parse_workflow(text: &str) -> Result<(Workflow, yaml_serde::Value), ParseError> {
+    select::within_bounds(text).map_err(|message| ParseError {
+        message,
+        line: None,
+    })?;
     let workflow = yaml_serde::from_str::<Workflow>(text).map_err(|err| explain(text, &err))?;
     let raw: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| select::yaml_error(&e))?;
     check_filter_keys(text, &raw)?;
@@ -1079,6 +1125,45 @@ jobs:
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn an_unreadable_workflow_is_unknown_not_a_gap_or_a_pass() {
+        let mut facts = facts(&[
+            (".github/workflows/required-ci.yml", CI),
+            (".github/workflows/reusable-security.yml", REUSABLE),
+        ]);
+        let unreadable = |facts: &mut Facts, path: &str| {
+            facts.contents.insert(
+                path.to_string(),
+                Err("cannot read: GitHub answered 500 after 4 attempts".to_string()),
+            );
+        };
+        let rule = |req: Requirement| RequiredWorkflows {
+            workflows: vec![req],
+        };
+        // The called workflow could not be read: a step only it might hold is unknown...
+        unreadable(&mut facts, ".github/workflows/reusable-security.yml");
+        let mut req = requirement("required-ci.yml");
+        req.uses = strings(&["gitleaks/gitleaks-action"]);
+        match rule(req).evaluate(&facts) {
+            Evaluation::Error(reason) => {
+                assert!(reason.contains("reusable-security.yml"), "{reason}");
+                assert!(reason.contains("500"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // ...while one the caller holds itself is still found.
+        let mut req = requirement("required-ci.yml");
+        req.uses = strings(&["actions/checkout"]);
+        assert_eq!(rule(req).evaluate(&facts), Evaluation::Checked(Vec::new()));
+        // The required workflow itself could not be read.
+        unreadable(&mut facts, ".github/workflows/required-ci.yml");
+        let mut req = requirement("required-ci.yml");
+        req.on = strings(&["pull_request"]);
+        assert!(
+            matches!(rule(req).evaluate(&facts), Evaluation::Error(r) if r.contains("cannot read `.github/workflows/required-ci.yml`"))
+        );
     }
 
     #[test]

@@ -168,6 +168,7 @@ fn describe(out: &Output) -> String {
 struct Server {
     base: String,
     requests: Arc<Mutex<Vec<String>>>,
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -176,6 +177,8 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&requests);
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let seen_auth = Arc::clone(&authorizations);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -189,7 +192,13 @@ impl Server {
                     match reader.read_line(&mut header) {
                         Ok(0) | Err(_) => break,
                         Ok(_) if header == "\r\n" || header == "\n" => break,
-                        Ok(_) => {}
+                        Ok(_) => {
+                            if let Some((name, value)) = header.split_once(':') {
+                                if name.eq_ignore_ascii_case("authorization") {
+                                    seen_auth.lock().unwrap().push(value.trim().to_string());
+                                }
+                            }
+                        }
                     }
                 }
                 let path = request_line
@@ -211,11 +220,19 @@ impl Server {
                 let _ = stream.flush();
             }
         });
-        Server { base, requests }
+        Server {
+            base,
+            requests,
+            authorizations,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
+    }
+
+    fn authorizations(&self) -> Vec<String> {
+        self.authorizations.lock().unwrap().clone()
     }
 }
 
@@ -282,6 +299,16 @@ fn release_server(
     exe: &str,
     checksum: Option<&dyn Fn(&str) -> String>,
 ) -> Server {
+    Server::start(release_files(runner, tag, asset, exe, checksum))
+}
+
+fn release_files(
+    runner: &Runner,
+    tag: &str,
+    asset: &str,
+    exe: &str,
+    checksum: Option<&dyn Fn(&str) -> String>,
+) -> HashMap<String, Vec<u8>> {
     let bytes = archive(runner.path("temp").parent().unwrap(), asset, exe);
     let sha = sha256_hex(&bytes, runner.dir.path());
     let dir = if tag == "latest" {
@@ -294,7 +321,7 @@ fn release_server(
     if let Some(checksum) = checksum {
         files.insert(format!("{dir}/{asset}.sha256"), checksum(&sha).into_bytes());
     }
-    Server::start(files)
+    files
 }
 
 fn sha256sum_line(asset: &'static str) -> impl Fn(&str) -> String {
@@ -318,14 +345,14 @@ fn target_maps_each_supported_runner_to_its_triple_and_asset() {
         (
             "Linux",
             "X64",
-            "x86_64-unknown-linux-gnu",
-            "warden-x86_64-unknown-linux-gnu.tar.gz",
+            "x86_64-unknown-linux-musl",
+            "warden-x86_64-unknown-linux-musl.tar.gz",
         ),
         (
             "Linux",
             "ARM64",
-            "aarch64-unknown-linux-gnu",
-            "warden-aarch64-unknown-linux-gnu.tar.gz",
+            "aarch64-unknown-linux-musl",
+            "warden-aarch64-unknown-linux-musl.tar.gz",
         ),
         (
             "macOS",
@@ -379,7 +406,7 @@ fn an_unsupported_runner_fails_clearly() {
 
 // ----------------------------------------------------------------------- install
 
-const LINUX_ASSET: &str = "warden-x86_64-unknown-linux-gnu.tar.gz";
+const LINUX_ASSET: &str = "warden-x86_64-unknown-linux-musl.tar.gz";
 
 #[test]
 fn install_downloads_the_release_and_verifies_its_checksum() {
@@ -433,7 +460,7 @@ fn install_refuses_a_tampered_checksum_and_does_not_fall_back() {
     let out = runner.run(&["install"], repo_root());
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
-        text(&out.stderr).contains("checksum mismatch for warden-x86_64-unknown-linux-gnu.tar.gz"),
+        text(&out.stderr).contains("checksum mismatch for warden-x86_64-unknown-linux-musl.tar.gz"),
         "{}",
         describe(&out)
     );
@@ -612,6 +639,136 @@ fn a_local_action_builds_from_source_unless_a_version_is_given() {
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(runner.outputs()["installed-from"], "release");
     assert_eq!(runner.cargo_args(), None);
+}
+
+// ------------------------------------------------------------- moving tags (@v1)
+
+const RELEASES_API: &str = "/repos/acme/warden/releases?per_page=100";
+
+/// GET /repos/acme/warden/releases as GitHub answers it: the `release-items` example of
+/// @octokit/openapi (fixtures/github/release-items.json), one copy per (tag, draft,
+/// prerelease). Each body quotes a newer tag, as release notes may: it must not count.
+fn releases_json(releases: &[(&str, bool, bool)]) -> Vec<u8> {
+    let example: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("fixtures/github/release-items.json")).unwrap(),
+    )
+    .unwrap();
+    let items: Vec<serde_json::Value> = releases
+        .iter()
+        .map(|&(tag, draft, prerelease)| {
+            let mut item = example[0].clone();
+            item["tag_name"] = tag.into();
+            item["name"] = tag.into();
+            item["draft"] = draft.into();
+            item["prerelease"] = prerelease.into();
+            item["body"] =
+                r#"Not a release: "tag_name": "v1.99.0", "draft": false, "prerelease": false"#
+                    .into();
+            item
+        })
+        .collect();
+    // Compact, as api.github.com sends it.
+    serde_json::to_vec(&items).unwrap()
+}
+
+const RELEASES: &[(&str, bool, bool)] = &[
+    ("v2.0.0", false, false),
+    ("v1.12.0", true, false),      // a draft
+    ("v1.11.0", false, true),      // a prerelease
+    ("v1.11.0-rc.1", false, true), // a prerelease tag
+    ("v1.10.0", false, false),     // the newest v1: 10 > 9 by number, not by text
+    ("v1.9.3", false, false),
+    ("v1.9.0", false, false),
+];
+
+/// A release server with the releases list and `tag`'s assets, the action used at `at`.
+fn moving_tag_runner(tag: &str, at: &str) -> (Runner, Server) {
+    let mut runner = Runner::new();
+    runner.stub_cargo();
+    let checksum = sha256sum_line(LINUX_ASSET);
+    let mut files = release_files(&runner, tag, LINUX_ASSET, "warden", Some(&checksum));
+    files.insert(RELEASES_API.to_string(), releases_json(RELEASES));
+    let server = Server::start(files);
+    point_at(&mut runner, &server, at);
+    runner.set("GITHUB_API_URL", server.base.clone());
+    (runner, server)
+}
+
+#[test]
+fn a_major_tag_installs_the_newest_release_under_it() {
+    let (mut runner, server) = moving_tag_runner("v1.10.0", "v1");
+    runner.set("WARDEN_TOKEN", TOKEN);
+    let out = runner.run(&["install"], repo_root());
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(runner.outputs()["installed-from"], "release");
+    assert_eq!(runner.cargo_args(), None, "no build from source");
+    assert_eq!(
+        server.requests(),
+        [
+            RELEASES_API.to_string(),
+            format!("/acme/warden/releases/download/v1.10.0/{LINUX_ASSET}"),
+            format!("/acme/warden/releases/download/v1.10.0/{LINUX_ASSET}.sha256"),
+        ]
+    );
+    assert!(
+        text(&out.stderr).contains("v1 is v1.10.0, the newest release under it"),
+        "{}",
+        describe(&out)
+    );
+    // The token authenticates the listing (rate limits), and is never printed.
+    assert_eq!(server.authorizations(), [format!("Bearer {TOKEN}")]);
+    assert!(!text(&out.stdout).contains(TOKEN) && !text(&out.stderr).contains(TOKEN));
+}
+
+#[test]
+fn a_minor_tag_installs_the_newest_patch_under_it() {
+    let (runner, server) = moving_tag_runner("v1.9.3", "v1.9");
+    let out = runner.run(&["install"], repo_root());
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(runner.outputs()["installed-from"], "release");
+    assert_eq!(
+        server.requests()[1],
+        format!("/acme/warden/releases/download/v1.9.3/{LINUX_ASSET}")
+    );
+    assert!(server.authorizations().is_empty(), "no token, no header");
+}
+
+#[test]
+fn a_major_tag_without_a_release_builds_from_source_or_fails_with_install_release() {
+    // v3: nothing published under it.
+    let (runner, server) = moving_tag_runner("v1.10.0", "v3");
+    let out = runner.run(&["install"], repo_root());
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(runner.outputs()["installed-from"], "source");
+    assert!(runner.cargo_args().is_some());
+    assert_eq!(server.requests(), [RELEASES_API.to_string()]);
+    assert!(
+        text(&out.stderr).contains("has no published release under v3"),
+        "{}",
+        describe(&out)
+    );
+
+    let (mut runner, _server) = moving_tag_runner("v1.10.0", "v3");
+    runner.set("WARDEN_INSTALL", "release");
+    let out = runner.run(&["install"], repo_root());
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(text(&out.stderr).contains("install: release, but no release under v3"));
+    assert_eq!(runner.cargo_args(), None);
+}
+
+#[test]
+fn a_major_tag_with_the_api_unreachable_falls_back_to_source() {
+    let (mut runner, _server) = moving_tag_runner("v1.10.0", "v1");
+    // Nothing listens on the discard port.
+    runner.set("GITHUB_API_URL", "http://127.0.0.1:9");
+    let out = runner.run(&["install"], repo_root());
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(runner.outputs()["installed-from"], "source");
+    assert!(
+        text(&out.stderr).contains("could not list the releases of acme/warden"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -935,6 +1092,20 @@ fn pr_mode_runs_the_real_warden_pr_on_a_pull_request_event() {
     files.insert(
         "/repos/acme/app/pulls/7/files?per_page=100".to_string(),
         br#"[{"filename": "notes/legacy.md", "status": "added", "additions": 1, "deletions": 0, "changes": 1}]"#.to_vec(),
+    );
+    // The PR is judged by the base branch's policy, read at the base commit.
+    let mut policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("github/content-file.json")).unwrap(),
+    )
+    .unwrap();
+    policy["content"] = serde_json::json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        POLICY
+    ));
+    files.insert(
+        "/repos/acme/app/contents/warden.toml?ref=0000000000000000000000000000000000000000"
+            .to_string(),
+        policy.to_string().into_bytes(),
     );
     let api = Server::start(files);
     runner

@@ -25,6 +25,7 @@ fn finding(path: &str) -> ReportedFinding {
         fingerprint: fingerprint("docs", path),
         waived: None,
         first_seen: None,
+        change: None,
     }
 }
 

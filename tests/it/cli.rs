@@ -221,7 +221,7 @@ fn hook_install_writes_refuses_foreign_hooks_and_forces() {
         .assert()
         .success();
     let text = std::fs::read_to_string(&hook).unwrap();
-    assert!(text.contains("warden check --staged"));
+    assert!(text.contains("check --staged"));
     // Re-installing over our own hook is fine.
     warden(repo.path())
         .args(["hook", "install"])
@@ -248,7 +248,7 @@ fn hook_install_writes_refuses_foreign_hooks_and_forces() {
         .success();
     assert!(std::fs::read_to_string(&hook)
         .unwrap()
-        .contains("warden check --staged"));
+        .contains("check --staged"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

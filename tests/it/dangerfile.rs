@@ -1,6 +1,9 @@
 //! `docs/examples/dangerfile.toml` does what the team Dangerfile did: each of its five
 //! checks fires on a pull request that breaks it, and all stay quiet on one that follows
-//! every rule. Facts are built by hand, as `warden pr` would gather them.
+//! every rule; where Danger let something through (deleted files, Markdown outside the
+//! fence), the translation does too, and where warden differs on purpose
+//! (docs/migrating-from-danger.md) a test shows it. Facts are built by hand, as
+//! `warden pr` would gather them.
 
 use std::path::PathBuf;
 
@@ -57,7 +60,7 @@ fn good_pr() -> PullRequest {
         files: vec![
             changed("app/routes/orders.tsx"),
             changed("app/routes/orders.test.tsx"),
-            changed("docs/orders.md"),
+            changed("docs/specs/orders.md"),
             changed("packages/ui/table.ts"),
         ],
         files_source: "api",
@@ -186,16 +189,66 @@ fn a_body_without_fixes_fails() {
 #[test]
 fn a_file_outside_the_allowed_paths_fails() {
     let mut pr = good_pr();
-    pr.files.push(ChangedFile {
-        status: FileStatus::Removed,
-        ..changed("infra/fly.toml")
-    });
+    pr.files.push(changed("infra/fly.toml"));
     let report = run(pr, GOOD_AGENTS);
     assert_only_failure(
         &report,
         "allowed-paths",
         Level::Deny,
         "`infra/fly.toml` is outside the paths the PR declares (Allowed paths: `app/**`, `packages/**`, `docs/**`)",
+    );
+}
+
+#[test]
+fn like_danger_deleted_files_and_markdown_are_not_fenced() {
+    let mut pr = good_pr();
+    // `danger.git.deleted_files` was never judged, nor the old name of a renamed file.
+    pr.files.push(ChangedFile {
+        status: FileStatus::Removed,
+        ..changed("infra/fly.toml")
+    });
+    pr.files.push(ChangedFile {
+        status: FileStatus::Renamed,
+        previous_path: Some("scripts/old.ts".to_string()),
+        ..changed("packages/new.ts")
+    });
+    // Markdown is the allow-list's business: allowed there, it may be anywhere.
+    pr.files.push(changed("feedback/devops/2026-11-20.md"));
+    let report = run(pr, GOOD_AGENTS);
+    assert!(
+        not_passing(&report).is_empty(),
+        "{:#?}",
+        not_passing(&report)
+    );
+}
+
+#[test]
+fn the_declaration_forms_the_regex_took_are_read() {
+    // `/Allowed paths?:\s*([^\n]+)/i`: singular, any case, globs on the next line.
+    for declaration in [
+        "allowed path: app/** packages/** docs/**",
+        "Allowed paths:\napp/**, packages/**, docs/**",
+    ] {
+        let mut pr = good_pr();
+        pr.body = pr
+            .body
+            .replace("Allowed paths: app/** packages/** docs/**", declaration);
+        pr.files.push(changed("infra/fly.toml"));
+        let report = run(pr, GOOD_AGENTS);
+        assert_only_failure(&report, "allowed-paths", Level::Deny, "`infra/fly.toml`");
+    }
+}
+
+#[test]
+fn double_star_spans_directories_unlike_dangers_conversion() {
+    // The Dangerfile turned `app/**` into `^app/.[^/]*$`: one level only.
+    let mut pr = good_pr();
+    pr.files.push(changed("app/routes/orders/detail/view.tsx"));
+    let report = run(pr, GOOD_AGENTS);
+    assert!(
+        not_passing(&report).is_empty(),
+        "{:#?}",
+        not_passing(&report)
     );
 }
 
@@ -225,7 +278,7 @@ fn app_code_without_tests_warns() {
         &report,
         "tests-with-app-changes",
         Level::Warn,
-        "app code changed but no tests changed",
+        "App code changed but no tests updated.",
     );
     let help = rule(&report, "tests-with-app-changes").findings[0]
         .help
@@ -248,17 +301,35 @@ fn the_customer_agent_without_human_review_fails() {
         Some("app/agents/config/agents.json")
     );
     assert!(
-        finding.message.contains("human in the loop"),
+        finding
+            .message
+            .contains("ai-customer must have human_review: true"),
         "{}",
         finding.message
     );
 }
 
 #[test]
+fn fixes_is_case_sensitive_and_must_be_outside_comments() {
+    for body in [
+        GOOD_BODY.replace("Fixes #42", "fixes #42"),
+        GOOD_BODY.replace("Fixes #42", "<!-- Fixes #42 -->"),
+    ] {
+        let mut pr = good_pr();
+        pr.body = body;
+        let report = run(pr, GOOD_AGENTS);
+        assert_only_failure(&report, "issue-link", Level::Deny, "links no issue");
+    }
+}
+
+#[test]
 fn the_customer_agent_without_reviewers_fails() {
-    let agents = GOOD_AGENTS.replace(r#"["support-lead"]"#, "[]");
-    let report = run(good_pr(), &agents);
-    assert_only_failure(&report, "hitl-customer-agent", Level::Deny, "reviewers");
+    // `!Array.isArray(cust.reviewers) || !cust.reviewers.length`
+    for reviewers in ["[]", r#""support-lead""#, r#"{"lead": "x"}"#] {
+        let agents = GOOD_AGENTS.replace(r#"["support-lead"]"#, reviewers);
+        let report = run(good_pr(), &agents);
+        assert_only_failure(&report, "hitl-customer-agent", Level::Deny, "reviewers");
+    }
 }
 
 #[test]

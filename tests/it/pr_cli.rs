@@ -140,6 +140,18 @@ async fn serve_pr(server: &MockServer, pages: usize) {
     let mut pr = load("github/pull-request.json");
     pr["number"] = json!(7);
     pr["body"] = json!("Fixes #1");
+    // The PR is judged by its base branch's policy, read at the base commit.
+    let mut policy = load("github/content-file.json");
+    policy["content"] = json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        ALLOWLIST
+    ));
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/contents/warden.toml"))
+        .and(query_param("ref", pr["base"]["sha"].as_str().unwrap()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(policy))
+        .mount(server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/repos/octocat/hello-world/pulls/7"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pr))
@@ -211,7 +223,12 @@ async fn named_pr_is_read_through_the_api_with_paginated_files() {
             .len(),
         200
     );
-    assert_eq!(report["github_api"]["requests"], 3);
+    // The PR, two pages of files, and the base branch's policy.
+    assert_eq!(
+        report["github_api"]["requests"], 4,
+        "{:#}",
+        report["pull_request"]
+    );
     assert!(report["pull_request"].get("files_note").is_none());
 }
 
@@ -288,6 +305,11 @@ async fn in_actions(comment_status: u16) -> (i32, String, String, String, Vec<St
     .unwrap();
     let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
     let summary = std::fs::read_to_string(&summary_file).unwrap_or_default();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.path().join("warden.json")).unwrap())
+            .unwrap();
+    // The report's request counters include the comment's requests (it has no others).
+    assert_eq!(report["github_api"]["requests"], 2, "{report:#}");
     let requests = server
         .received_requests()
         .await
@@ -332,4 +354,79 @@ async fn a_fork_token_that_cannot_comment_falls_back_without_failing_the_job_for
     assert!(stderr.contains("job summary"), "{stderr}");
     assert!(outputs.contains("gaps=1"));
     assert!(summary.contains("notes/new.md"));
+}
+
+/// The PR (body `body`) and one page of files, through the API.
+async fn serve_pr_with(server: &MockServer, body: &str, files: Value) {
+    let mut pr = load("github/pull-request.json");
+    pr["number"] = json!(7);
+    pr["body"] = json!(body);
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/pulls/7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pr))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/pulls/7/files"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(files))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_item_without_a_filename_makes_path_rules_an_error_not_a_pass() {
+    let server = MockServer::start().await;
+    let mut files = files_page(0..3);
+    // The other two files are allowed: dropping the broken item would make this a pass.
+    files[0]["filename"] = json!("docs/a.md");
+    files[1]["filename"] = json!("README.md");
+    files[2].as_object_mut().unwrap().remove("filename");
+    serve_pr_with(&server, "Fixes #1", files).await;
+    let repo = TestRepo::new();
+    repo.write("README.md", "x").write("warden.toml", ALLOWLIST);
+    repo.commit("base");
+    let (code, report, stderr) = pr_via_api(&repo, &server).await;
+    let allowlist = rule(&report, "docs-allowlist");
+    assert_eq!(allowlist["outcome"], "error", "{stderr}\n{report:#}");
+    let reason = allowlist["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("item 2") && reason.contains("filename"),
+        "{reason}"
+    );
+    assert_eq!(code, 1, "an undecided deny rule blocks: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_issue_is_a_gap_not_a_pass_or_an_error() {
+    let server = MockServer::start().await;
+    let mut files = files_page(0..1);
+    files[0]["filename"] = json!("README.md");
+    serve_pr_with(&server, "Fixes #1\n\n```\nFixes #2\n```", files).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/issues/1"))
+        .respond_with(ResponseTemplate::new(410).set_body_json(load("github/issue-deleted.json")))
+        .mount(&server)
+        .await;
+    let repo = TestRepo::new();
+    repo.write("README.md", "x").write(
+        "warden.toml",
+        "[[rule]]\nid = \"issue\"\nkind = \"pr-issue-link\"\nmust_exist = true\n",
+    );
+    repo.commit("base");
+    let (code, report, stderr) = pr_via_api(&repo, &server).await;
+    let issue = rule(&report, "issue");
+    assert_eq!(issue["outcome"], "fail", "{stderr}\n{report:#}");
+    let message = issue["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("was deleted"), "{message}");
+    assert_eq!(code, 1);
+    // `#2` is inside a code block: never looked up.
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .filter(|p| p.contains("/issues/"))
+        .collect();
+    assert_eq!(asked, ["/repos/octocat/hello-world/issues/1"]);
 }

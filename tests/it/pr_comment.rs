@@ -1,9 +1,11 @@
 //! The sticky PR comment over real HTTP: a local server (wiremock on 127.0.0.1) that keeps
 //! the PR's comments like GitHub does and answers with GitHub's bodies
-//! (fixtures/github/issue-comment.json, issue-comments.json, forbidden-permission.json,
-//! not-found.json, validation-failed.json; see fixtures/github/README.md). Covers the
-//! lifecycle (create, update, no-op, delete), a fork's read-only token, pagination,
-//! duplicates, truncation to GitHub's size limit and injection through report text.
+//! (fixtures/github/issue-comment.json, issue-comments.json, user.json,
+//! forbidden-permission.json, not-found.json, validation-failed.json; see
+//! fixtures/github/README.md). Covers the lifecycle (create, update, no-op, delete), whose
+//! comments are warden's (a user token, the Actions GITHUB_TOKEN, someone else pasting the
+//! marker), a fork's read-only token, pagination, duplicates, truncation to GitHub's size
+//! limit and injection through report text.
 
 use crate::common;
 
@@ -60,11 +62,40 @@ fn stored_comment(id: u64, text: &str) -> Value {
     comment
 }
 
-/// Someone else's comment, as listed (`issue-comments.json`, "Me too").
+/// Someone else's comment, as listed (`issue-comments.json`, "Me too", by `mona`).
 fn human_comment(id: u64) -> Value {
     let mut comment = body("issue-comments.json")[0].clone();
     comment["id"] = json!(id);
+    comment["user"]["login"] = json!("mona");
     comment
+}
+
+/// A comment by `login`.
+fn comment_by(id: u64, login: &str, text: &str) -> Value {
+    let mut comment = stored_comment(id, text);
+    comment["user"]["login"] = json!(login);
+    comment
+}
+
+/// Who the server says the token is.
+#[derive(Clone)]
+enum Identity {
+    /// A user token: `GET /user` answers with this login.
+    User(&'static str),
+    /// An installation token (the Actions GITHUB_TOKEN): `GET /user` is 403, GraphQL's
+    /// `viewer` answers with this login.
+    App(&'static str),
+    /// Neither endpoint answers.
+    Unknown,
+}
+
+impl Identity {
+    fn login(&self) -> &'static str {
+        match self {
+            Identity::User(login) | Identity::App(login) => login,
+            Identity::Unknown => "octocat",
+        }
+    }
 }
 
 /// The PR's comments, kept across requests like GitHub keeps them.
@@ -79,6 +110,7 @@ struct State {
     create: Option<ResponseTemplate>,
     /// The server's own address, for `link` headers.
     base: String,
+    identity: Identity,
 }
 
 impl Comments {
@@ -95,8 +127,14 @@ impl Comments {
                 next_id,
                 create: None,
                 base: String::new(),
+                identity: Identity::User("octocat"),
             }),
         }
+    }
+
+    fn with_identity(self, identity: Identity) -> Comments {
+        self.state.lock().unwrap().identity = identity;
+        self
     }
 
     fn refusing_creation(self, answer: ResponseTemplate) -> Comments {
@@ -117,6 +155,23 @@ impl Respond for Comments {
                 .find(|(k, _)| k == key)
                 .and_then(|(_, v)| v.parse::<usize>().ok())
         };
+        match (method, path, &state.identity) {
+            ("GET", "/user", Identity::User(login)) => {
+                let mut user = body("user.json");
+                user["login"] = json!(login);
+                return json_response(200, user);
+            }
+            ("GET", "/user", Identity::App(_)) => {
+                return json_response(403, body("forbidden-permission.json"))
+            }
+            ("POST", "/graphql", Identity::App(login)) => {
+                return json_response(200, json!({"data": {"viewer": {"login": login}}}))
+            }
+            ("GET", "/user", Identity::Unknown) | ("POST", "/graphql", _) => {
+                return ResponseTemplate::new(502)
+            }
+            _ => {}
+        }
         match method {
             "GET" if path == LIST || path == LIST_BY_ID => {
                 let per_page = query("per_page").unwrap_or(30).clamp(1, 100);
@@ -163,7 +218,7 @@ impl Respond for Comments {
                 }
                 let id = state.next_id;
                 state.next_id += 1;
-                let comment = stored_comment(id, &text);
+                let comment = comment_by(id, state.identity.login(), &text);
                 state.comments.push(comment.clone());
                 json_response(201, comment)
             }
@@ -250,6 +305,7 @@ fn finding(path: &str, message: &str) -> ReportedFinding {
         fingerprint: fingerprint("docs", path),
         waived: None,
         first_seen: None,
+        change: None,
     }
 }
 
@@ -311,13 +367,17 @@ async fn lifecycle_create_update_unchanged_delete() {
 
     let list = format!("{LIST}?per_page=100");
     let one_comment = format!("{COMMENT}{id}");
+    // Who the token is is asked only once a marked comment exists.
     let expected: Vec<(String, String)> = [
         ("GET", list.as_str()),
         ("POST", LIST),
         ("GET", &list),
+        ("GET", "/user"),
         ("GET", &list),
+        ("GET", "/user"),
         ("PATCH", &one_comment),
         ("GET", &list),
+        ("GET", "/user"),
         ("DELETE", &one_comment),
         ("GET", &list),
     ]
@@ -443,11 +503,15 @@ fn sync_blocking_runs_on_its_own_runtime() {
     let config = ClientConfig::new(server.uri(), Some("ghs_test_token_0123456789".into()));
     let report = gaps(&["notes/a.md"]);
     let body = comment_body(&report, Some(RUN_URL));
-    let outcome = comment::sync_blocking(config, &repo(), PR, true, &body, CommentMode::OnGaps);
+    let (outcome, cost) =
+        comment::sync_blocking(config, &repo(), PR, true, &body, CommentMode::OnGaps);
     assert!(matches!(outcome, CommentOutcome::Created(_)), "{outcome:?}");
+    // The run's request counters include the comment's requests.
+    let sent = runtime.block_on(server.received_requests()).unwrap().len() as u64;
+    assert_eq!((cost.requests, sent), (2, 2));
     // A client that cannot be built is a failure, not a panic.
     let bad = ClientConfig::new("not a url", None);
-    let outcome = comment::sync_blocking(bad, &repo(), PR, true, &body, CommentMode::OnGaps);
+    let (outcome, _) = comment::sync_blocking(bad, &repo(), PR, true, &body, CommentMode::OnGaps);
     assert!(matches!(outcome, CommentOutcome::Failed(_)), "{outcome:?}");
 }
 
@@ -470,6 +534,7 @@ async fn the_marker_comment_is_found_on_page_two() {
                 "GET".to_string(),
                 format!("{LIST_BY_ID}?per_page=100&page=2")
             ),
+            ("GET".to_string(), "/user".to_string()),
             ("PATCH".to_string(), format!("{COMMENT}101")),
         ]
     );
@@ -493,9 +558,106 @@ async fn duplicates_are_deleted_and_the_oldest_kept() {
         requests(&server).await,
         vec![
             ("GET".to_string(), format!("{LIST}?per_page=100")),
+            ("GET".to_string(), "/user".to_string()),
             ("DELETE".to_string(), format!("{COMMENT}9")),
         ]
     );
+}
+
+// ---- whose comment it is ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_users_marked_comment_is_never_edited_or_deleted() {
+    let planted = format!("{MARKER}\nAll clear, merge away");
+    let server = github(Comments::new(vec![comment_by(5, "mallory", &planted)])).await;
+    let client = client(&server);
+    let body = comment_body(&gaps(&["notes/a.md"]), Some(RUN_URL));
+    let outcome = sync(&client, &repo(), PR, true, &body, CommentMode::OnGaps).await;
+    let CommentOutcome::Created(id) = outcome else {
+        panic!("expected a comment of warden's own, got {outcome:?}");
+    };
+    assert_ne!(id, 5);
+    // A clean PR removes warden's comment, not mallory's.
+    let clean = comment_body(&report(vec![]), Some(RUN_URL));
+    let outcome = sync(&client, &repo(), PR, false, &clean, CommentMode::OnGaps).await;
+    assert_eq!(outcome, CommentOutcome::Deleted(id));
+    let writes: Vec<(String, String)> = requests(&server)
+        .await
+        .into_iter()
+        .filter(|(m, _)| m != "GET")
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            ("POST".to_string(), LIST.to_string()),
+            ("DELETE".to_string(), format!("{COMMENT}{id}")),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_actions_token_warden_is_github_actions_bot() {
+    let body = comment_body(&gaps(&["notes/a.md"]), Some(RUN_URL));
+    let server = github(
+        Comments::new(vec![
+            // A user who pasted the marker, then warden's own (older run) comment.
+            comment_by(3, "octocat", &format!("{MARKER}\nnothing to see")),
+            comment_by(4, "github-actions[bot]", &format!("{MARKER}\nold report")),
+        ])
+        .with_identity(Identity::App("github-actions[bot]")),
+    )
+    .await;
+    let client = client(&server);
+    let outcome = sync(&client, &repo(), PR, true, &body, CommentMode::OnGaps).await;
+    assert_eq!(outcome, CommentOutcome::Updated(4));
+    let asked: Vec<String> = requests(&server)
+        .await
+        .into_iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            format!("GET {LIST}?per_page=100"),
+            // GitHub refuses /user to an installation token; GraphQL's viewer names it.
+            "GET /user".to_string(),
+            "POST /graphql".to_string(),
+            format!("PATCH {COMMENT}4"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_identity_touches_no_marked_comment() {
+    let server = github(
+        Comments::new(vec![comment_by(4, "octocat", &format!("{MARKER}\nold"))])
+            .with_identity(Identity::Unknown),
+    )
+    .await;
+    let client = client(&server);
+    let body = comment_body(&gaps(&["notes/a.md"]), Some(RUN_URL));
+    let outcome = sync(&client, &repo(), PR, true, &body, CommentMode::OnGaps).await;
+    assert!(
+        matches!(&outcome, CommentOutcome::Failed(r) if r.contains("which marked comments")),
+        "{outcome:?}"
+    );
+    assert!(requests(&server).await.iter().all(|(m, _)| m == "GET"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_that_differs_only_in_its_time_is_not_reposted() {
+    let mut earlier = gaps(&["notes/a.md"]);
+    earlier.now = "2026-11-20T08:00:00Z".to_string();
+    let mut now = earlier.clone();
+    now.now = "2026-11-22T12:00:00Z".to_string();
+    let stored = comment_body(&earlier, Some(RUN_URL));
+    let current = comment_body(&now, Some(RUN_URL));
+    assert_ne!(stored, current, "the time is in the body");
+    let server = github(Comments::new(vec![stored_comment(9, &stored)])).await;
+    let client = client(&server);
+    let outcome = sync(&client, &repo(), PR, true, &current, CommentMode::OnGaps).await;
+    assert_eq!(outcome, CommentOutcome::Unchanged(9));
+    assert!(requests(&server).await.iter().all(|(m, _)| m == "GET"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -122,10 +122,15 @@ fn issue_link_accepts_every_closing_keyword_in_any_case() {
         "Resolved octo-org/app#12",
         "Fixes other-org/lib#3",
         "Resolves https://github.com/octo-org/app/issues/99",
-        "- closes https://github.example.com/octo-org/app/issues/5",
     ] {
         assert!(passes(&eval(LINK, pr(body))), "{body}");
     }
+    // On GHES, issue URLs count on the PR's own host only.
+    let mut on_ghes = pr("- closes https://github.example.com/octo-org/app/issues/5");
+    on_ghes.web_host = Some("github.example.com".to_string());
+    assert!(passes(&eval(LINK, on_ghes.clone())));
+    on_ghes.body = "- closes https://github.com/octo-org/app/issues/5".to_string();
+    assert!(!passes(&eval(LINK, on_ghes)));
 }
 
 #[test]
@@ -138,6 +143,15 @@ fn issue_link_refuses_bare_mentions_comments_and_code() {
         "`Fixes #12`",
         "```\nFixes #12\n```",
         "Fixes issue12",
+        // GitHub's own rules: code of every kind, other hosts, pull requests.
+        "~~~~\nFixes #12\n~~~~",
+        "````\n```\nFixes #12\n````",
+        "    Fixes #12",
+        "``Fixes #12``",
+        "<code>Fixes #12</code>",
+        "<pre>\nFixes #12\n</pre>",
+        "Fixes https://github.com/octo-org/app/pull/12",
+        "Fixes https://evil.example/octo-org/app/issues/12",
     ] {
         let evaluation = eval(LINK, pr(body));
         assert_eq!(messages(&evaluation).len(), 1, "{body}: {evaluation:?}");
@@ -158,6 +172,14 @@ fn issue_link_keywords_are_taken_as_written() {
     assert!(passes(&eval(&policy, pr("fixes #1"))));
     assert_eq!(messages(&eval(&policy, pr("Closes #1"))).len(), 1);
     assert_eq!(messages(&eval(&policy, pr("Fixed #1"))).len(), 1);
+}
+
+#[test]
+fn issue_link_keywords_can_be_case_sensitive() {
+    let policy = format!("{LINK}keywords = [\"Fixes\"]\ncase_sensitive = true\n");
+    assert!(passes(&eval(&policy, pr("Fixes #1"))));
+    assert_eq!(messages(&eval(&policy, pr("fixes #1"))).len(), 1);
+    assert_eq!(messages(&eval(&policy, pr("FIXES #1"))).len(), 1);
 }
 
 #[test]
@@ -346,6 +368,67 @@ fn allowed_paths_flags_every_file_outside_including_removed_and_renamed() {
         .message
         .starts_with("`lib/x.ts` (renamed to `app/x.ts`)"));
     assert_eq!(findings[1].subject.as_deref(), Some("infra/old.tf"));
+}
+
+#[test]
+fn allowed_paths_fencing_of_removed_files_is_a_switch() {
+    let mut pr = with_files(pr("Allowed paths: app/**"), &["app/a.ts"]);
+    pr.files.push(ChangedFile {
+        status: FileStatus::Removed,
+        ..file("infra/old.tf", 0, 9)
+    });
+    pr.files.push(ChangedFile {
+        status: FileStatus::Renamed,
+        previous_path: Some("lib/x.ts".to_string()),
+        ..file("app/x.ts", 0, 0)
+    });
+    assert_eq!(messages(&eval(PATHS, pr.clone())).len(), 2);
+    let kept_only = format!("{PATHS}fence_removed = false\n");
+    assert!(passes(&eval(&kept_only, pr.clone())));
+    // The new side of a rename is still judged.
+    pr.files.push(ChangedFile {
+        status: FileStatus::Renamed,
+        previous_path: Some("app/y.ts".to_string()),
+        ..file("lib/y.ts", 0, 0)
+    });
+    assert_eq!(paths_of(&eval(&kept_only, pr)), ["lib/y.ts"]);
+}
+
+fn paths_of(evaluation: &Evaluation) -> Vec<String> {
+    let Evaluation::Checked(findings) = evaluation else {
+        panic!("{evaluation:?}")
+    };
+    findings.iter().filter_map(|f| f.path.clone()).collect()
+}
+
+#[test]
+fn allowed_paths_reads_the_forms_teams_write() {
+    let files = ["app/routes/a.tsx", "packages/ui/b.ts", "tests/a.test.ts"];
+    for body in [
+        "Allowed path: app/** packages/** tests/**",
+        "allowed PATHS: {app,packages,tests}/**",
+        "Allowed paths:\napp/**\n./packages/**, tests/**",
+        "## Allowed paths\n\n- `app/**` (routes)\n- `packages/ui/**`\n- tests/**",
+        "Allowed paths:\n```\napp/**\npackages/**\ntests/**\n```",
+    ] {
+        let evaluation = eval(PATHS, with_files(pr(body), &files));
+        assert!(passes(&evaluation), "{body:?}: {evaluation:?}");
+    }
+}
+
+#[test]
+fn allowed_paths_an_unreadable_declaration_is_never_no_fence() {
+    // Even the rule that tolerates a missing declaration reports one it cannot read.
+    let lenient = format!("{PATHS}require_declaration = false\n");
+    let body = "Allowed paths:\nonly the orders route and its tests";
+    let found = messages(&eval(&lenient, with_files(pr(body), &["infra/main.tf"])));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("cannot be read"), "{found:?}");
+    let declared_only = format!("{PATHS}check_paths = false\n");
+    assert_eq!(
+        messages(&eval(&declared_only, with_files(pr(body), &["app/a.ts"]))).len(),
+        1
+    );
 }
 
 #[test]

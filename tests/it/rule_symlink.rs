@@ -198,11 +198,18 @@ fn in_staged_mode_the_whole_index_is_judged() {
     repo.write("README.md", "hi\n")
         .write("warden.toml", &org_rule("org-link", Some(false)));
     repo.commit("init");
-    // The commit being made touches only the README; the link is still required.
+    // The commit being made touches only the README; the link is still required, but
+    // its absence was there before the commit: listed, not blocking.
     repo.write("README.md", "hello\n");
     let (code, report) = check(repo.path(), &["--staged"]);
     assert_eq!(report["mode"], "staged");
     assert_eq!(rule(&report, "org-link")["outcome"], "fail");
+    assert_eq!(
+        rule(&report, "org-link")["findings"][0]["change"],
+        "existing"
+    );
+    assert_eq!(code, 0);
+    let (code, _) = check(repo.path(), &["--staged", "--fail-on-existing"]);
     assert_eq!(code, 1);
 
     repo.symlink(LINK, ORG);

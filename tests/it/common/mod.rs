@@ -213,5 +213,6 @@ pub fn report_of(root: &str, rules: Vec<warden::report::RuleOutcome>) -> warden:
         github_api: None,
         pull_request: None,
         baseline: None,
+        change: None,
     }
 }

@@ -1,0 +1,514 @@
+//! The rule kinds of issue 12 over real HTTP against a local fake of GitHub (wiremock on
+//! 127.0.0.1) answering with bodies from `fixtures/github` (provenance in its README).
+
+use crate::common::{fixture, rule, warden, TestRepo};
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "ghp_CANARYt0kenNEVERprintedXYZ1234567890";
+pub const REPO: &str = "/repos/octocat/hello-world";
+
+pub fn body(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(&format!("github/{name}"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn ok(value: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "application/json; charset=utf-8")
+        .insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", "4985")
+        .insert_header("x-ratelimit-reset", "1658208999")
+        .set_body_json(value)
+}
+
+pub fn error(status: u16, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "application/json; charset=utf-8")
+        .insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", "4984")
+        .insert_header("x-ratelimit-reset", "1658208999")
+        .set_body_json(body(name))
+}
+
+pub async fn get(server: &MockServer, at: &str, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+pub fn checkout(policy: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", policy)
+        .write("README.md", "# x\n");
+    repo.commit("init");
+    repo
+}
+
+/// `warden check --format json` against the fake; (exit code, report).
+pub async fn check(repo: &TestRepo, server: &MockServer) -> (i32, Value) {
+    let dir = repo.path().to_path_buf();
+    let uri = server.uri();
+    tokio::task::spawn_blocking(move || {
+        let output = warden(&dir)
+            .args(["check", "--format", "json", "--no-cache"])
+            .args(["--repo", "octocat/hello-world", "--api-url", &uri])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("WARDEN_RETRY_BACKOFF_MS", "10")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(!stdout.contains(TOKEN));
+        let report = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        (output.status.code().unwrap(), report)
+    })
+    .await
+    .unwrap()
+}
+
+pub fn messages(report: &Value, id: &str) -> Vec<String> {
+    rule(report, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repo_labels_names_the_missing_label() {
+    let server = MockServer::start().await;
+    get(&server, &format!("{REPO}/labels"), ok(body("labels.json"))).await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"repo-labels\"\nlabels = [\"bug\", \"enhancement\", \"hotfix\"]\ncolors = { bug = \"F29513\" }\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "repo-labels"),
+        ["label `hotfix` does not exist"]
+    );
+    let seen: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    // The repository itself is read by every `warden check` that needs GitHub.
+    assert_eq!(seen, [REPO.to_string(), format!("{REPO}/labels")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repo_labels_without_permission_is_an_error() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        &format!("{REPO}/labels"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let repo = checkout("[[rule]]\nkind = \"repo-labels\"\nlabels = [\"bug\"]\n");
+    let (code, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "repo-labels");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(outcome["reason"].as_str().unwrap().contains("403"));
+    assert_ne!(code, 0);
+}
+
+const CONTAINS: &str =
+    "[[rule]]\nkind = \"branch-contains\"\nbranch = \"staging\"\ncontains = [\"main\"]\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_asks_the_compare_api_when_the_branches_are_not_local() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/compare/staging...main"),
+        ok(body("compare.json")),
+    )
+    .await;
+    let repo = checkout(CONTAINS);
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "branch-contains"),
+        ["`staging` lacks 1 commit of `main` (newest: 6dcb09b Fix all the bugs; from the compare API)"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_missing_branch_is_an_error() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/compare/staging...main"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    let repo = checkout(CONTAINS);
+    let (_, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "branch-contains");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(outcome["reason"].as_str().unwrap().contains("404"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_contains_uses_local_git_when_both_branches_are_there() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    let repo = checkout(CONTAINS);
+    let head = repo.repo.head().unwrap().peel_to_commit().unwrap();
+    repo.repo.branch("staging", &head, true).unwrap();
+    repo.repo.branch("main", &head, true).unwrap();
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(rule(&report, "branch-contains")["outcome"], "pass");
+
+    // Two commits on main that staging lacks.
+    repo.repo.set_head("refs/heads/main").unwrap();
+    repo.write("a.txt", "a");
+    repo.commit_at("hotfix: first", "2026-11-02");
+    repo.write("b.txt", "b");
+    repo.commit_at("hotfix: second", "2026-11-03");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "branch-contains");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with("`staging` lacks 2 commits of `main` (newest: ")
+            && found[0].contains("hotfix: second, ")
+            && found[0].ends_with("hotfix: first; from local git)"),
+        "{found:?}"
+    );
+    let compared = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("/compare/"))
+        .count();
+    assert_eq!(compared, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_protection_judges_reviewers_self_review_and_branches() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/staging"),
+        ok(body("environment.json")),
+    )
+    .await;
+    get(
+        &server,
+        &format!("{REPO}/environments/staging/deployment-branch-policies"),
+        ok(body("deployment-branch-policies.json")),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"environment-protection\"\nenvironment = \"staging\"\nrequired_reviewers = 2\nprevent_self_review = true\nwait_timer = 30\ndeployment_branches = [\"main\"]\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "environment-protection"),
+        [
+            "environment `staging` allows self-review; the policy wants it prevented",
+            "environment `staging` also lets `release/*` deploy; the policy allows only `main`",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_protection_missing_environment_is_a_gap_and_403_an_error() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/production"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"environment-protection\"\nenvironment = \"production\"\nrequired_reviewers = 1\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "environment-protection"),
+        ["environment `production` does not exist"]
+    );
+
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/environments/production"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let (_, report) = check(&repo, &server).await;
+    assert_eq!(rule(&report, "environment-protection")["outcome"], "error");
+}
+
+const ALERTS: &str = "[[rule]]\nkind = \"security-alerts\"\nsecret_scanning = { max_open = 0 }\ndependabot = { max_open = { critical = 0, high = 0, medium = 0 }, max_age_days = 30 }\ncode_scanning = { max_open = 0 }\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_alerts_count_open_alerts_per_severity_and_age() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // The recorded secret-scanning alert is resolved; Dependabot has one open (medium) and
+    // one dismissed (high); code scanning one open (error) and one dismissed.
+    for (endpoint, file) in [
+        ("secret-scanning/alerts", "secret-scanning-alerts.json"),
+        ("dependabot/alerts", "dependabot-alerts.json"),
+        ("code-scanning/alerts", "code-scanning-alerts.json"),
+    ] {
+        get(&server, &format!("{REPO}/{endpoint}"), ok(body(file))).await;
+    }
+    let repo = checkout(ALERTS);
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "security-alerts"),
+        [
+            "1 open Dependabot alert(s) of severity `medium`; the policy allows 0: #1 Insertion of Sensitive Information into Log File in ansible",
+            "1 open Dependabot alert(s) older than 30 days: #1 Insertion of Sensitive Information into Log File in ansible",
+            "1 open code scanning alert(s); the policy allows 0: #4 Arbitrary file write during zip extraction",
+        ]
+    );
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/alerts"))
+        .map(|r| r.url.query().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(asked.len(), 3);
+    assert!(asked.iter().all(|q| q.contains("state=open")), "{asked:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_alerts_tell_a_disabled_feature_from_a_refused_token() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // Secret scanning documents 404 as "disabled"; the generic 404 body (fixtures README).
+    get(
+        &server,
+        &format!("{REPO}/secret-scanning/alerts"),
+        error(404, "not-found.json"),
+    )
+    .await;
+    // GitHub's 403 body shape (forbidden-permission.json) with the message it sends when
+    // Dependabot alerts are off.
+    let mut disabled = body("forbidden-permission.json");
+    disabled["message"] = "Dependabot alerts are disabled for this repository.".into();
+    get(
+        &server,
+        &format!("{REPO}/dependabot/alerts"),
+        ResponseTemplate::new(403)
+            .insert_header("content-type", "application/json; charset=utf-8")
+            .insert_header("x-ratelimit-remaining", "4984")
+            .set_body_json(disabled),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"security-alerts\"\nsecret_scanning = { max_open = 0 }\ndependabot = { max_open = 0 }\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "security-alerts");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("secret scanning is not enabled"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with("Dependabot is not enabled"),
+        "{found:?}"
+    );
+
+    // A token refused access: an error naming the permission, never a pass.
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/code-scanning/alerts"),
+        error(403, "forbidden-permission.json"),
+    )
+    .await;
+    let repo = checkout("[[rule]]\nkind = \"security-alerts\"\ncode_scanning = { max_open = 0 }\n");
+    let (_, report) = check(&repo, &server).await;
+    let outcome = rule(&report, "security-alerts");
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    assert!(
+        outcome["reason"]
+            .as_str()
+            .unwrap()
+            .contains("security_events"),
+        "{outcome:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codeowners_adds_githubs_own_errors_to_the_local_check() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/codeowners/errors"),
+        ok(body("codeowners-errors.json")),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"codeowners\"\npaths = [\"docs/PLAYBOOK.md\"]\nowners = { \"docs/PLAYBOOK.md\" = [\"@acme/devops-lead\"] }\ngithub_errors = true\n",
+    );
+    repo.write(
+        ".github/CODEOWNERS",
+        "* @acme/devs\n/docs/PLAYBOOK.md @acme/devops-lead @acme/stack-owners\n",
+    )
+    .write("docs/PLAYBOOK.md", "# playbook\n");
+    repo.commit("owners");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "codeowners"),
+        [
+            "GitHub: `.github/CODEOWNERS` Invalid pattern on line 3: Did you mean `**/*.rb`?",
+            "GitHub: `.github/CODEOWNERS` Invalid owner on line 7:",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_settings_gap_names_the_setting() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(&server, "/orgs/octocat", ok(body("org.json"))).await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"org-settings\"\ntwo_factor_required = true\npush_protection_for_new_repositories = true\nmembers_can_create_public_repositories = false\ndefault_repository_permission = \"read\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "org-settings"),
+        ["organisation `github`: `secret_scanning_push_protection_enabled_for_new_repositories` is false, the policy wants true"]
+    );
+}
+
+/// An org sweep builds its needs once and gathers every repository with them: the
+/// organisation's settings are read once, however many repositories it sweeps.
+#[test]
+fn org_settings_are_read_once_per_organisation() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        get(&server, "/orgs/octo-org", ok(body("org.json"))).await;
+        server
+    });
+    let needs = warden::github::GitHubNeeds {
+        extra: warden::github::extended::ExtraNeeds {
+            org: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
+    let (facts, stats) = warden::github::with_client(config, async |client| {
+        let mut all = Vec::new();
+        for name in ["app", "api", "web"] {
+            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
+            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        }
+        all
+    })
+    .unwrap();
+    assert!(facts
+        .iter()
+        .all(|f| matches!(&f.extra.org, Some(Ok(o)) if o.login == "github")));
+    let org_reads = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/orgs/octo-org")
+        .count();
+    assert_eq!(org_reads, 1);
+    // Settings of each repository (unanswered here) plus one organisation read.
+    assert_eq!(stats.requests, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflow_health_all_judges_every_workflow_on_the_default_branch() {
+    let server = MockServer::start().await;
+    let mut settings = body("repo.json");
+    settings["default_branch"] = "main".into();
+    get(&server, REPO, ok(settings)).await;
+    // CI on main: in progress (not judged), success, failure; Linter only on a feature branch.
+    get(
+        &server,
+        &format!("{REPO}/actions/runs"),
+        ok(body("workflow-runs-scenario.json")),
+    )
+    .await;
+    let repo =
+        checkout("[[rule]]\nkind = \"workflow-health\"\nall = true\nmin_success_rate = 100\n");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "workflow-health");
+    assert!(
+        found.contains(&"1 of the last 2 completed runs of `.github/workflows/blank.yaml` on `main` succeeded (50%); the policy wants at least 100%".to_string()),
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|m| !m.contains("linter")), "{found:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_window_audits_recent_deployments() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // The documented deployment, re-dated: Friday 2026-11-20 18:00 EST, then a copy on
+    // Tuesday 11:00 EST (inside), and one from a hotfix branch on Friday (exempt).
+    let one = body("deployments.json")[0].clone();
+    let mut friday = one.clone();
+    friday["created_at"] = "2026-11-20T23:00:00Z".into();
+    let mut tuesday = one.clone();
+    tuesday["id"] = 2.into();
+    tuesday["created_at"] = "2026-11-17T16:00:00Z".into();
+    let mut hotfix = one;
+    hotfix["id"] = 3.into();
+    hotfix["ref"] = "hotfix/42".into();
+    hotfix["created_at"] = "2026-11-20T23:30:00Z".into();
+    get(
+        &server,
+        &format!("{REPO}/deployments"),
+        ok(serde_json::json!([hotfix, friday, tuesday])),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"deploy-window\"\ntime_zone = \"America/New_York\"\nenvironment = \"production\"\nexempt_refs = [\"hotfix/*\"]\n[[rule.window]]\ndays = [\"tue\", \"thu\"]\nhours = \"10:00-16:00\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "deploy-window"),
+        ["deployment 1 of `topic-branch` to `production` at Fri 2026-11-20 18:00 EST, outside the deploy windows: Tue/Thu 10:00-16:00 (America/New_York)"]
+    );
+    let asked = server.received_requests().await.unwrap();
+    assert!(asked.iter().any(|r| r.url.path().ends_with("/deployments")
+        && r.url
+            .query()
+            .unwrap_or_default()
+            .contains("environment=production")));
+}
