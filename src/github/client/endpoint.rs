@@ -30,6 +30,7 @@ pub enum Endpoint {
     Issues,
     CreateIssue,
     UpdateIssue,
+    User,
 }
 
 impl Endpoint {
@@ -55,6 +56,7 @@ impl Endpoint {
         Endpoint::Issues,
         Endpoint::CreateIssue,
         Endpoint::UpdateIssue,
+        Endpoint::User,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -87,6 +89,8 @@ impl Endpoint {
             Endpoint::Issues => ("GET", "/repos/{owner}/{repo}/issues"),
             Endpoint::CreateIssue => ("POST", "/repos/{owner}/{repo}/issues"),
             Endpoint::UpdateIssue => ("PATCH", "/repos/{owner}/{repo}/issues/{number}"),
+            // Who the token is, for the sticky comment (403 for installation tokens).
+            Endpoint::User => ("GET", "/user"),
         }
     }
 
@@ -99,7 +103,16 @@ impl Endpoint {
     /// `/graphql`), with or without a query.
     pub fn classify(method: &str, path: &str) -> Option<Endpoint> {
         let path = path.split(['?', '#']).next().unwrap_or_default();
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let mut segments: Vec<&str> = path.split('/').skip(1).collect();
+        // GitHub's `link` headers name a repository by id (`/repositories/1296269/...`,
+        // fixtures/github/headers.md): the same endpoints as `/repos/{owner}/{repo}/...`.
+        if segments.len() > 2
+            && segments[0] == "repositories"
+            && !segments[1].is_empty()
+            && segments[1].bytes().all(|b| b.is_ascii_digit())
+        {
+            segments.splice(0..2, ["repos", "by-id", "by-id"]);
+        }
         Endpoint::ALL.iter().copied().find(|endpoint| {
             let (want, template) = endpoint.route();
             let pattern: Vec<&str> = template.split('/').skip(1).collect();
@@ -153,6 +166,7 @@ mod tests {
             Endpoint::Issues => 17,
             Endpoint::CreateIssue => 18,
             Endpoint::UpdateIssue => 19,
+            Endpoint::User => 20,
         }
     }
 
@@ -218,6 +232,12 @@ mod tests {
                 "/repos/o/r/issues/7/comments",
                 Endpoint::CreateIssueComment,
             ),
+            (
+                "GET",
+                "/repositories/1296269/issues/7/comments?per_page=100&page=2",
+                Endpoint::IssueComments,
+            ),
+            ("GET", "/user", Endpoint::User),
             (
                 "PATCH",
                 "/repos/o/r/issues/comments/9",
