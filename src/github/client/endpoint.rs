@@ -175,7 +175,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateIssue) + 1);
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::User) + 1);
     }
 
     #[test]
