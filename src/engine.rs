@@ -186,6 +186,10 @@ pub fn evaluate_before(
         .collect()
 }
 
+/// Per rule, in policy order: the fingerprints of the gaps it found before the change, or
+/// `None` when it was not judged again (every gap of it is the change's).
+pub type BeforeGaps = [Option<HashSet<String>>];
+
 /// Differential judgement: mark each gap `new` (the change's) or `existing` (there before
 /// it), and decide what blocks: only new gaps, unless `fail_on_existing`. `before` holds,
 /// per rule in policy order, what [`evaluate_before`] found, or why the tree before the
@@ -193,7 +197,7 @@ pub fn evaluate_before(
 /// change touches the policy file it sits in.
 pub fn mark_change(
     report: &mut Report,
-    before: Result<(&str, &[Option<HashSet<String>>]), String>,
+    before: Result<(&str, &BeforeGaps), String>,
     changed: &HashSet<&str>,
     fail_on: FailOn,
     fail_on_existing: bool,

@@ -214,11 +214,16 @@ struct RunArgs {
     /// Default: warden.toml, .github/warden.toml, else `builtin:default`.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
+    /// A directory a local `extends` may read from besides the repository and the
+    /// directory of a --policy file (repeatable).
+    #[arg(long = "policy-root", value_name = "DIR")]
+    policy_roots: Vec<PathBuf>,
     /// Format of the report on standard output.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Also write a report to a file, as FORMAT=FILE (repeatable), e.g.
-    /// markdown=reports/status/gaps.md. Files are written atomically.
+    /// markdown=reports/status/gaps.md. Files are written atomically, only as regular
+    /// files (never through a symlink or to a device); FILE `-` is standard output.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
     outputs: Vec<(Format, PathBuf)>,
     /// The clock for age rules (RFC 3339 or YYYY-MM-DD). Default: now.
@@ -247,6 +252,7 @@ impl RunArgs {
         RunOptions {
             path: path.to_path_buf(),
             policies: self.policies.clone(),
+            policy_roots: self.policy_roots.clone(),
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
             fail_on_existing: self.fail_on_existing,
@@ -608,7 +614,7 @@ fn write_org(
         }
         let mut bytes = Vec::new();
         report::org::render(report, file_format, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(&file, &bytes)
+        warden::output::write_report(&file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let mut buffer = Vec::new();
@@ -702,7 +708,7 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
         report::render(report, *format, false, &mut bytes).map_err(io_error)?;
-        warden::output::write_atomic(file, &bytes)
+        warden::output::write_report(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let color = match args.color {

@@ -82,6 +82,8 @@ impl GitHubOptions {
 pub struct RunOptions {
     pub path: PathBuf,
     pub policies: Vec<PathBuf>,
+    /// Directories a local `extends` may read besides the repository (`--policy-root`).
+    pub policy_roots: Vec<PathBuf>,
     pub now: jiff::Timestamp,
     pub fail_on: FailOn,
     /// In `--staged` and `pr` mode, gaps already there before the change block too.
@@ -294,6 +296,7 @@ pub fn pr(options: &RunOptions, source: &PrSource) -> Result<(Report, PullReques
         root: options.path.clone(),
         staged: false,
         now: options.now,
+        index: std::sync::Mutex::new(None),
     };
     let mut facts = facts::gather(&gather, &needs)?;
 
@@ -705,9 +708,10 @@ fn fetch_remote_policy(
     if answer["type"] != "file" || answer["encoding"] != "base64" {
         return Err(format!("{name} is not a file GitHub returns as base64"));
     }
+    // A missing `content` is an answer that could not be read, not an empty policy.
     let encoded: String = answer["content"]
         .as_str()
-        .unwrap_or_default()
+        .ok_or_else(|| format!("GitHub's answer for {name} lacked `content`"))?
         .split_whitespace()
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD
@@ -752,18 +756,28 @@ pub fn load_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
     let refs = policy::discover(&options.path, &options.policies);
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+    Ok(policy::load_confined(
+        &refs,
+        Some(&root),
+        &options.policy_roots,
+        Some(&fetch),
+    )?)
 }
 
 /// The policy a commit would carry: discovered or named files inside the repository are
 /// read from the git index (what is staged), so an unstaged edit cannot loosen the check
 /// of a commit. Files git does not track are read from the working tree.
-fn load_staged_policy(options: &RunOptions) -> Result<policy::Policy, RunError> {
+fn load_staged_policy(
+    options: &RunOptions,
+) -> Result<(policy::Policy, Option<gix_index::File>), RunError> {
     let mut refs = policy::discover(&options.path, &options.policies);
+    let mut index = None;
     if let Ok(repo) = git2::Repository::discover(&options.path) {
+        index = facts::git::read_index(&repo);
         if let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) {
             for policy_ref in &mut refs {
-                let policy::PolicyRef::File(path) = policy_ref else {
+                let (policy::PolicyRef::File(path) | policy::PolicyRef::Found(path)) = policy_ref
+                else {
                     continue;
                 };
                 let Some(name) = path
@@ -774,7 +788,7 @@ fn load_staged_policy(options: &RunOptions) -> Result<policy::Policy, RunError> 
                 else {
                     continue;
                 };
-                match facts::git::index_text(&repo, &name) {
+                match facts::git::index_text(&repo, index.as_ref(), &name) {
                     Ok(Some(text)) => {
                         *policy_ref = policy::PolicyRef::Text {
                             path: path.clone(),
@@ -794,21 +808,22 @@ fn load_staged_policy(options: &RunOptions) -> Result<policy::Policy, RunError> 
     }
     let root = repository_root(&options.path);
     let fetch = |remote: &policy::RemotePolicy| fetch_remote_policy(&options.github, remote);
-    Ok(policy::load_with(&refs, Some(&root), Some(&fetch))?)
+    Ok((policy::load_with(&refs, Some(&root), Some(&fetch))?, index))
 }
 
 fn prepare(options: &RunOptions, mode: Mode) -> Result<(policy::Policy, Needs, Facts), RunError> {
     let staged = mode == Mode::Staged;
-    let policy = if staged {
+    let (policy, index) = if staged {
         load_staged_policy(options)?
     } else {
-        load_policy(options)?
+        (load_policy(options)?, None)
     };
     let needs = engine::needs_in(&policy, mode);
     let gather = GatherOptions {
         root: options.path.clone(),
         staged,
         now: options.now,
+        index: std::sync::Mutex::new(index),
     };
     let facts = facts::gather(&gather, &needs)?;
     Ok((policy, needs, facts))

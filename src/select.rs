@@ -645,6 +645,66 @@ impl Format {
     }
 }
 
+/// The largest document file-value and workflow rules parse.
+pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
+/// The deepest nesting they parse, as [`nesting_bound`] counts it (an over-estimate:
+/// real configuration stays far below). yaml_serde's parser is quadratic in nesting:
+/// 100 KB of `[[[[…` took 25 s before its own recursion limit answered.
+pub const MAX_NESTING: usize = 1000;
+
+/// Refuse a JSON, YAML or TOML document too large or too deeply nested to parse in
+/// reasonable time; the reason says which. Every parser of repository documents calls
+/// this first, so the bound lives here once.
+pub fn within_bounds(text: &str) -> Result<(), String> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(format!(
+            "it is larger than {} MiB, the most warden parses",
+            MAX_DOCUMENT_BYTES >> 20
+        ));
+    }
+    let depth = nesting_bound(text);
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "it is nested too deeply to parse (more than {MAX_NESTING} levels)"
+        ));
+    }
+    Ok(())
+}
+
+/// An upper bound on a document's nesting, in one linear pass: per line, its indentation,
+/// its leading `- ` block-sequence markers and the open `[`/`{` brackets (even those
+/// inside strings, which only over-counts).
+pub fn nesting_bound(text: &str) -> usize {
+    let mut flow = 0usize;
+    let mut max = 0;
+    for line in text.lines() {
+        let body = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - body.len();
+        let mut rest = body;
+        let mut dashes = 0;
+        while let Some(after) = rest.strip_prefix('-') {
+            if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+                break;
+            }
+            dashes += 1;
+            rest = after.trim_start_matches([' ', '\t']);
+        }
+        let mut deepest = flow;
+        for b in rest.bytes() {
+            match b {
+                b'[' | b'{' => {
+                    flow += 1;
+                    deepest = deepest.max(flow);
+                }
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        max = max.max(indent + dashes + deepest);
+    }
+    max
+}
+
 /// A yaml_serde error as message and line.
 pub fn yaml_error(err: &yaml_serde::Error) -> ParseError {
     ParseError {
@@ -903,6 +963,24 @@ impl<'de> Visitor<'de> for Fail {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nesting_bound_is_small_for_real_documents_and_refuses_deep_ones() {
+        let workflow =
+            "on:\n  push:\n    branches: [main]\njobs:\n  a:\n    steps:\n      - run: make\n";
+        assert!(super::nesting_bound(workflow) < 12);
+        assert!(super::within_bounds(workflow).is_ok());
+        let flow = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(super::within_bounds(&flow)
+            .unwrap_err()
+            .contains("nested too deeply"));
+        let block = format!("{}x\n", "- ".repeat(5000));
+        assert!(super::within_bounds(&block).is_err());
+        let indented: String = (0..1200)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        assert!(super::within_bounds(&indented).is_err());
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -397,7 +397,20 @@ pub fn text_at(repo: &Repository, rev: git2::Oid, path: &str) -> Result<Option<S
 }
 
 /// The staged (index) text of `path`; `Ok(None)` when the index has no such file.
-pub fn index_text(repo: &Repository, path: &str) -> Result<Option<String>, String> {
+/// `file` is the index as gix read it, if it could (else libgit2 reads it).
+pub fn index_text(
+    repo: &Repository,
+    file: Option<&gix_index::File>,
+    path: &str,
+) -> Result<Option<String>, String> {
+    if let Some(file) = file {
+        let Some(entry) = file.entry_by_path(path.as_bytes().into()) else {
+            return Ok(None);
+        };
+        let oid =
+            git2::Oid::from_bytes(entry.id.as_bytes()).map_err(|e| e.message().to_string())?;
+        return blob_text(repo, oid, 1024 * 1024).map(Some);
+    }
     let index = repo.index().map_err(|e| e.message().to_string())?;
     match index.get_path(std::path::Path::new(path), 0) {
         Some(entry) => blob_text(repo, entry.id, 1024 * 1024).map(Some),

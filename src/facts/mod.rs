@@ -60,9 +60,9 @@ pub enum FileSource {
 pub enum LastChange {
     /// The date of the newest commit that changed it.
     At(Timestamp),
-    /// No commit at or after the walk's horizon changed it: the newest commit that did is
-    /// dated at or before this (the newest date among the commits left unexamined), which
-    /// is older than the horizon. See [`HistoryNeed::exact_within_days`].
+    /// No commit since this moment (the walk's horizon) changed it: the walk read only
+    /// the commits since then, as `git log --since` does. See
+    /// [`HistoryNeed::exact_within_days`].
     NotSince(Timestamp),
 }
 
@@ -74,8 +74,9 @@ pub type CommitDate = Result<LastChange, String>;
 pub struct HistoryNeed {
     pub paths: Globs,
     /// Dates more than this many days before the run's clock (in UTC calendar days) need
-    /// not be exact: the walk may stop at that horizon and report the files it has not
-    /// dated as [`LastChange::NotSince`]. `None`: every date must be exact.
+    /// not be exact: the walk stops at that horizon (the start of that UTC day) and
+    /// reports the files it has not dated as [`LastChange::NotSince`] it. `None`: every
+    /// date must be exact (the walk may read the whole history).
     pub exact_within_days: Option<u64>,
 }
 
@@ -175,6 +176,9 @@ pub struct GatherOptions {
     /// Pre-commit mode: path rules see only what the commit would change.
     pub staged: bool,
     pub now: Timestamp,
+    /// The git index, when the caller read it already (`--staged` reads the policy from
+    /// it first): read once, not twice.
+    pub index: std::sync::Mutex<Option<gix_index::File>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -494,23 +498,6 @@ fn gather_git(
     options: &GatherOptions,
     needs: &Needs,
 ) -> Result<Facts, FactsError> {
-    let horizon = needs.history_horizon(options.now);
-    std::thread::scope(|scope| {
-        // With a horizon the walk reads every commit of the chain (see `history`): start
-        // reading them now, on another core, while this one reads the index.
-        let prefetched = (horizon.is_some() && !needs.history.is_empty())
-            .then(|| history::prefetch_first_parents(scope, &options.root));
-        gather_git_in(repo, options, needs, horizon, prefetched)
-    })
-}
-
-fn gather_git_in(
-    repo: &git2::Repository,
-    options: &GatherOptions,
-    needs: &Needs,
-    horizon: Option<Timestamp>,
-    prefetched: Option<std::sync::mpsc::Receiver<history::FirstParent>>,
-) -> Result<Facts, FactsError> {
     let git_error = |e: git2::Error| FactsError::Git {
         path: options.root.clone(),
         message: e.message().to_string(),
@@ -520,7 +507,8 @@ fn gather_git_in(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
     // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
-    let index = match git::read_index(repo) {
+    let pre_read = options.index.lock().ok().and_then(|mut i| i.take());
+    let index = match pre_read.or_else(|| git::read_index(repo)) {
         Some(file) => Index::Gix(Box::new(file)),
         None => Index::Git2(repo.index().map_err(git_error)?),
     };
@@ -546,7 +534,8 @@ fn gather_git_in(
 
     let wanted = needs.history_paths(&facts.files);
     if !wanted.is_empty() {
-        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon, prefetched);
+        let horizon = needs.history_horizon(options.now);
+        facts.last_commit = history::last_commit_dates(repo, &wanted, horizon);
     }
 
     let wanted = needs.content_files(&facts.files);

@@ -274,6 +274,7 @@ fn open_regular(root: &Path, rel: &str) -> Result<(std::fs::File, u64), String> 
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `mode_t` is u32 on Linux, u16 on macOS.
 fn not_regular(mode: u32) -> Result<(), String> {
     let kind = match mode & libc::S_IFMT as u32 {
         m if m == libc::S_IFREG as u32 => return Ok(()),

@@ -2,9 +2,11 @@
 //!
 //! On top of octocrab it adds what a checker needs to be honest and cheap: a timeout on
 //! every request, retries with backoff for 5xx and timeouts, waiting out rate limits
-//! (`retry-after`, `x-ratelimit-reset`) when the wait is short, conditional requests with
-//! an on-disk ETag cache (a 304 costs no rate limit), request counting, and errors that
-//! say what went wrong without ever containing the token.
+//! (`retry-after`, `x-ratelimit-reset`, secondary limits) when the wait is within
+//! `--max-rate-wait`, redirects followed only on the API host, conditional requests with
+//! an on-disk ETag cache (a 304 costs no rate limit), request counting, and answers and
+//! errors with every known secret taken out. It calls only the endpoints of
+//! [`endpoint::Endpoint`], which the fault-injection test runs every fault class against.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -99,7 +101,7 @@ pub enum ApiError {
         message: String,
         permission: Option<String>,
     },
-    #[error("GitHub's {} rate limit stopped {path}: {detail}; it lifts at {}; try again then, or raise --max-rate-wait", if *.secondary { "secondary" } else { "primary" }, at_time(*.until))]
+    #[error("GitHub's {} rate limit is exhausted until {} for {path} ({detail}); try again then, or raise --max-rate-wait", if *.secondary { "secondary" } else { "primary" }, at_time(*.until))]
     RateLimited {
         path: String,
         secondary: bool,
@@ -584,6 +586,9 @@ impl Client {
                 }
             }
             if (200..300).contains(&status) {
+                // An answer is data that reports quote (titles, file names): a server or
+                // proxy that echoes the request must not put the token into them.
+                let body = self.secrets.redact(&body);
                 let link = header(&head, "link");
                 if let (true, Some(cache), Some(etag)) =
                     (cacheable, &self.cache, header(&head, "etag"))
@@ -606,14 +611,14 @@ impl Client {
             let now = jiff::Timestamp::now().as_second();
             if let Some(limit) = rate_limit(status, &head, &message, now) {
                 self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                let until = now + i64::try_from(limit.wait.as_secs()).unwrap_or(i64::MAX / 2);
+                let until = limit.until;
                 if limit.wait > self.config.max_rate_wait {
                     return Err(ApiError::RateLimited {
                         path: path.to_string(),
                         secondary: limit.secondary,
                         until,
                         detail: format!(
-                            "GitHub asked to wait {}s, longer than --max-rate-wait ({}s)",
+                            "a wait of {}s, longer than --max-rate-wait ({}s)",
                             limit.wait.as_secs(),
                             self.config.max_rate_wait.as_secs()
                         ),
@@ -816,6 +821,8 @@ fn describe(error: &octocrab::Error) -> String {
 struct RateLimit {
     wait: Duration,
     secondary: bool,
+    /// When the limit lifts (Unix seconds).
+    until: i64,
 }
 
 /// Whether a 403/429 is a rate limit and how long GitHub asks to wait, by GitHub's rules
@@ -837,15 +844,16 @@ fn rate_limit(status: u16, head: &HeaderMap, message: &str, now: i64) -> Option<
     if status == 403 && !primary && retry_after.is_none() && !says_limit {
         return None;
     }
-    let seconds = match (retry_after, reset) {
-        (Some(seconds), _) => seconds,
-        (None, Some(reset)) if primary => u64::try_from(reset - now).unwrap_or(0) + 1,
+    let (seconds, until) = match (retry_after, reset) {
+        (Some(seconds), _) => (seconds, now.saturating_add_unsigned(seconds)),
+        (None, Some(reset)) if primary => (u64::try_from(reset - now).unwrap_or(0) + 1, reset),
         // Secondary limits without a retry-after: GitHub asks to wait at least a minute.
-        _ => 60,
+        _ => (60, now + 60),
     };
     Some(RateLimit {
         wait: Duration::from_secs(seconds),
         secondary: !primary,
+        until,
     })
 }
 
@@ -1102,6 +1110,16 @@ mod tests {
             Some((7, false))
         );
         assert_eq!(wait(429, &[("retry-after", "3")], ""), Some((3, true)));
+        // The primary limit lifts at its reset; a secondary one when its wait is over.
+        let head = heads(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ]);
+        assert_eq!(rate_limit(403, &head, "", now).unwrap().until, now + 120);
+        assert_eq!(
+            rate_limit(429, &heads(&[]), "", now).unwrap().until,
+            now + 60
+        );
         assert_eq!(wait(429, &[], ""), Some((60, true)));
         // A 403 without a limit's signs is about permissions.
         assert_eq!(

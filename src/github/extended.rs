@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::alerts::{self, AlertKind};
-use super::{compare, environments, labels, Client, Fetched, RepoId};
+use super::{
+    codeowners, compare, deployments, environments, labels, org_settings, Client, Fetched, RepoId,
+};
 
 /// What the newer rule kinds need fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,6 +23,13 @@ pub struct ExtraNeeds {
     pub environments: BTreeMap<String, bool>,
     /// Open alerts of these kinds (`security-alerts`).
     pub alerts: BTreeSet<AlertKind>,
+    /// GitHub's CODEOWNERS errors (`codeowners` with `github_errors`).
+    pub codeowners_errors: bool,
+    /// The owner organisation's settings (`org-settings`), read once per organisation.
+    pub org: bool,
+    pub org_cache: org_settings::OrgCache,
+    /// Recent deployments to these environments (`deploy-window`).
+    pub deployments: BTreeSet<String>,
     /// A local checkout to answer comparisons from when both branches are there (set by
     /// the runner for `warden check`; org sweeps have none).
     pub local: Option<PathBuf>,
@@ -32,6 +41,9 @@ impl ExtraNeeds {
             || !self.compare.is_empty()
             || !self.environments.is_empty()
             || !self.alerts.is_empty()
+            || self.codeowners_errors
+            || self.org
+            || !self.deployments.is_empty()
     }
 }
 
@@ -43,6 +55,10 @@ pub struct ExtraFacts {
     /// `Ok(None)`: the environment does not exist.
     pub environments: BTreeMap<String, Fetched<Option<environments::Environment>>>,
     pub alerts: BTreeMap<AlertKind, Fetched<alerts::Alerts>>,
+    /// `Ok(None)`: GitHub finds no CODEOWNERS file.
+    pub codeowners_errors: Option<Fetched<Option<Vec<codeowners::CodeownersError>>>>,
+    pub org: Option<Fetched<org_settings::OrgSettings>>,
+    pub deployments: BTreeMap<String, Fetched<Vec<deployments::Deployment>>>,
     /// Requests these facts cost (for org sweep cost accounting).
     pub requests: u64,
 }
@@ -79,8 +95,35 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         let base = base.clone();
         async move { (*kind, alerts::fetch(client, &base, *kind).await) }
     }));
-    let (labels, compare, envs, open_alerts) = tokio::join!(labels, compare, envs, open_alerts);
+    let owners = async {
+        if needs.codeowners_errors {
+            Some(codeowners::fetch(client, &base).await)
+        } else {
+            None
+        }
+    };
+    let org = async {
+        if needs.org {
+            Some(org_settings::fetch(client, &needs.org_cache, &repo.owner).await)
+        } else {
+            None
+        }
+    };
+    let deploys = futures_util::future::join_all(needs.deployments.iter().map(|env| {
+        let base = base.clone();
+        async move { (env.clone(), deployments::fetch(client, &base, env).await) }
+    }));
+    let (labels, compare, envs, open_alerts, owners, org, deploys) =
+        tokio::join!(labels, compare, envs, open_alerts, owners, org, deploys);
     let mut requests = 0;
+    let codeowners_errors = owners.map(|(fetched, cost)| {
+        requests += cost;
+        fetched
+    });
+    let org = org.map(|(fetched, cost)| {
+        requests += cost;
+        fetched
+    });
     let labels = labels.map(|(fetched, cost)| {
         requests += cost;
         fetched
@@ -106,11 +149,21 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             (key, fetched)
         })
         .collect();
+    let deployments = deploys
+        .into_iter()
+        .map(|(key, (fetched, cost))| {
+            requests += cost;
+            (key, fetched)
+        })
+        .collect();
     ExtraFacts {
+        deployments,
         labels,
         compare,
         environments,
         alerts,
+        codeowners_errors,
+        org,
         requests,
     }
 }

@@ -12,12 +12,15 @@ pub mod alerts;
 pub mod blob_batches;
 pub mod cache;
 pub mod client;
+pub mod codeowners;
 pub mod comment;
 pub mod compare;
+pub mod deployments;
 pub mod environments;
 pub mod extended;
 pub mod labels;
 pub mod org;
+pub mod org_settings;
 pub mod pr;
 pub mod protection;
 pub mod protection_batches;
@@ -115,6 +118,7 @@ pub struct WorkflowRun {
     pub event: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    pub run_started_at: Option<String>,
     pub html_url: Option<String>,
 }
 

@@ -1,7 +1,5 @@
 //! Built-in policy packs, embedded in the binary from `policies/`.
 
-use std::sync::Arc;
-
 use super::diagnostic::PolicySource;
 
 /// The pack used when no policy file is found.
@@ -28,9 +26,5 @@ pub fn text(name: &str) -> Option<&'static str> {
 }
 
 pub fn source(name: &str) -> Option<PolicySource> {
-    text(name).map(|text| PolicySource {
-        name: format!("builtin:{name}"),
-        text: Arc::new(text.to_string()),
-        dir: None,
-    })
+    text(name).map(|text| PolicySource::new(format!("builtin:{name}"), text))
 }

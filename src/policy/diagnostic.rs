@@ -9,6 +9,17 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
+/// A line longer than this is not quoted: the diagnostic gives its position instead.
+/// Quoting a 60,000-column line made miette panic, and re-printing one long line per
+/// problem turned a 23 KB policy into 80 MB of output.
+const MAX_QUOTED_LINE: usize = 300;
+/// A span over more lines than this is quoted by its first line only.
+const MAX_QUOTED_LINES: usize = 12;
+/// Messages, labels and help are cut to this many characters.
+const MAX_TEXT: usize = 400;
+/// At most this many problems are shown; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
 /// One policy file's text, kept for diagnostics and for resolving relative `extends`.
 #[derive(Clone, Debug)]
 pub struct PolicySource {
@@ -17,27 +28,106 @@ pub struct PolicySource {
     pub text: Arc<String>,
     /// The directory relative `extends` paths resolve against (none for builtins).
     pub dir: Option<std::path::PathBuf>,
+    /// Whether diagnostics may quote the text. A file that is not a policy (not named
+    /// `*.toml`) is never quoted: only positions are given, so a secret is not echoed.
+    pub quote: bool,
+    /// What identifies the file in an `extends` chain (its canonical path), for cycles.
+    pub key: String,
+    /// Byte offset of the start of each line.
+    lines: Arc<Vec<usize>>,
+    named: NamedSource<Arc<String>>,
 }
 
 impl PolicySource {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let name = name.into();
+        let text: String = text.into();
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let text = Arc::new(text);
+        PolicySource {
+            key: name.clone(),
+            quote: true,
+            named: NamedSource::new(name.clone(), text.clone()),
+            name,
+            text,
+            dir: None,
+            lines: Arc::new(lines),
+        }
+    }
+
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> u32 {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u32
-            + 1
+        line_index(&self.lines, offset) as u32 + 1
     }
 
     pub fn error(&self, code: &'static str, message: impl Into<String>) -> PolicyDiagnostic {
         PolicyDiagnostic {
             code,
-            message: message.into(),
-            source: Some(NamedSource::new(self.name.clone(), self.text.clone())),
+            message: cap(message.into()),
+            source: Some(self.clone()),
             labels: Vec::new(),
             help: None,
         }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let line = line_index(&self.lines, offset);
+        let start = self.lines[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |t| t.chars().count());
+        (line + 1, column + 1)
+    }
+
+    /// Whether the lines around `span` (as miette prints them) are short enough to quote.
+    fn quotable(&self, span: &Range<usize>) -> bool {
+        let first = line_index(&self.lines, span.start).saturating_sub(1);
+        let last = (line_index(&self.lines, span.end) + 1).min(self.lines.len() - 1);
+        (first..=last).all(|line| {
+            let start = self.lines[line];
+            let end = self.lines.get(line + 1).copied().unwrap_or(self.text.len());
+            end - start <= MAX_QUOTED_LINE
+        })
+    }
+
+    /// `span` inside the text, on character boundaries, over at most a few lines.
+    fn clamp(&self, span: Range<usize>) -> Range<usize> {
+        let floor = |mut i: usize| {
+            i = i.min(self.text.len());
+            while !self.text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(span.start);
+        let mut end = floor(span.end.max(start));
+        let line = line_index(&self.lines, start);
+        if line_index(&self.lines, end) > line + MAX_QUOTED_LINES {
+            end = self
+                .lines
+                .get(line + 1)
+                .map_or(end, |next| next - 1)
+                .max(start);
+        }
+        start..end
+    }
+}
+
+fn line_index(lines: &[usize], offset: usize) -> usize {
+    lines
+        .partition_point(|start| *start <= offset)
+        .saturating_sub(1)
+}
+
+/// `text` cut to [`MAX_TEXT`] characters.
+fn cap(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((at, _)) => format!("{}… (cut)", &text[..at]),
+        None => text,
     }
 }
 
@@ -46,8 +136,8 @@ impl PolicySource {
 pub struct PolicyDiagnostic {
     pub code: &'static str,
     pub message: String,
-    source: Option<NamedSource<Arc<String>>>,
-    labels: Vec<LabeledSpan>,
+    source: Option<PolicySource>,
+    labels: Vec<(Range<usize>, String)>,
     help: Option<String>,
 }
 
@@ -56,7 +146,7 @@ impl PolicyDiagnostic {
     pub fn detached(code: &'static str, message: impl Into<String>) -> Self {
         PolicyDiagnostic {
             code,
-            message: message.into(),
+            message: cap(message.into()),
             source: None,
             labels: Vec::new(),
             help: None,
@@ -64,21 +154,43 @@ impl PolicyDiagnostic {
     }
 
     pub fn label(mut self, span: Range<usize>, text: impl Into<String>) -> Self {
-        let len = span.end.saturating_sub(span.start);
-        self.labels
-            .push(LabeledSpan::new(Some(text.into()), span.start, len));
+        let span = match &self.source {
+            Some(src) => src.clamp(span),
+            None => span,
+        };
+        self.labels.push((span, cap(text.into())));
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(cap(help.into()));
         self
+    }
+
+    /// The source to quote, when it may be quoted and every label's lines are short.
+    fn quoted(&self) -> Option<&PolicySource> {
+        self.source
+            .as_ref()
+            .filter(|src| src.quote && self.labels.iter().all(|(span, _)| src.quotable(span)))
     }
 }
 
 impl fmt::Display for PolicyDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        match (&self.source, self.quoted()) {
+            (Some(src), None) => {
+                for (span, label) in &self.labels {
+                    let (line, column) = src.position(span.start);
+                    write!(f, "\n  at {}:{line}:{column}: {label}", src.name)?;
+                }
+                if self.labels.is_empty() {
+                    write!(f, " (in {})", src.name)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -96,15 +208,16 @@ impl Diagnostic for PolicyDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        self.quoted().map(|src| &src.named as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.labels.iter().cloned()))
+        if self.labels.is_empty() || self.quoted().is_none() {
+            return None;
         }
+        Some(Box::new(self.labels.iter().map(|(span, text)| {
+            LabeledSpan::new(Some(text.clone()), span.start, span.len())
+        })))
     }
 }
 
@@ -112,11 +225,29 @@ impl Diagnostic for PolicyDiagnostic {
 #[derive(Debug)]
 pub struct PolicyErrors {
     pub errors: Vec<PolicyDiagnostic>,
+    /// How many problems there were (more than `errors` holds when some were cut).
+    pub total: usize,
+}
+
+impl PolicyErrors {
+    /// The problems, at most [`MAX_SHOWN`] of them plus one that counts the rest.
+    pub fn new(mut errors: Vec<PolicyDiagnostic>) -> Self {
+        let total = errors.len();
+        if errors.len() > MAX_SHOWN {
+            let more = errors.len() - MAX_SHOWN;
+            errors.truncate(MAX_SHOWN);
+            errors.push(
+                PolicyDiagnostic::detached("more", format!("{more} more problems are not shown"))
+                    .help("fix the problems above and run again"),
+            );
+        }
+        PolicyErrors { errors, total }
+    }
 }
 
 impl fmt::Display for PolicyErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.errors.len() {
+        match self.total {
             1 => write!(f, "the policy has 1 problem"),
             n => write!(f, "the policy has {n} problems"),
         }

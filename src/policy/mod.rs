@@ -94,8 +94,9 @@ pub fn discover(root: &Path, explicit: &[PathBuf]) -> Vec<PolicyRef> {
     }
     for candidate in ["warden.toml", ".github/warden.toml"] {
         let path = root.join(candidate);
-        if path.is_file() {
-            return vec![PolicyRef::File(path)];
+        // A symlink counts as found, so one that leads outside is refused, not skipped.
+        if path.is_file() || path.is_symlink() {
+            return vec![PolicyRef::Found(path)];
         }
     }
     vec![PolicyRef::Builtin(builtin::DEFAULT.to_string())]
@@ -103,7 +104,10 @@ pub fn discover(root: &Path, explicit: &[PathBuf]) -> Vec<PolicyRef> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PolicyRef {
+    /// A file named on the command line: read wherever it is.
     File(PathBuf),
+    /// A file found in the repository: read only if it really is inside it.
+    Found(PathBuf),
     Builtin(String),
     /// A policy file's text read from git, not the working tree: the staged version for
     /// `--staged`, the base commit's for `warden pr`. `path` is where the file sits in the
@@ -114,6 +118,10 @@ pub enum PolicyRef {
         text: String,
     },
 }
+
+/// The largest policy file warden reads: far beyond any real policy, and a bound on what
+/// a hostile one can cost.
+pub const MAX_POLICY_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Load and validate the given policy files, layered in order.
 pub fn load(refs: &[PolicyRef]) -> Result<Policy, PolicyErrors> {
@@ -165,25 +173,86 @@ pub fn load_with(
     root: Option<&Path>,
     fetch: Option<Fetch<'_>>,
 ) -> Result<Policy, PolicyErrors> {
+    load_confined(refs, root, &[], fetch)
+}
+
+/// Like [`load_with`], also letting local `extends` read inside `policy_roots`
+/// (`--policy-root`). Local policies may otherwise be read only inside the repository
+/// or the directory of a policy file named on the command line.
+pub fn load_confined(
+    refs: &[PolicyRef],
+    root: Option<&Path>,
+    policy_roots: &[PathBuf],
+    fetch: Option<Fetch<'_>>,
+) -> Result<Policy, PolicyErrors> {
     let mut loader = Loader {
         root: root.and_then(|r| r.canonicalize().ok()),
         fetch,
         ..Loader::default()
     };
+    loader.roots.extend(loader.root.clone());
+    for dir in policy_roots {
+        match dir.canonicalize() {
+            Ok(dir) if dir.is_dir() => loader.roots.push(dir),
+            Ok(_) => loader.diags.push(PolicyDiagnostic::detached(
+                "io",
+                format!("--policy-root {} is not a directory", dir.display()),
+            )),
+            Err(e) => loader.diags.push(PolicyDiagnostic::detached(
+                "io",
+                format!("cannot use --policy-root {}: {e}", dir.display()),
+            )),
+        }
+    }
+    for policy in refs {
+        if let PolicyRef::File(path) = policy {
+            let dir = path
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf));
+            loader.roots.extend(dir);
+        }
+    }
     for policy in refs {
         match policy {
-            PolicyRef::File(path) => match read_file(path, loader.root.as_deref()) {
-                Ok(src) => loader.load_source(src, &mut Vec::new()),
-                Err(diag) => loader.diags.push(diag),
-            },
-            PolicyRef::Text { path, name, text } => loader.load_source(
-                PolicySource {
-                    name: name.clone(),
-                    text: Arc::new(text.clone()),
-                    dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
-                },
-                &mut Vec::new(),
-            ),
+            PolicyRef::File(path) | PolicyRef::Found(path) => {
+                let confine = matches!(policy, PolicyRef::Found(_));
+                match loader.read_local(path, confine) {
+                    Ok(src) => loader.load_source(src, &mut Vec::new()),
+                    Err((code, why)) => loader.diags.push(
+                        PolicyDiagnostic::detached(
+                            code,
+                            format!("cannot read policy file {}: {why}", path.display()),
+                        )
+                        .help("pass an existing file with --policy, or run without it to use warden.toml or the default pack"),
+                    ),
+                }
+            }
+            PolicyRef::Text { name, text, .. } if text.len() as u64 > MAX_POLICY_BYTES => {
+                loader.diags.push(PolicyDiagnostic::detached(
+                    "io",
+                    format!("cannot read policy file {name}: larger than {MAX_POLICY_BYTES} bytes"),
+                ))
+            }
+            PolicyRef::Text { path, name, text } => {
+                // Text read from git (the index, a base commit): it sits at `path` in the
+                // checkout, so local `extends` resolve and are confined from there.
+                let mut src = PolicySource::new(name.clone(), text.clone());
+                let canonical = path
+                    .parent()
+                    .and_then(|dir| dir.canonicalize().ok())
+                    .map(|dir| dir.join(path.file_name().unwrap_or_default()))
+                    .unwrap_or_else(|| path.clone());
+                src.dir = Some(
+                    canonical
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default(),
+                );
+                src.quote = canonical.extension().is_some_and(|e| e == "toml");
+                src.key = canonical.to_string_lossy().into_owned();
+                loader.load_source(src, &mut Vec::new())
+            }
             PolicyRef::Builtin(name) => match builtin::source(name) {
                 Some(src) => loader.load_source(src, &mut Vec::new()),
                 None => loader.diags.push(
@@ -205,27 +274,10 @@ pub fn load_with(
 /// Load a policy from text (for tests and `--policy -`).
 pub fn load_text(name: &str, text: &str) -> Result<Policy, PolicyErrors> {
     let mut loader = Loader::default();
-    let src = PolicySource {
-        name: name.to_string(),
-        text: Arc::new(text.to_string()),
-        dir: Some(PathBuf::from(".")),
-    };
+    let mut src = PolicySource::new(name, text);
+    src.dir = Some(PathBuf::from("."));
     loader.load_source(src, &mut Vec::new());
     loader.finish()
-}
-
-// A diagnostic is large, but it is built at most once per file and never on a hot path.
-#[allow(clippy::result_large_err)]
-fn read_file(path: &Path, root: Option<&Path>) -> Result<PolicySource, PolicyDiagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        PolicyDiagnostic::detached("io", format!("cannot read policy file {}: {e}", path.display()))
-            .help("pass an existing file with --policy, or run without it to use warden.toml or the default pack")
-    })?;
-    Ok(PolicySource {
-        name: display_name(path, root),
-        text: Arc::new(text),
-        dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
-    })
 }
 
 /// How a policy file is named in reports: relative to the repository root when inside it
@@ -240,6 +292,16 @@ fn display_name(path: &Path, root: Option<&Path>) -> String {
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
+/// Where the first invalid byte of a file that is not UTF-8 is, without its content.
+fn not_utf8(bytes: &[u8], err: std::str::Utf8Error) -> String {
+    let at = err.valid_up_to();
+    // The bytes before it are valid UTF-8.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("it is not UTF-8 text: the first invalid byte is at line {line}, column {column} (byte {at})")
+}
+
 /// One rule while layering: a later file may still switch it off (`None`) or re-level it.
 struct Slot {
     rule: Option<ConfiguredRule>,
@@ -252,6 +314,8 @@ struct Slot {
 struct Loader<'f> {
     /// The canonical repository root, for naming policy files.
     root: Option<PathBuf>,
+    /// The canonical directories local policies may be read from.
+    roots: Vec<PathBuf>,
     fetch: Option<Fetch<'f>>,
     diags: Vec<PolicyDiagnostic>,
     order: Vec<String>,
@@ -263,7 +327,7 @@ struct Loader<'f> {
 impl Loader<'_> {
     fn finish(self) -> Result<Policy, PolicyErrors> {
         if !self.diags.is_empty() {
-            return Err(PolicyErrors { errors: self.diags });
+            return Err(PolicyErrors::new(self.diags));
         }
         let mut slots = self.slots;
         let rules = self
@@ -278,9 +342,65 @@ impl Loader<'_> {
         })
     }
 
+    /// Read a local policy file: a regular file of bounded size, UTF-8, and (when
+    /// `confine`d, as every file not named on the command line is) inside the allowed
+    /// directories. The error is a diagnostic code and why, never the file's content.
+    fn read_local(
+        &self,
+        path: &Path,
+        confine: bool,
+    ) -> Result<PolicySource, (&'static str, String)> {
+        use std::io::Read;
+        let io = |e: std::io::Error| ("io", e.to_string());
+        let canonical = path.canonicalize().map_err(io)?;
+        if confine && !self.roots.iter().any(|root| canonical.starts_with(root)) {
+            return Err((
+                "outside",
+                "it is outside the repository; local policies must stay inside it \
+                 (name another directory with --policy-root)"
+                    .to_string(),
+            ));
+        }
+        let meta = std::fs::metadata(&canonical).map_err(io)?;
+        if !meta.is_file() {
+            return Err(("io", "it is not a regular file".to_string()));
+        }
+        let too_large = || {
+            (
+                "too-large",
+                format!(
+                    "it is larger than {} MiB, the most a policy may be",
+                    MAX_POLICY_BYTES >> 20
+                ),
+            )
+        };
+        if meta.len() > MAX_POLICY_BYTES {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&canonical)
+            .and_then(|f| f.take(MAX_POLICY_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_POLICY_BYTES {
+            return Err(too_large());
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| ("encoding", not_utf8(e.as_bytes(), e.utf8_error())))?;
+        let mut src = PolicySource::new(display_name(path, self.root.as_deref()), text);
+        src.dir = Some(
+            canonical
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        );
+        src.quote = canonical.extension().is_some_and(|e| e == "toml");
+        src.key = canonical.to_string_lossy().into_owned();
+        Ok(src)
+    }
+
     /// Load one file: first what it extends, then its own rules and waivers.
-    /// `stack` holds the files being loaded, to refuse cycles.
-    fn load_source(&mut self, src: PolicySource, stack: &mut Vec<String>) {
+    /// `stack` holds the files being loaded (key and name), to refuse cycles.
+    fn load_source(&mut self, src: PolicySource, stack: &mut Vec<(String, String)>) {
         let text = src.text.clone();
         let doc = match DeTable::parse(&text) {
             Ok(doc) => doc,
@@ -294,7 +414,7 @@ impl Loader<'_> {
                 return;
             }
         };
-        stack.push(src.name.clone());
+        stack.push((src.key.clone(), src.name.clone()));
         let doc_span = doc.span();
         let table = doc.get_ref();
         // Top-level problems go to a local list: the tables below borrow from the reader.
@@ -324,7 +444,7 @@ impl Loader<'_> {
         &mut self,
         src: &PolicySource,
         entry: &reader::Sp<String>,
-        stack: &mut Vec<String>,
+        stack: &mut Vec<(String, String)>,
     ) {
         let target = entry.value.as_str();
         let next = if let Some(name) = target.strip_prefix("builtin:") {
@@ -364,11 +484,25 @@ impl Loader<'_> {
             };
             match fetched {
                 // A remote policy may extend builtins and other remote policies, not local paths.
-                Ok(text) => PolicySource {
-                    name: target.to_string(),
-                    text: Arc::new(text),
-                    dir: None,
-                },
+                Ok(text) if text.len() as u64 > MAX_POLICY_BYTES => {
+                    self.diags.push(
+                        src.error(
+                            "too-large",
+                            format!("`{target}` is too large to be a policy"),
+                        )
+                        .label(
+                            entry.span.clone(),
+                            format!("larger than {} MiB", MAX_POLICY_BYTES >> 20),
+                        )
+                        .help("a policy is a small TOML file; check the path"),
+                    );
+                    return;
+                }
+                Ok(text) => {
+                    let mut next = PolicySource::new(target, text);
+                    next.quote = remote.path.ends_with(".toml");
+                    next
+                }
                 Err(why) => {
                     self.diags.push(
                         src.error("bad-extends", format!("cannot fetch `{target}`"))
@@ -401,23 +535,19 @@ impl Loader<'_> {
         } else {
             let base = src.dir.clone().unwrap_or_default();
             let path = base.join(target);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => PolicySource {
-                    name: display_name(&path, self.root.as_deref()),
-                    text: Arc::new(text),
-                    dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
-                },
-                Err(e) => {
+            match self.read_local(&path, true) {
+                Ok(next) => next,
+                Err((_, why)) => {
                     self.diags.push(
                         src.error("bad-extends", format!("cannot read extended policy `{target}`"))
-                            .label(entry.span.clone(), e.to_string())
-                            .help("paths in `extends` are relative to the file that names them; built-in packs are `builtin:NAME`"),
+                            .label(entry.span.clone(), why)
+                            .help("paths in `extends` are relative to the file that names them and stay inside the repository; built-in packs are `builtin:NAME`"),
                     );
                     return;
                 }
             }
         };
-        if stack.contains(&next.name) {
+        if stack.iter().any(|(key, _)| *key == next.key) {
             self.diags.push(
                 src.error(
                     "bad-extends",
@@ -426,7 +556,11 @@ impl Loader<'_> {
                 .label(entry.span.clone(), "this closes a cycle")
                 .help(format!(
                     "the chain is {} → {}",
-                    stack.join(" → "),
+                    stack
+                        .iter()
+                        .map(|(_, name)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" → "),
                     next.name
                 )),
             );
@@ -447,6 +581,19 @@ impl Loader<'_> {
         let id = reader.opt_str("id");
         let level_text = reader.opt_str("level");
         let overridable = reader.opt_bool("overridable").unwrap_or(true);
+        if let Some(id) = &id {
+            // Ids are printed in every report format and CI log line.
+            if id.value.is_empty() || id.value.chars().any(|c| c.is_control()) {
+                reader.error(
+                    "bad-value",
+                    id.span.clone(),
+                    "a rule `id` must be non-empty text without control characters",
+                    "not a usable id",
+                    "use letters, digits and dashes, e.g. id = \"no-env-files\"",
+                );
+                return;
+            }
+        }
 
         let level = match &level_text {
             None => None,

@@ -10,7 +10,10 @@ use regex::Regex;
 /// A list of globs matched as one set, keeping the source patterns for messages.
 #[derive(Clone, Debug)]
 pub struct Globs {
-    set: GlobSet,
+    /// The globs as consecutive sets, each with the index of its first glob. One set
+    /// holds them all unless globset cannot build that many at once (its regex size
+    /// limit): then they are split, never dropped.
+    sets: Vec<(usize, GlobSet)>,
     patterns: Vec<String>,
     /// The literal text every match starts with, one per glob (sorted, none a prefix of
     /// another), or `None` when some glob can match anywhere (`**/x`). With 100,000 paths,
@@ -70,7 +73,7 @@ impl Simple {
 impl Globs {
     pub fn empty() -> Self {
         Globs {
-            set: GlobSet::empty(),
+            sets: Vec::new(),
             patterns: Vec::new(),
             prefixes: Some(Vec::new()),
             simple: Some(Vec::new()),
@@ -89,24 +92,24 @@ impl Globs {
     pub fn from_compiled(globs: Vec<Glob>, patterns: Vec<String>) -> Self {
         let mut prefixes: Option<Vec<String>> = Some(Vec::new());
         let simple: Option<Vec<Simple>> = globs.iter().map(|g| Simple::of(g.glob())).collect();
-        let mut builder = GlobSetBuilder::new();
-        for glob in globs {
+        for glob in &globs {
             let prefix = match_prefix(glob.glob());
             match (&mut prefixes, prefix.is_empty()) {
                 (Some(list), false) => list.push(prefix.to_string()),
                 _ => prefixes = None,
             }
-            builder.add(glob);
         }
         if let Some(list) = &mut prefixes {
             list.sort();
             // Sorted, a prefix comes right before the longer ones it covers.
             list.dedup_by(|longer, shorter| longer.starts_with(shorter.as_str()));
         }
-        // Every glob compiled on its own, so building the set cannot fail.
-        let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        let mut sets = Vec::new();
+        for (n, chunk) in globs.chunks(SET_CHUNK).enumerate() {
+            build_sets(chunk, n * SET_CHUNK, &mut sets);
+        }
         Globs {
-            set,
+            sets,
             patterns,
             prefixes,
             simple,
@@ -122,7 +125,7 @@ impl Globs {
                 let name = &path[start..];
                 simple.iter().any(|s| s.is_match(path, name))
             }
-            None => self.set.is_match(path),
+            None => self.sets.iter().any(|(_, set)| set.is_match(path)),
         }
     }
 
@@ -154,7 +157,10 @@ impl Globs {
 
     /// Indices of the patterns that match `path`.
     pub fn matches(&self, path: &str) -> Vec<usize> {
-        self.set.matches(path)
+        self.sets
+            .iter()
+            .flat_map(|(first, set)| set.matches(path).into_iter().map(move |i| first + i))
+            .collect()
     }
 
     pub fn patterns(&self) -> &[String] {
@@ -166,11 +172,61 @@ impl Globs {
     }
 }
 
-pub fn compile_glob(pattern: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(pattern)
+/// Globs per set: small enough that globset's regex size limit is rarely hit, large
+/// enough that a policy's usual few dozen globs stay one set.
+const SET_CHUNK: usize = 256;
+
+/// Build `globs` (the first being number `first`) into sets, halving a slice that
+/// globset refuses as one set. A single glob always builds: [`compile_glob`] checked it.
+fn build_sets(globs: &[Glob], first: usize, out: &mut Vec<(usize, GlobSet)>) {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(glob.clone());
+    }
+    match builder.build() {
+        Ok(set) => out.push((first, set)),
+        Err(err) if globs.len() == 1 => {
+            unreachable!("compile_glob built `{}` alone: {err}", globs[0].glob())
+        }
+        Err(_) => {
+            let half = globs.len() / 2;
+            build_sets(&globs[..half], first, out);
+            build_sets(&globs[half..], first + half, out);
+        }
+    }
+}
+
+/// The longest glob a policy may give: longer than any real path, and compiling one
+/// longer costs seconds or outgrows globset's size limit.
+pub const MAX_GLOB_LEN: usize = 8192;
+
+/// Why a glob was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GlobError {
+    #[error("longer than {MAX_GLOB_LEN} characters ({0})")]
+    TooLong(usize),
+    #[error("too large to compile: split it into simpler globs")]
+    TooLarge,
+    #[error("{}", .0.kind())]
+    Syntax(globset::Error),
+}
+
+/// Parse a glob and check that it compiles to a matcher (globset refuses a glob whose
+/// regex outgrows its size limit only when building a set).
+pub fn compile_glob(pattern: &str) -> Result<Glob, GlobError> {
+    if pattern.len() > MAX_GLOB_LEN {
+        return Err(GlobError::TooLong(pattern.len()));
+    }
+    let glob = GlobBuilder::new(pattern)
         .literal_separator(true)
         .backslash_escape(true)
         .build()
+        .map_err(GlobError::Syntax)?;
+    // A regex this short compiles far below globset's limit; only long ones are tried.
+    if glob.regex().len() > 4096 && GlobSetBuilder::new().add(glob.clone()).build().is_err() {
+        return Err(GlobError::TooLarge);
+    }
+    Ok(glob)
 }
 
 /// True when the text contains glob syntax, i.e. it is not a plain path.
@@ -376,6 +432,29 @@ mod tests {
         ] {
             assert_eq!(Simple::of(pattern), None, "{pattern}");
         }
+    }
+
+    #[test]
+    fn a_set_too_large_for_one_globset_is_split_not_emptied() {
+        // 1,500 such globs outgrow globset's regex size limit as one set; it used to
+        // be replaced by an empty set that matched nothing.
+        let patterns: Vec<String> = (0..1500)
+            .map(|i| format!("**/x{i}-{}", "?*".repeat(40)))
+            .collect();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let globs = Globs::from_valid(&refs);
+        assert!(globs.sets.len() > 1);
+        let path = format!("src/a/x1499-{}", "ab".repeat(40));
+        assert!(globs.is_match(&path));
+        assert_eq!(globs.matches(&path), vec![1499]);
+        assert!(!globs.is_match("src/a/x1499-ab"));
+    }
+
+    #[test]
+    fn a_glob_too_long_to_compile_is_refused() {
+        let huge = format!("**/{}", "?*".repeat(MAX_GLOB_LEN));
+        assert!(matches!(compile_glob(&huge), Err(GlobError::TooLong(_))));
+        assert!(compile_glob(&format!("**/{}", "?*".repeat(MAX_GLOB_LEN / 3))).is_ok());
     }
 
     #[test]

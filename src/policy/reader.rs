@@ -262,11 +262,12 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 }
                 Err(err) => {
                     let what = self.what.clone();
+                    let label = err.to_string();
                     self.error(
                         "bad-glob",
                         item.span.clone(),
                         format!("invalid glob in `{key}` of {what}"),
-                        err.kind().to_string(),
+                        label,
                         "globs match whole paths: `*` stays within a directory, `**` spans \
                          directories, `{a,b}` lists alternatives, `[abc]` is a character class",
                     );

@@ -9,6 +9,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::controls;
 use super::{Outcome, Report};
 use crate::model::Level;
 
@@ -18,8 +19,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         if rule.outcome == Outcome::Skipped {
             let reason = rule.reason.as_deref().unwrap_or("no reason given");
             // One line: a newline could start a workflow command of its own.
-            let reason = reason.replace(['\r', '\n'], " ");
-            writeln!(out, "warden: `{}` skipped: {}", rule.id, reason)?;
+            writeln!(
+                out,
+                "warden: `{}` skipped: {}",
+                controls(&rule.id),
+                controls(reason)
+            )?;
         }
         if rule.outcome == Outcome::Error {
             let reason = rule.reason.as_deref().unwrap_or("no reason given");
@@ -71,9 +76,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
-/// Escape a command's message (everything after `::`).
+/// Escape a command's message (everything after `::`); other control characters are
+/// made visible, as they would reach the log.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    let visible: String = s
+        .split_inclusive(['\r', '\n'])
+        .map(|part| {
+            let end = part.trim_end_matches(['\r', '\n']);
+            format!("{}{}", controls(end), &part[end.len()..])
+        })
+        .collect();
+    visible
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -91,5 +105,6 @@ mod tests {
     fn escapes_data_and_properties() {
         assert_eq!(data("50% done\r\n::x::"), "50%25 done%0D%0A::x::");
         assert_eq!(property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+        assert_eq!(data("x\u{1b}]0;t\u{7}"), "x\\u{1b}]0;t\\u{7}");
     }
 }

@@ -1,7 +1,10 @@
 //! Human-readable terminal output: gaps grouped by rule, each with where and how to fix.
+//! Text from the policy and the repository has its control characters escaped, so a file
+//! name cannot move the cursor, retitle the terminal or start a CI log command.
 
 use std::io::{self, Write};
 
+use super::escape::controls;
 use super::{Outcome, Report};
 use crate::model::Level;
 
@@ -50,12 +53,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(
             out,
             "{mark:>6}  {} ({}) — {}",
-            p.paint("1", &rule.id),
+            p.paint("1", &controls(&rule.id)),
             rule.level.as_str(),
-            rule.summary
+            controls(&rule.summary)
         )?;
         if let Some(reason) = &rule.reason {
-            writeln!(out, "        {reason}")?;
+            writeln!(out, "        {}", controls(reason))?;
         }
         for finding in &rule.findings {
             if finding.waived.is_none() && report.is_old(finding) {
@@ -73,15 +76,26 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
                 (None, Level::Warn) => p.paint("33", "warn"),
                 (None, Level::Info) => p.paint("36", "info"),
             };
-            writeln!(out, "        {tag}: {place}{}", finding.message)?;
+            writeln!(
+                out,
+                "        {tag}: {}{}",
+                controls(&place),
+                controls(&finding.message)
+            )?;
             if let Some(waived) = &finding.waived {
                 writeln!(
                     out,
                     "              waived at {}: {}",
-                    waived.origin, waived.reason
+                    controls(&waived.origin.to_string()),
+                    controls(&waived.reason)
                 )?;
             } else if let Some(help) = &finding.help {
-                writeln!(out, "              {} {help}", p.paint("2", "fix:"))?;
+                writeln!(
+                    out,
+                    "              {} {}",
+                    p.paint("2", "fix:"),
+                    controls(help)
+                )?;
             }
         }
     }

@@ -4,7 +4,9 @@
 //! failing rule is a `<failure>` whose type is the highest level among its open gaps and
 //! whose text lists them; a rule that could not decide is an `<error>`; a skipped rule is
 //! `<skipped>`; waived gaps do not fail the case but are listed in its `<system-out>`.
-//! No times or timestamps are written, so the same gaps give the same bytes.
+//! No times or timestamps are written, so the same gaps give the same bytes. Control
+//! characters from file names and the policy are escaped (XML 1.0 cannot carry most of
+//! them, and a CI log that prints the text must not see ESC or a line break).
 
 use std::io::{self, Write};
 
@@ -12,6 +14,7 @@ use quick_junit::{
     NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite,
 };
 
+use super::escape::controls;
 use super::{Outcome, Report, ReportedFinding, RuleOutcome};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -20,7 +23,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         Property::new("warden.version", report.tool.version),
         Property::new("mode", report.mode),
         Property::new("now", report.now.as_str()),
-        Property::new("policy", report.policy.join(", ")),
+        Property::new("policy", controls(&report.policy.join(", "))),
     ]);
     suite.add_test_cases(report.rules.iter().map(test_case));
 
@@ -61,17 +64,17 @@ fn test_case(rule: &RuleOutcome) -> TestCase {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_type("error").set_message(format!(
                 "could not decide: {}",
-                rule.reason.as_deref().unwrap_or("no reason given")
+                controls(rule.reason.as_deref().unwrap_or("no reason given"))
             ));
             status
         }
         Outcome::Skipped => {
             let mut status = TestCaseStatus::skipped();
-            status.set_message(rule.reason.as_deref().unwrap_or("skipped"));
+            status.set_message(controls(rule.reason.as_deref().unwrap_or("skipped")));
             status
         }
     };
-    let mut case = TestCase::new(rule.id.as_str(), status);
+    let mut case = TestCase::new(controls(&rule.id), status);
     case.set_classname(rule.kind.as_str());
     let waived: Vec<String> = rule
         .findings
@@ -84,10 +87,11 @@ fn test_case(rule: &RuleOutcome) -> TestCase {
                 .map(|e| format!(" until {e}"))
                 .unwrap_or_default();
             Some(format!(
-                "waived: {}\n  by {}{until}: {}",
+                "waived: {}\n  by {}{}: {}",
                 place_message(f),
-                by.origin,
-                by.reason
+                controls(&by.origin.to_string()),
+                controls(&until),
+                controls(&by.reason)
             ))
         })
         .collect();
@@ -98,23 +102,20 @@ fn test_case(rule: &RuleOutcome) -> TestCase {
 }
 
 fn place_message(f: &ReportedFinding) -> String {
+    let message = controls(&f.message);
     match (&f.path, f.line) {
-        (Some(path), Some(line)) => format!("{path}:{line}: {}", f.message),
-        (Some(path), None) => format!("{path}: {}", f.message),
-        _ => f.message.clone(),
+        (Some(path), Some(line)) => format!("{}:{line}: {message}", controls(path)),
+        (Some(path), None) => format!("{}: {message}", controls(path)),
+        _ => message.into_owned(),
     }
 }
 
 /// A gap in a few words for the failure message: its location, else its message.
 fn short(f: &ReportedFinding) -> String {
     match (&f.path, f.line) {
-        (Some(path), Some(line)) => format!("{path}:{line}"),
-        (Some(path), None) => path.clone(),
-        _ => f
-            .message
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
+        (Some(path), Some(line)) => format!("{}:{line}", controls(path)),
+        (Some(path), None) => controls(path).into_owned(),
+        _ => controls(&f.message).into_owned(),
     }
 }
 
@@ -122,7 +123,7 @@ fn gap_line(f: &ReportedFinding) -> String {
     let mut line = format!("{}: {}", f.level.as_str(), place_message(f));
     if let Some(help) = &f.help {
         line.push_str("\n  fix: ");
-        line.push_str(help);
+        line.push_str(&controls(help));
     }
     line
 }

@@ -12,6 +12,7 @@ use crate::model::{Finding, Level};
 use crate::policy::Origin;
 
 pub mod baseline;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -523,6 +523,7 @@ mod tests {
             vulnerability_alerts: None,
             protection: BTreeMap::from([("main".to_string(), Ok(protection))]),
             runs: None,
+            extra: Default::default(),
             stats: ApiStats::default(),
         }));
         facts

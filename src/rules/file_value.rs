@@ -333,6 +333,10 @@ impl Rule for FileValue {
                 .subject(format!("{file}:unreadable"))])
             }
         };
+        // Too large or too deep to parse in reasonable time: undecided, never a pass.
+        if let Err(why) = select::within_bounds(text) {
+            return Evaluation::Error(format!("cannot check `{file}`: {why}"));
+        }
         let doc = match self.format.parse(text) {
             Ok(doc) => doc,
             Err(err) => {

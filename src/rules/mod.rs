@@ -10,10 +10,13 @@ use crate::policy::reader::TableReader;
 
 pub mod branch_contains;
 pub mod branch_protection;
+pub mod codeowners;
+pub mod deploy_window;
 pub mod docs_allowlist;
 pub mod environment_protection;
 pub mod file_value;
 pub mod forbidden_files;
+pub mod org_settings;
 pub mod planning_doc_ttl;
 pub mod pr_allowed_paths;
 pub mod pr_branch_flow;
@@ -93,6 +96,9 @@ pub static REGISTRY: &[&RuleKind] = &[
     &repo_labels::KIND,
     &environment_protection::KIND,
     &security_alerts::KIND,
+    &codeowners::KIND,
+    &org_settings::KIND,
+    &deploy_window::KIND,
     &pr_issue_link::KIND,
     &pr_allowed_paths::KIND,
     &pr_checklist::KIND,

@@ -30,12 +30,18 @@ first line `---` and the next `---` line, where `KEY: 2026-11-10` (or an RFC 333
 gives the date. A document without front matter or without that key falls back to its
 commit date; a key that is not a date is a finding at its line.
 
-Only recent history needs exact dates: the walk compares commits back to the largest
-`max_age_days` of the policy (and 100 commits beyond), then only reads commit dates. A
-file last changed before that is reported as "at least N days old (last commit on or
-before DATE)", DATE being the newest commit left out: an upper bound of the real date,
-so N is a lower bound of the age, and such a file is always stale. A commit dated after
-the limit further back (a skewed clock) makes the walk compare the older ones after all.
+By default only the window is read: the walk follows first parents from `HEAD` and
+stops at the first commit dated before the start of the UTC day `max_age_days` ago (the
+largest `max_age_days` of the policy), as `git log --since` does, so its cost is that of
+the window, not of the whole history. A file no commit in the window changed is
+reported as "has not changed in the last N days (no commit since DATE)", without its
+exact age. A commit whose clock is skewed into the past ends the window early: files
+changed only below it are reported stale, never fresh.
+
+`exact_age = true` asks for exact ages ("is 146 days old (last commit 2026-06-29)"):
+the walk then reads history until every file is dated, back to the first commit for a
+file never changed since. `exact_age = N` (days, at least `max_age_days`) gives exact
+ages within N days and the "not changed in the last N days" form beyond.
 
 Files that are staged but not yet committed are fresh. The rule needs git history: it
 is skipped with `--staged`, and reports `error` (never a pass) outside a git repository
@@ -55,6 +61,7 @@ level = "warn"
 paths = ["docs/planning/**", "**/PLAN*.md"]
 max_age_days = 7                      # default 7
 age_from = "front-matter:updated"     # default "commit"
+exact_age = false                     # default false; true, or a number of days
 ```
 
 ## How to fix
@@ -72,6 +79,8 @@ struct PlanningDocTtl {
     paths: Globs,
     max_age_days: u64,
     age_from: AgeFrom,
+    /// Exact ages for files changed within this many days (`None`: all).
+    exact_within_days: Option<u64>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -113,15 +122,53 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
             }
         },
     };
+    let exact_age = exact_age(t);
     let paths = paths.filter(|p| !p.is_empty())?;
     if bad_max_age {
         return None;
     }
+    let max_age_days = max_age_days.unwrap_or(7);
     Some(Box::new(PlanningDocTtl {
         paths,
-        max_age_days: max_age_days.unwrap_or(7),
+        max_age_days,
         age_from: age_from?,
+        exact_within_days: match exact_age? {
+            ExactAge::Window => Some(max_age_days),
+            ExactAge::All => None,
+            ExactAge::Within(days) => Some(days.max(max_age_days)),
+        },
     }))
+}
+
+enum ExactAge {
+    /// Only within `max_age_days` (the default).
+    Window,
+    All,
+    Within(u64),
+}
+
+/// `exact_age`: true, false, or a number of days; `None` after a diagnostic.
+fn exact_age(t: &mut TableReader<'_, '_>) -> Option<ExactAge> {
+    let Some(raw) = t.raw("exact_age") else {
+        return Some(ExactAge::Window);
+    };
+    match raw.get_ref() {
+        toml::de::DeValue::Boolean(true) => Some(ExactAge::All),
+        toml::de::DeValue::Boolean(false) => Some(ExactAge::Window),
+        toml::de::DeValue::Integer(_) => t.opt_u64("exact_age").map(ExactAge::Within),
+        _ => {
+            let span = raw.span();
+            t.error(
+                "wrong-type",
+                span,
+                "`exact_age` in rule `planning-doc-ttl` must be true, false or a number of days",
+                "not one of those",
+                "write `exact_age = true` for exact ages of every file, or `exact_age = 90` \
+                 for exact ages within 90 days",
+            );
+            None
+        }
+    }
 }
 
 fn parse_age_from(text: &str) -> Option<AgeFrom> {
@@ -137,7 +184,7 @@ fn parse_age_from(text: &str) -> Option<AgeFrom> {
 /// Where a file's date came from, for the message.
 enum Dated {
     Commit(Timestamp),
-    /// Last changed at or before this; the history walk stopped at its horizon.
+    /// Not changed since this moment; the history walk stopped at this horizon.
     NotSince(Timestamp),
     FrontMatter {
         date: Date,
@@ -149,8 +196,8 @@ impl Rule for PlanningDocTtl {
     fn needs(&self, needs: &mut Needs) {
         needs.history.push(HistoryNeed {
             paths: self.paths.clone(),
-            // A commit older than the limit makes a file stale whatever its exact date.
-            exact_within_days: Some(self.max_age_days),
+            // A file not changed within the limit is stale whatever its exact date.
+            exact_within_days: self.exact_within_days,
         });
         if matches!(self.age_from, AgeFrom::FrontMatter(_)) {
             needs.content.push(self.paths.clone());
@@ -185,10 +232,12 @@ impl Rule for PlanningDocTtl {
                     // Not in history: staged but never committed, so fresh.
                     None => continue,
                     Some(Ok(LastChange::At(when))) => Dated::Commit(*when),
-                    // The walk's horizon is older than every rule's limit, so this is stale;
-                    // if it were not, the exact date would be needed and is not known.
-                    Some(Ok(LastChange::NotSince(when))) if !self.within_limit(*when, today) => {
-                        Dated::NotSince(*when)
+                    // The walk's horizon is at least every rule's limit back, so this is
+                    // stale; if it were not, the exact date would be needed and is unknown.
+                    Some(Ok(LastChange::NotSince(since)))
+                        if days_before(*since, today) >= self.max_age_days as i64 =>
+                    {
+                        Dated::NotSince(*since)
                     }
                     Some(Ok(LastChange::NotSince(_))) => {
                         unknown
@@ -219,48 +268,51 @@ impl Rule for PlanningDocTtl {
     }
 }
 
-impl PlanningDocTtl {
-    fn within_limit(&self, when: Timestamp, today: Date) -> bool {
-        let age = when
-            .to_zoned(TimeZone::UTC)
-            .date()
-            .duration_until(today)
-            .as_secs()
-            / SECONDS_PER_DAY;
-        age <= 0 || age.unsigned_abs() <= self.max_age_days
-    }
+/// Whole UTC calendar days from `when` to `today`.
+fn days_before(when: Timestamp, today: Date) -> i64 {
+    when.to_zoned(TimeZone::UTC)
+        .date()
+        .duration_until(today)
+        .as_secs()
+        / SECONDS_PER_DAY
+}
 
+impl PlanningDocTtl {
     fn judge(&self, path: &str, dated: &Dated, today: Date) -> Option<Finding> {
-        let (date, line, source, bound) = match dated {
+        let max = self.max_age_days;
+        let plural = if max == 1 { "" } else { "s" };
+        let (date, line, source) = match dated {
             Dated::Commit(when) => {
                 let date = when.to_zoned(TimeZone::UTC).date();
-                (date, None, format!("last commit {date}"), "")
+                (date, None, format!("last commit {date}"))
             }
-            Dated::NotSince(when) => {
-                let date = when.to_zoned(TimeZone::UTC).date();
-                (
-                    date,
-                    None,
-                    format!("last commit on or before {date}"),
-                    "at least ",
-                )
+            Dated::NotSince(since) => {
+                // Stale by construction (see `evaluate`): no commit in the window.
+                let date = since.to_zoned(TimeZone::UTC).date();
+                let days = days_before(*since, today);
+                return Some(
+                    Finding::new(format!(
+                        "`{path}` has not changed in the last {days} days (no commit since \
+                         {date}); planning docs expire after {max} day{plural}"
+                    ))
+                    .at(path)
+                    .help("refresh it, move it to an archive outside the TTL paths, or delete it")
+                    .subject(path),
+                );
             }
             Dated::FrontMatter { date, line } => (
                 *date,
                 Some(*line),
                 format!("dated {date} in its front matter"),
-                "",
             ),
         };
         let age = date.duration_until(today).as_secs() / SECONDS_PER_DAY;
         if age <= 0 || age.unsigned_abs() <= self.max_age_days {
             return None;
         }
-        let max = self.max_age_days;
         Some(
             Finding::new(format!(
-                "`{path}` is {bound}{age} days old ({source}); planning docs expire after {max} day{}",
-                if max == 1 { "" } else { "s" }
+                "`{path}` is {age} days old ({source}); planning docs expire after {max} day{plural}"
             ))
             .at(path)
             .line(line)
@@ -418,6 +470,7 @@ mod tests {
             paths: Globs::from_valid(&["docs/planning/**"]),
             max_age_days,
             age_from,
+            exact_within_days: Some(max_age_days),
         }
     }
 
@@ -488,7 +541,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].message,
-            "`docs/planning/old.md` is at least 113 days old (last commit on or before \
+            "`docs/planning/old.md` has not changed in the last 113 days (no commit since \
              2026-08-01); planning docs expire after 90 days"
         );
         // Within this rule's limit the bound says nothing: never a pass on a guess.

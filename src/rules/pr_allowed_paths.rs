@@ -541,7 +541,7 @@ impl Rule for PrAllowedPaths {
                         "`{label}` entry `{}` (line {} of the PR description) is not a valid glob: {}",
                         entry.text,
                         entry.line,
-                        err.kind()
+                        err
                     ))
                     .help("`*` stays within a directory, `**` spans directories, `{a,b}` lists alternatives; escape a literal `[` as `\\[`")
                     .subject(format!("entry:{}", entry.text)),

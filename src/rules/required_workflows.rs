@@ -858,6 +858,10 @@ fn uses_matches(want: &str, have: &str) -> bool {
 
 /// Parse a workflow; when it fails, find the most specific reason and line.
 fn parse_workflow(text: &str) -> Result<(Workflow, yaml_serde::Value), ParseError> {
+    select::within_bounds(text).map_err(|message| ParseError {
+        message,
+        line: None,
+    })?;
     let workflow = yaml_serde::from_str::<Workflow>(text).map_err(|err| explain(text, &err))?;
     let raw: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| select::yaml_error(&e))?;
     check_filter_keys(text, &raw)?;

@@ -603,3 +603,79 @@ fn every_outcome_sarif() {
 fn every_outcome_junit() {
     insta::assert_snapshot!("every_outcome_junit", render_every_outcome(Format::Junit));
 }
+
+/// A file name that tries to start a workflow command on its own line and to retitle
+/// the terminal (OSC 0) and recolour it (CSI).
+const INJECTING: &str = "keys/a\n::error file=x::pwned\u{1b}]0;owned\u{7}\u{1b}[31m.pem";
+
+fn assert_no_injection(format: &str, text: &str) {
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{format}: raw ESC/BEL in:\n{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("::error file=x")),
+        "{format}: a line starts a workflow command:\n{text}"
+    );
+}
+
+#[test]
+fn control_characters_in_file_names_are_escaped_in_every_text_format() {
+    let repo = TestRepo::new();
+    repo.write(INJECTING, "key\n").write(
+        "warden.toml",
+        "[[rule]]\nid = \"no-keys\"\nkind = \"forbidden-files\"\npaths = [\"**/*.pem\"]\n",
+    );
+    for format in ["human", "github", "junit"] {
+        let (code, stdout) = check(repo.path(), &["--format", format]);
+        assert_eq!(code, 1, "{format}: {stdout}");
+        assert_no_injection(format, &stdout);
+        assert!(
+            stdout.contains("::error file=x::pwned\\u{1b}]0;owned\\u{7}"),
+            "{format}: {stdout}"
+        );
+    }
+    let (_, junit) = check(repo.path(), &["--format", "junit"]);
+    parse_junit(&junit);
+}
+
+#[test]
+fn a_rule_id_with_control_characters_is_escaped_in_the_skipped_line() {
+    let mut skipped = rule(
+        "ok\n::error::pwned\u{1b}]0;t\u{7}",
+        "branch-protection",
+        Level::Deny,
+        Outcome::Skipped,
+        3,
+        Vec::new(),
+    );
+    skipped.reason = Some("offline\n::warning::x".to_string());
+    let report = common::report_of("/work/repo", vec![skipped]);
+    for format in [Format::Github, Format::Human, Format::Junit] {
+        let mut out = Vec::new();
+        report::render(&report, format, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_no_injection(&format!("{format:?}"), &text);
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("::error::pwned") || l.starts_with("::warning::x")),
+            "{format:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_rule_id_with_control_characters_is_refused_at_load() {
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        "[[rule]]\nid = \"x\\n::error::y\"\nkind = \"forbidden-files\"\npaths = [\"a\"]\n",
+    );
+    let out = warden(repo.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("without control characters"), "{stderr}");
+}

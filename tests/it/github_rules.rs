@@ -361,3 +361,154 @@ async fn security_alerts_tell_a_disabled_feature_from_a_refused_token() {
         "{outcome:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codeowners_adds_githubs_own_errors_to_the_local_check() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(
+        &server,
+        &format!("{REPO}/codeowners/errors"),
+        ok(body("codeowners-errors.json")),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"codeowners\"\npaths = [\"docs/PLAYBOOK.md\"]\nowners = { \"docs/PLAYBOOK.md\" = [\"@acme/devops-lead\"] }\ngithub_errors = true\n",
+    );
+    repo.write(
+        ".github/CODEOWNERS",
+        "* @acme/devs\n/docs/PLAYBOOK.md @acme/devops-lead @acme/stack-owners\n",
+    )
+    .write("docs/PLAYBOOK.md", "# playbook\n");
+    repo.commit("owners");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "codeowners"),
+        [
+            "GitHub: `.github/CODEOWNERS` Invalid pattern on line 3: Did you mean `**/*.rb`?",
+            "GitHub: `.github/CODEOWNERS` Invalid owner on line 7:",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_settings_gap_names_the_setting() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    get(&server, "/orgs/octocat", ok(body("org.json"))).await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"org-settings\"\ntwo_factor_required = true\npush_protection_for_new_repositories = true\nmembers_can_create_public_repositories = false\ndefault_repository_permission = \"read\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "org-settings"),
+        ["organisation `github`: `secret_scanning_push_protection_enabled_for_new_repositories` is false, the policy wants true"]
+    );
+}
+
+/// An org sweep builds its needs once and gathers every repository with them: the
+/// organisation's settings are read once, however many repositories it sweeps.
+#[test]
+fn org_settings_are_read_once_per_organisation() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        get(&server, "/orgs/octo-org", ok(body("org.json"))).await;
+        server
+    });
+    let needs = warden::github::GitHubNeeds {
+        extra: warden::github::extended::ExtraNeeds {
+            org: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
+    let (facts, stats) = warden::github::with_client(config, async |client| {
+        let mut all = Vec::new();
+        for name in ["app", "api", "web"] {
+            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
+            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        }
+        all
+    })
+    .unwrap();
+    assert!(facts
+        .iter()
+        .all(|f| matches!(&f.extra.org, Some(Ok(o)) if o.login == "github")));
+    let org_reads = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/orgs/octo-org")
+        .count();
+    assert_eq!(org_reads, 1);
+    // Settings of each repository (unanswered here) plus one organisation read.
+    assert_eq!(stats.requests, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflow_health_all_judges_every_workflow_on_the_default_branch() {
+    let server = MockServer::start().await;
+    let mut settings = body("repo.json");
+    settings["default_branch"] = "main".into();
+    get(&server, REPO, ok(settings)).await;
+    // CI on main: in progress (not judged), success, failure; Linter only on a feature branch.
+    get(
+        &server,
+        &format!("{REPO}/actions/runs"),
+        ok(body("workflow-runs-scenario.json")),
+    )
+    .await;
+    let repo =
+        checkout("[[rule]]\nkind = \"workflow-health\"\nall = true\nmin_success_rate = 100\n");
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    let found = messages(&report, "workflow-health");
+    assert!(
+        found.contains(&"1 of the last 2 completed runs of `.github/workflows/blank.yaml` on `main` succeeded (50%); the policy wants at least 100%".to_string()),
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|m| !m.contains("linter")), "{found:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_window_audits_recent_deployments() {
+    let server = MockServer::start().await;
+    get(&server, REPO, ok(body("repo.json"))).await;
+    // The documented deployment, re-dated: Friday 2026-11-20 18:00 EST, then a copy on
+    // Tuesday 11:00 EST (inside), and one from a hotfix branch on Friday (exempt).
+    let one = body("deployments.json")[0].clone();
+    let mut friday = one.clone();
+    friday["created_at"] = "2026-11-20T23:00:00Z".into();
+    let mut tuesday = one.clone();
+    tuesday["id"] = 2.into();
+    tuesday["created_at"] = "2026-11-17T16:00:00Z".into();
+    let mut hotfix = one;
+    hotfix["id"] = 3.into();
+    hotfix["ref"] = "hotfix/42".into();
+    hotfix["created_at"] = "2026-11-20T23:30:00Z".into();
+    get(
+        &server,
+        &format!("{REPO}/deployments"),
+        ok(serde_json::json!([hotfix, friday, tuesday])),
+    )
+    .await;
+    let repo = checkout(
+        "[[rule]]\nkind = \"deploy-window\"\ntime_zone = \"America/New_York\"\nenvironment = \"production\"\nexempt_refs = [\"hotfix/*\"]\n[[rule.window]]\ndays = [\"tue\", \"thu\"]\nhours = \"10:00-16:00\"\n",
+    );
+    let (code, report) = check(&repo, &server).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        messages(&report, "deploy-window"),
+        ["deployment 1 of `topic-branch` to `production` at Fri 2026-11-20 18:00 EST, outside the deploy windows: Tue/Thu 10:00-16:00 (America/New_York)"]
+    );
+    let asked = server.received_requests().await.unwrap();
+    assert!(asked.iter().any(|r| r.url.path().ends_with("/deployments")
+        && r.url
+            .query()
+            .unwrap_or_default()
+            .contains("environment=production")));
+}

@@ -151,12 +151,12 @@ age_from = "front-matter:updated"
         ),
         (
             "plans/no-front-matter.md",
-            "`plans/no-front-matter.md` is 690 days old (last commit 2025-01-01); planning docs expire after 14 days",
+            "`plans/no-front-matter.md` has not changed in the last 14 days (no commit since 2026-11-08); planning docs expire after 14 days",
             Value::Null,
         ),
         (
             "plans/no-key.md",
-            "`plans/no-key.md` is 690 days old (last commit 2025-01-01); planning docs expire after 14 days",
+            "`plans/no-key.md` has not changed in the last 14 days (no commit since 2026-11-08); planning docs expire after 14 days",
             Value::Null,
         ),
     ]
@@ -265,38 +265,41 @@ kind = "planning-doc-ttl"
 paths = ["docs/planning/**"]
 "#;
 
-#[test]
-fn history_older_than_the_limit_is_not_compared_and_the_date_is_an_upper_bound() {
+/// old.md last changed 2024-01-01, 120 unrelated commits of 2025-06-01 above it, then a
+/// fresh plan of 2026-11-20.
+fn deep_history_repo(policy: &str) -> TestRepo {
     let repo = TestRepo::new();
-    repo.write("warden.toml", POLICY_7_DAYS)
+    repo.write("warden.toml", policy)
         .write("README.md", "v1\n")
         .write("docs/planning/old.md", "# old plan\n");
     repo.commit_at("old plan", "2024-01-01");
-    // More unrelated old commits than the walk compares past its horizon (100).
     for i in 0..120 {
         repo.write("README.md", &format!("v{i}\n"));
         repo.commit_at("unrelated", "2025-06-01");
     }
     repo.write("docs/planning/fresh.md", "# this week\n");
     repo.commit_at("fresh plan", "2026-11-20");
+    repo
+}
 
+#[test]
+fn by_default_only_the_window_is_read_and_older_files_have_not_changed_in_it() {
+    let repo = deep_history_repo(POLICY_7_DAYS);
     let (code, report) = check(repo.path(), &[]);
-    // The horizon is 2026-11-15 (7 days). old.md last changed at or before the newest
-    // commit the walk did not compare, which is all the rule needs to call it stale.
+    // The window starts 2026-11-15: the walk stops at the first commit before it.
     assert_eq!(
         findings(rule(&report, "ttl")),
         [(
             "docs/planning/old.md".to_string(),
-            "`docs/planning/old.md` is at least 539 days old (last commit on or before \
-             2025-06-01); planning docs expire after 7 days"
+            "`docs/planning/old.md` has not changed in the last 7 days (no commit since \
+             2026-11-15); planning docs expire after 7 days"
                 .to_string(),
             Value::Null
         )]
     );
     assert_eq!(code, 1);
 
-    // A longer limit in another rule moves the horizon back to 2024-02-26: the commit of
-    // 2024-01-01 is within the 100 compared past it, so the date is exact again.
+    // A longer limit in another rule widens the window for both (to 2024-02-26).
     let longer = format!(
         "{POLICY_7_DAYS}\n[[rule]]\nid = \"ttl-long\"\nkind = \"planning-doc-ttl\"\n\
          paths = [\"docs/planning/**\"]\nmax_age_days = 1000\n"
@@ -305,25 +308,65 @@ fn history_older_than_the_limit_is_not_compared_and_the_date_is_an_upper_bound()
     let (_, report) = check(repo.path(), &[]);
     assert_eq!(
         findings(rule(&report, "ttl"))[0].1,
-        "`docs/planning/old.md` is 1056 days old (last commit 2024-01-01); planning docs \
-         expire after 7 days"
+        "`docs/planning/old.md` has not changed in the last 1000 days (no commit since \
+         2024-02-26); planning docs expire after 7 days"
     );
     assert_eq!(rule(&report, "ttl-long")["outcome"], "fail");
 }
 
 #[test]
+fn exact_age_reads_history_until_every_file_is_dated() {
+    let exact = format!("{POLICY_7_DAYS}exact_age = true\n");
+    let repo = deep_history_repo(&exact);
+    let (_, report) = check(repo.path(), &[]);
+    assert_eq!(
+        findings(rule(&report, "ttl")),
+        [(
+            "docs/planning/old.md".to_string(),
+            "`docs/planning/old.md` is 1056 days old (last commit 2024-01-01); planning docs \
+             expire after 7 days"
+                .to_string(),
+            Value::Null
+        )]
+    );
+
+    // Exact within 700 days only: 2024-01-01 is beyond, so the window form again.
+    repo.write("warden.toml", &format!("{POLICY_7_DAYS}exact_age = 700\n"));
+    let (_, report) = check(repo.path(), &[]);
+    assert_eq!(
+        findings(rule(&report, "ttl"))[0].1,
+        "`docs/planning/old.md` has not changed in the last 700 days (no commit since \
+         2024-12-22); planning docs expire after 7 days"
+    );
+}
+
+#[test]
+fn exact_age_of_the_wrong_type_is_a_policy_error() {
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        &format!("{POLICY_7_DAYS}exact_age = \"yes\"\n"),
+    );
+    let out = warden(repo.path()).arg("check").assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("`exact_age` in rule `planning-doc-ttl` must be true, false or a number"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_clock_skewed_into_the_past_cannot_make_a_stale_doc_fresh() {
     // The plan's last change (2025-01-01) sits on top of a commit whose clock said
-    // 2026-11-19: the walk must compare the old-looking commits too, not skip them and
-    // then date the plan by the skewed one below.
+    // 2026-11-19: the window ends at the first old-looking commit, so the skewed one
+    // below never makes the plan look fresh.
     let repo = TestRepo::new();
     repo.write("warden.toml", POLICY_7_DAYS)
         .write("docs/planning/plan.md", "# v1\n");
     repo.commit_at("plan, committed with a clock in the future", "2026-11-19");
     repo.write("docs/planning/plan.md", "# v2\n");
     repo.commit_at("plan changed", "2025-01-01");
-    // Enough old commits after it that the walk only reads those before them (100 past
-    // the horizon are compared).
+    // Old commits after it, as in a long history.
     for i in 0..110 {
         repo.write("README.md", &format!("v{i}\n"));
         repo.commit_at("unrelated", "2025-01-02");
@@ -334,8 +377,8 @@ fn a_clock_skewed_into_the_past_cannot_make_a_stale_doc_fresh() {
         findings(rule(&report, "ttl")),
         [(
             "docs/planning/plan.md".to_string(),
-            "`docs/planning/plan.md` is 690 days old (last commit 2025-01-01); planning docs \
-             expire after 7 days"
+            "`docs/planning/plan.md` has not changed in the last 7 days (no commit since \
+             2026-11-15); planning docs expire after 7 days"
                 .to_string(),
             Value::Null
         )]

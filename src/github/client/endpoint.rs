@@ -104,14 +104,16 @@ impl Endpoint {
     pub fn classify(method: &str, path: &str) -> Option<Endpoint> {
         let path = path.split(['?', '#']).next().unwrap_or_default();
         let mut segments: Vec<&str> = path.split('/').skip(1).collect();
-        // GitHub's `link` headers name a repository by id (`/repositories/1296269/...`,
-        // fixtures/github/headers.md): the same endpoints as `/repos/{owner}/{repo}/...`.
-        if segments.len() > 2
-            && segments[0] == "repositories"
-            && !segments[1].is_empty()
-            && segments[1].bytes().all(|b| b.is_ascii_digit())
-        {
-            segments.splice(0..2, ["repos", "by-id", "by-id"]);
+        // GitHub's `link` headers name pages by id (`/repositories/1296269/issues/7/comments`,
+        // `/organizations/9919/repos`): the same endpoints under another spelling.
+        match segments.as_slice() {
+            ["repositories", id, ..] if !id.is_empty() => {
+                segments.splice(0..2, ["repos", "{id}", "{id}"]);
+            }
+            ["organizations", id, ..] if !id.is_empty() => {
+                segments.splice(0..2, ["orgs", "{id}"]);
+            }
+            _ => {}
         }
         Endpoint::ALL.iter().copied().find(|endpoint| {
             let (want, template) = endpoint.route();
@@ -259,6 +261,15 @@ mod tests {
                 "{method} {path}"
             );
         }
+        // Pages named by id in GitHub's link headers.
+        assert_eq!(
+            Endpoint::classify("GET", "/repositories/1296269/issues/7/comments?page=2"),
+            Some(Endpoint::IssueComments)
+        );
+        assert_eq!(
+            Endpoint::classify("GET", "/organizations/9919/repos?page=2"),
+            Some(Endpoint::OrgRepos)
+        );
         assert_eq!(Endpoint::classify("GET", "/repos/o/r/hooks"), None);
         assert_eq!(Endpoint::classify("DELETE", "/repos/o/r"), None);
         assert_eq!(Endpoint::classify("GET", "/repos/o//protection"), None);

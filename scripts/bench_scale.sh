@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `warden check` with every repository rule kind except planning-doc-ttl against
+# `git ls-files`, at several repository sizes (issue 11): wall and CPU time (user+sys),
+# unpinned and pinned to one core, and peak memory.
+# Environment: WARDEN_BIN, WARDEN_BENCH_DIR, RUNS (default 10),
+# SIZES (default "10000 100000"; 300000 and 1000000 take minutes and gigabytes to make).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
+
+policy=$work/policies/all-but-ttl.toml
+mkdir -p "$(dirname "$policy")"
+# scripts/bench-policy.toml without its planning-doc-ttl rule.
+python3 - "$root/scripts/bench-policy.toml" "$policy" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.split(r"(?m)^(?=\[\[rule\]\])", text)
+kept = [b for b in blocks if 'kind = "planning-doc-ttl"' not in b]
+open(sys.argv[2], "w").write("".join(kept))
+PY
+
+machine
+for files in ${SIZES:-10000 100000}; do
+  dir=$work/files$((files / 1000))k
+  repo "$dir" --files "$files" --markdown $((files / 20)) --commits 500
+  echo
+  echo "## $files files"
+  measure "$dir" \
+    "git ls-files=git ls-files" \
+    "warden check (all rule kinds but TTL)=$warden check --policy $policy --now 2026-11-22 --format json"
+done
