@@ -471,6 +471,7 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         | Endpoint::DeleteIssueComment
         | Endpoint::CreateIssue
         | Endpoint::UpdateIssue => remove(value, "id"),
+        Endpoint::User => remove(value, "login"),
     }
 }
 
@@ -609,6 +610,8 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
         Endpoint::Issues => json!([]),
         Endpoint::CreateIssue => return Reply::json(201, &load("issue.json")),
         Endpoint::UpdateIssue => load("issue.json"),
+        // Who the token is; the earlier comment's author (`octocat`).
+        Endpoint::User => load("user.json"),
         Endpoint::OrgRepos => {
             let mut repo = load("org-repos.json")[0].clone();
             rename(&mut repo, "octocat/Hello-World", "octo-org/hello-world");
@@ -745,6 +748,11 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         Endpoint::UpdateIssue => row(
             Command::TrackExisting,
             Judged::Tracking("updated tracking issue"),
+        ),
+        // Asked only when a marked comment exists: unknown, no comment is touched.
+        Endpoint::User => row(
+            Command::PrCommentExisting,
+            Judged::Effect("updated comment"),
         ),
         // Without the listing there is nothing to sweep.
         Endpoint::OrgRepos => row(Command::OrgSweep, Judged::WholeRun),

@@ -357,10 +357,22 @@ async fn a_fork_token_that_cannot_comment_falls_back_without_failing_the_job_for
 }
 
 /// The PR (body `body`) and one page of files, through the API.
-async fn serve_pr_with(server: &MockServer, body: &str, files: Value) {
+/// `policy` is the base branch's `warden.toml`, read at the base commit.
+async fn serve_pr_with(server: &MockServer, body: &str, files: Value, policy: &str) {
     let mut pr = load("github/pull-request.json");
     pr["number"] = json!(7);
     pr["body"] = json!(body);
+    let mut content = load("github/content-file.json");
+    content["content"] = json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        policy
+    ));
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/contents/warden.toml"))
+        .and(query_param("ref", pr["base"]["sha"].as_str().unwrap()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(content))
+        .mount(server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/repos/octocat/hello-world/pulls/7"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pr))
@@ -381,7 +393,7 @@ async fn a_file_item_without_a_filename_makes_path_rules_an_error_not_a_pass() {
     files[0]["filename"] = json!("docs/a.md");
     files[1]["filename"] = json!("README.md");
     files[2].as_object_mut().unwrap().remove("filename");
-    serve_pr_with(&server, "Fixes #1", files).await;
+    serve_pr_with(&server, "Fixes #1", files, ALLOWLIST).await;
     let repo = TestRepo::new();
     repo.write("README.md", "x").write("warden.toml", ALLOWLIST);
     repo.commit("base");
@@ -401,17 +413,15 @@ async fn a_deleted_issue_is_a_gap_not_a_pass_or_an_error() {
     let server = MockServer::start().await;
     let mut files = files_page(0..1);
     files[0]["filename"] = json!("README.md");
-    serve_pr_with(&server, "Fixes #1\n\n```\nFixes #2\n```", files).await;
+    let policy = "[[rule]]\nid = \"issue\"\nkind = \"pr-issue-link\"\nmust_exist = true\n";
+    serve_pr_with(&server, "Fixes #1\n\n```\nFixes #2\n```", files, policy).await;
     Mock::given(method("GET"))
         .and(path("/repos/octocat/hello-world/issues/1"))
         .respond_with(ResponseTemplate::new(410).set_body_json(load("github/issue-deleted.json")))
         .mount(&server)
         .await;
     let repo = TestRepo::new();
-    repo.write("README.md", "x").write(
-        "warden.toml",
-        "[[rule]]\nid = \"issue\"\nkind = \"pr-issue-link\"\nmust_exist = true\n",
-    );
+    repo.write("README.md", "x").write("warden.toml", policy);
     repo.commit("base");
     let (code, report, stderr) = pr_via_api(&repo, &server).await;
     let issue = rule(&report, "issue");

@@ -111,6 +111,7 @@ impl Endpoint {
             Endpoint::Issues => ("GET", "/repos/{owner}/{repo}/issues"),
             Endpoint::CreateIssue => ("POST", "/repos/{owner}/{repo}/issues"),
             Endpoint::UpdateIssue => ("PATCH", "/repos/{owner}/{repo}/issues/{number}"),
+            // Who the token is, for the sticky comment (403 for installation tokens).
             Endpoint::User => ("GET", "/user"),
             Endpoint::Ruleset => ("GET", "/repos/{owner}/{repo}/rulesets/{id}"),
             Endpoint::SecretScanningAlerts => {
