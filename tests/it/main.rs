@@ -18,6 +18,7 @@ mod pr_comment;
 mod pr_rules;
 mod remote_policy;
 mod rule_file_value;
+mod rule_file_value_type;
 mod rule_planning_doc_ttl;
 mod rule_required_files;
 mod rule_required_workflows;
