@@ -8,6 +8,7 @@ mod actions_outputs;
 mod cli;
 mod dangerfile;
 mod formats;
+mod fuzz_policy;
 mod github;
 mod hostile_input;
 mod org_sweep;
