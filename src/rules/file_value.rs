@@ -179,6 +179,18 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
             );
             return None;
         }
+        // A longer name is no path, and its escaped glob would not compile (so the file
+        // would silently not be read).
+        if path.len() > 4096 {
+            t.error(
+                "bad-value",
+                file.span.clone(),
+                "`file` is longer than 4096 characters",
+                "too long to be a path",
+                "write the repository path of the file, e.g. file = \"app/config.json\"",
+            );
+            return None;
+        }
         if is_glob(&path) {
             t.error(
                 "bad-value",

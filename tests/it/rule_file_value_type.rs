@@ -66,3 +66,18 @@ fn an_unknown_type_is_a_policy_error() {
         run.stderr
     );
 }
+
+#[test]
+fn a_file_name_too_long_to_be_a_path_is_a_policy_error() {
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        &format!(
+            "[[rule]]\nkind = \"file-value\"\nfile = \"{}.json\"\n\n[[rule.expect]]\nselect = \"a\"\nexists = true\n",
+            "a".repeat(9000)
+        ),
+    );
+    let run = check_repo(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("longer than 4096"), "{}", run.stderr);
+}
