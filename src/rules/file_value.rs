@@ -29,6 +29,15 @@ extension: `.json`, `.yml`/`.yaml`, `.toml`; `format = "json"` overrides). Each
 - `exists = true | false`: the selector finds something, or finds nothing;
 - `one_of = [VALUE, ...]`: the value equals one of these.
 
+`type = "array"` (or `"object"`, `"string"`, `"number"`, `"integer"`, `"boolean"`,
+`"null"`; `"list"` and `"table"` also work) may be added to any of them, or stand
+alone: each value found must be of that type, else it is a finding. With it,
+`non_empty = true` on `type = "array"` refuses a non-empty *string* where a list of
+reviewers belongs.
+
+A file too large (over 16 MiB) or too deeply nested to parse in reasonable time makes
+the rule `error` (undecided), never a pass.
+
 A selector that finds nothing is a finding (naming the part that found nothing), except
 with `exists = false`. When it finds several values (a filter or `[*]`), every one must
 satisfy the assertion; each that does not is its own finding, with its line. A missing
@@ -58,6 +67,7 @@ equals = true
 
 [[rule.expect]]
 select = 'agents[id="ai-customer"].reviewers'
+type = "array"
 non_empty = true
 
 [[rule.expect]]
@@ -87,6 +97,58 @@ struct FileValue {
 struct Expect {
     selector: Selector,
     assertion: Assertion,
+    /// `type = "..."`: checked before the assertion.
+    kind: Option<JsonType>,
+}
+
+/// The JSON types `type` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+impl JsonType {
+    const NAMES: [(&'static str, JsonType); 9] = [
+        ("string", JsonType::String),
+        ("number", JsonType::Number),
+        ("integer", JsonType::Integer),
+        ("boolean", JsonType::Boolean),
+        ("array", JsonType::Array),
+        ("list", JsonType::Array),
+        ("object", JsonType::Object),
+        ("table", JsonType::Object),
+        ("null", JsonType::Null),
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "a string",
+            JsonType::Number => "a number",
+            JsonType::Integer => "an integer",
+            JsonType::Boolean => "a boolean",
+            JsonType::Array => "a list",
+            JsonType::Object => "a table",
+            JsonType::Null => "null",
+        }
+    }
+
+    fn of(self, value: &Value) -> bool {
+        match self {
+            JsonType::String => value.is_string(),
+            JsonType::Number => value.is_number(),
+            JsonType::Integer => value.is_i64() || value.is_u64(),
+            JsonType::Boolean => value.is_boolean(),
+            JsonType::Array => value.is_array(),
+            JsonType::Object => value.is_object(),
+            JsonType::Null => value.is_null(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -113,6 +175,18 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
                 file.span.clone(),
                 "`file` must name a file",
                 "not a file path",
+                "write the repository path of the file, e.g. file = \"app/config.json\"",
+            );
+            return None;
+        }
+        // A longer name is no path, and its escaped glob would not compile (so the file
+        // would silently not be read).
+        if path.len() > 4096 {
+            t.error(
+                "bad-value",
+                file.span.clone(),
+                "`file` is longer than 4096 characters",
+                "too long to be a path",
                 "write the repository path of the file, e.g. file = \"app/config.json\"",
             );
             return None;
@@ -211,6 +285,23 @@ fn read_expect(r: &mut TableReader<'_, '_>) -> Option<Expect> {
         }
     });
 
+    let kind = r.opt_str("type").and_then(|text| {
+        let found = JsonType::NAMES
+            .iter()
+            .find(|(name, _)| *name == text.value)
+            .map(|(_, kind)| *kind);
+        if found.is_none() {
+            r.error(
+                "bad-value",
+                text.span.clone(),
+                format!("unknown type `{}`", text.value),
+                "not a type",
+                "`type` is \"string\", \"number\", \"integer\", \"boolean\", \"array\", \"object\" or \"null\"",
+            );
+        }
+        found
+    });
+    let type_given = r.has("type");
     let given: Vec<&'static str> = ASSERTIONS.into_iter().filter(|k| r.has(k)).collect();
     let mut assertion = None;
     for key in &given {
@@ -227,13 +318,21 @@ fn read_expect(r: &mut TableReader<'_, '_>) -> Option<Expect> {
     }
     r.mark_known(&ASSERTIONS);
     match given.as_slice() {
+        // `type` alone: the value must exist and be of that type.
+        [] if type_given => {
+            return Some(Expect {
+                selector: selector?,
+                assertion: Assertion::Exists(true),
+                kind: Some(kind?),
+            })
+        }
         [] => {
             let span = r.header_span();
             r.error(
                 "missing-key",
                 span,
                 "a [[rule.expect]] needs one assertion",
-                "no `equals`, `matches`, `non_empty`, `exists` or `one_of` here",
+                "no `equals`, `matches`, `non_empty`, `exists`, `one_of` or `type` here",
                 "add one, e.g. `equals = true`, `matches = '^v\\d+'`, `non_empty = true`, \
                  `exists = false` or `one_of = [\"a\", \"b\"]`",
             );
@@ -257,9 +356,13 @@ fn read_expect(r: &mut TableReader<'_, '_>) -> Option<Expect> {
             return None;
         }
     }
+    if type_given && kind.is_none() {
+        return None;
+    }
     Some(Expect {
         selector: selector?,
         assertion: assertion?,
+        kind,
     })
 }
 
@@ -400,7 +503,23 @@ impl FileValue {
             }
         };
         for found in matches {
-            let Some((problem, help)) = judge(&expect.assertion, found.value) else {
+            let wrong_type = expect
+                .kind
+                .filter(|kind| !kind.of(found.value))
+                .map(|kind| {
+                    (
+                        format!(
+                            "is {} (`{}`), expected {}",
+                            select::type_name(found.value),
+                            short(found.value),
+                            kind.name()
+                        ),
+                        format!("make it {}", kind.name()),
+                    )
+                });
+            let Some((problem, help)) =
+                wrong_type.or_else(|| judge(&expect.assertion, found.value))
+            else {
                 continue;
             };
             let concrete = format_path(&found.path);
@@ -526,6 +645,7 @@ mod tests {
                 .map(|(s, assertion)| Expect {
                     selector: Selector::parse(s).unwrap(),
                     assertion,
+                    kind: None,
                 })
                 .collect(),
         }
