@@ -78,10 +78,6 @@ pub fn messages(report: &Value, id: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn requests(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn repo_labels_names_the_missing_label() {
     let server = MockServer::start().await;
@@ -102,7 +98,10 @@ async fn repo_labels_names_the_missing_label() {
         .iter()
         .map(|r| r.url.path().to_string())
         .collect();
-    // The repository itself is read by every `warden check` that needs GitHub.
+    // The repository itself is read by every `warden check` that needs GitHub (the two
+    // requests are concurrent, so in either order).
+    let mut seen = seen;
+    seen.sort();
     assert_eq!(seen, [REPO.to_string(), format!("{REPO}/labels")]);
 }
 
@@ -511,4 +510,31 @@ async fn deploy_window_audits_recent_deployments() {
             .query()
             .unwrap_or_default()
             .contains("environment=production")));
+}
+
+#[test]
+fn the_examples_of_the_new_kinds_are_valid_policies() {
+    for id in [
+        "branch-contains",
+        "repo-labels",
+        "environment-protection",
+        "security-alerts",
+        "codeowners",
+        "org-settings",
+        "deploy-window",
+        "pr-branch-flow",
+        "forbidden-files",
+        "workflow-health",
+    ] {
+        let kind = warden::rules::find(id).unwrap_or_else(|| panic!("{id} is not registered"));
+        let example = kind
+            .doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap_or_else(|| panic!("{id} has no TOML example"));
+        let policy = warden::policy::load_text("example.toml", example)
+            .unwrap_or_else(|e| panic!("{id} example: {:#?}", e.errors));
+        assert!(policy.rules.iter().all(|r| r.kind.id == id), "{id}");
+    }
 }

@@ -810,6 +810,7 @@ fn every_pr_kind_is_skipped_outside_pr_mode_and_documented() {
             "pr-checklist",
             "pr-title",
             "pr-branch-name",
+            "pr-branch-flow",
             "pr-size",
             "pr-co-change",
             "pr-labels"
