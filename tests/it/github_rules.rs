@@ -538,3 +538,71 @@ fn the_examples_of_the_new_kinds_are_valid_policies() {
         assert!(policy.rules.iter().all(|r| r.kind.id == id), "{id}");
     }
 }
+
+/// What the issue-12 facts cost per repository in an org sweep, every new rule on: the
+/// organisation once, then labels 1, one comparison 1, one environment 1, three alert
+/// kinds 3, CODEOWNERS errors 1, one environment's deployments 1 (plus the repository's
+/// own settings read, which predates them). Counted, not timed.
+#[test]
+fn requests_per_repository_for_the_new_facts() {
+    use wiremock::matchers::path_regex;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        let answers = [
+            (r"^/orgs/octo-org$", body("org.json")),
+            (r"/labels$", body("labels.json")),
+            (r"/compare/", body("compare.json")),
+            (r"/environments/production$", body("environment.json")),
+            (
+                r"/secret-scanning/alerts$",
+                body("secret-scanning-alerts.json"),
+            ),
+            (r"/dependabot/alerts$", body("dependabot-alerts.json")),
+            (r"/code-scanning/alerts$", body("code-scanning-alerts.json")),
+            (r"/codeowners/errors$", body("codeowners-errors.json")),
+            (r"/deployments$", body("deployments.json")),
+            (r"^/repos/octo-org/[a-z]+$", body("repo.json")),
+        ];
+        for (pattern, answer) in answers {
+            Mock::given(method("GET"))
+                .and(path_regex(pattern))
+                .respond_with(ok(answer))
+                .mount(&server)
+                .await;
+        }
+        server
+    });
+    use warden::github::alerts::AlertKind;
+    let needs = warden::github::GitHubNeeds {
+        extra: warden::github::extended::ExtraNeeds {
+            labels: true,
+            compare: [("staging".to_string(), "main".to_string())].into(),
+            environments: [("production".to_string(), false)].into(),
+            alerts: AlertKind::ALL.into(),
+            codeowners_errors: true,
+            org: true,
+            deployments: ["production".to_string()].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
+    let names = ["app", "api", "web", "docs"];
+    let (facts, stats) = warden::github::with_client(config, async |client| {
+        let mut all = Vec::new();
+        for name in names {
+            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
+            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        }
+        all
+    })
+    .unwrap();
+    let new_facts: u64 = facts.iter().map(|f| f.extra.requests).sum();
+    // 8 per repository, and the organisation once.
+    assert_eq!(new_facts, 8 * names.len() as u64 + 1);
+    assert_eq!(stats.requests, new_facts + names.len() as u64);
+    assert!(facts
+        .iter()
+        .all(|f| f.extra.alerts.values().all(|a| a.is_ok())));
+}
