@@ -78,10 +78,6 @@ pub fn messages(report: &Value, id: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn requests(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn repo_labels_names_the_missing_label() {
     let server = MockServer::start().await;
@@ -102,7 +98,10 @@ async fn repo_labels_names_the_missing_label() {
         .iter()
         .map(|r| r.url.path().to_string())
         .collect();
-    // The repository itself is read by every `warden check` that needs GitHub.
+    // The repository itself is read by every `warden check` that needs GitHub (the two
+    // requests are concurrent, so in either order).
+    let mut seen = seen;
+    seen.sort();
     assert_eq!(seen, [REPO.to_string(), format!("{REPO}/labels")]);
 }
 
@@ -511,4 +510,99 @@ async fn deploy_window_audits_recent_deployments() {
             .query()
             .unwrap_or_default()
             .contains("environment=production")));
+}
+
+#[test]
+fn the_examples_of_the_new_kinds_are_valid_policies() {
+    for id in [
+        "branch-contains",
+        "repo-labels",
+        "environment-protection",
+        "security-alerts",
+        "codeowners",
+        "org-settings",
+        "deploy-window",
+        "pr-branch-flow",
+        "forbidden-files",
+        "workflow-health",
+    ] {
+        let kind = warden::rules::find(id).unwrap_or_else(|| panic!("{id} is not registered"));
+        let example = kind
+            .doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap_or_else(|| panic!("{id} has no TOML example"));
+        let policy = warden::policy::load_text("example.toml", example)
+            .unwrap_or_else(|e| panic!("{id} example: {:#?}", e.errors));
+        assert!(policy.rules.iter().all(|r| r.kind.id == id), "{id}");
+    }
+}
+
+/// What the issue-12 facts cost per repository in an org sweep, every new rule on: the
+/// organisation once, then labels 1, one comparison 1, one environment 1, three alert
+/// kinds 3, CODEOWNERS errors 1, one environment's deployments 1 (plus the repository's
+/// own settings read, which predates them). Counted, not timed.
+#[test]
+fn requests_per_repository_for_the_new_facts() {
+    use wiremock::matchers::path_regex;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        let answers = [
+            (r"^/orgs/octo-org$", body("org.json")),
+            (r"/labels$", body("labels.json")),
+            (r"/compare/", body("compare.json")),
+            (r"/environments/production$", body("environment.json")),
+            (
+                r"/secret-scanning/alerts$",
+                body("secret-scanning-alerts.json"),
+            ),
+            (r"/dependabot/alerts$", body("dependabot-alerts.json")),
+            (r"/code-scanning/alerts$", body("code-scanning-alerts.json")),
+            (r"/codeowners/errors$", body("codeowners-errors.json")),
+            (r"/deployments$", body("deployments.json")),
+            (r"^/repos/octo-org/[a-z]+$", body("repo.json")),
+        ];
+        for (pattern, answer) in answers {
+            Mock::given(method("GET"))
+                .and(path_regex(pattern))
+                .respond_with(ok(answer))
+                .mount(&server)
+                .await;
+        }
+        server
+    });
+    use warden::github::alerts::AlertKind;
+    let needs = warden::github::GitHubNeeds {
+        extra: warden::github::extended::ExtraNeeds {
+            labels: true,
+            compare: [("staging".to_string(), "main".to_string())].into(),
+            environments: [("production".to_string(), false)].into(),
+            alerts: AlertKind::ALL.into(),
+            codeowners_errors: true,
+            org: true,
+            deployments: ["production".to_string()].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
+    let names = ["app", "api", "web", "docs"];
+    let (facts, stats) = warden::github::with_client(config, async |client| {
+        let mut all = Vec::new();
+        for name in names {
+            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
+            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        }
+        all
+    })
+    .unwrap();
+    let new_facts: u64 = facts.iter().map(|f| f.extra.requests).sum();
+    // 8 per repository, and the organisation once.
+    assert_eq!(new_facts, 8 * names.len() as u64 + 1);
+    assert_eq!(stats.requests, new_facts + names.len() as u64);
+    assert!(facts
+        .iter()
+        .all(|f| f.extra.alerts.values().all(|a| a.is_ok())));
 }
