@@ -265,7 +265,8 @@ impl Before {
         let contents = change
             .before
             .iter()
-            .filter(|e| needs.content.iter().any(|g| g.is_match(&e.path)))
+            // Read ahead or streamed alike: only the changed files' old texts, so few.
+            .filter(|e| needs.reads_text(&e.path))
             .filter(|e| e.mode & 0o170000 == 0o100000)
             .map(|e| {
                 (

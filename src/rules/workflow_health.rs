@@ -340,6 +340,11 @@ mod history_tests {
         let mut facts = test_facts(ExtraFacts::default(), "2023-11-15T00:00:00Z");
         if let GitHubState::Known(github) = &mut facts.github {
             github.runs = Some(Ok(runs));
+            // The rule judges the default branch's runs, so it needs to know which it is.
+            github.settings = Ok(crate::github::RepoSettings {
+                default_branch: Some("main".to_string()),
+                ..Default::default()
+            });
         }
         policy.rules[0].rule.evaluate(&facts)
     }

@@ -63,42 +63,58 @@ fn laid_out_for(name: &str) -> TestRepo {
                         &["uses: gitleaks/gitleaks-action@v2"],
                         &["scan"],
                     ),
+                )
+                .write(
+                    ".github/workflows/ai-config.yml",
+                    &workflow("pull_request", &["run: node validate.js"], &["hitl"]),
                 );
         }
         "mojo-solo" => {
-            repo.write("docs/SDLC-OPS-PLAYBOOK.md", "x")
-                .write("docs/oncall-schedule.md", "x")
-                .write("docs/templates/postmortem.md", "x")
-                .write(".github/dependabot.yml", "version: 2\n")
-                .write("docs/api/openapi.yaml", "openapi: 3.0.0\n")
-                .symlink(
-                    ".claude/CLAUDE-ORG-RULES.mdc",
-                    "../../organisation-rules/CLAUDE-ORG-RULES.mdc",
-                )
-                .write(
-                    ".github/workflows/required-ci.yml",
-                    &workflow("pull_request", &["run: npm test"], &["lint", "test"]),
-                )
-                .write(
-                    ".github/workflows/security-scan.yml",
-                    &workflow(
-                        "pull_request",
-                        &["uses: gitleaks/gitleaks-action@v2"],
-                        &["scan"],
-                    ),
-                )
-                .write(
-                    ".github/workflows/e2e-playwright.yml",
-                    &workflow("pull_request", &["run: npx playwright test"], &["e2e"]),
-                )
-                .write(
-                    ".github/workflows/storybook-build.yml",
-                    &workflow("pull_request", &["run: npm run build-storybook"], &["sb"]),
-                )
-                .write(
-                    ".github/workflows/build-artifact.yml",
-                    &workflow("push", &["run: npm run build"], &["build"]),
-                );
+            repo.write(
+                ".github/CODEOWNERS",
+                "* @team\n/docs/SDLC-OPS-PLAYBOOK.md @org/devops-lead @org/stack-owners\n",
+            )
+            .write("docs/SDLC-OPS-PLAYBOOK.md", "x")
+            .write("docs/oncall-schedule.md", "x")
+            .write("docs/templates/postmortem.md", "x")
+            .write(".github/dependabot.yml", "version: 2\n")
+            .write("docs/api/openapi.yaml", "openapi: 3.0.0\n")
+            .symlink(
+                ".claude/CLAUDE-ORG-RULES.mdc",
+                "../../organisation-rules/CLAUDE-ORG-RULES.mdc",
+            )
+            .write(
+                ".github/workflows/required-ci.yml",
+                &workflow(
+                    "pull_request",
+                    &[
+                        "run: npx eslint .",
+                        "run: npx tsc --noEmit",
+                        "run: npm test",
+                    ],
+                    &["checks"],
+                ),
+            )
+            .write(
+                ".github/workflows/security-scan.yml",
+                &workflow(
+                    "pull_request",
+                    &["uses: gitleaks/gitleaks-action@v2"],
+                    &["scan"],
+                ),
+            )
+            .write(
+                ".github/workflows/e2e-playwright.yml",
+                &workflow("pull_request", &["run: npx playwright test"], &["e2e"]),
+            )
+            .write(
+                ".github/workflows/storybook-build.yml",
+                &workflow("pull_request", &["run: npm run build-storybook"], &["sb"]),
+            )
+            .write(
+                ".github/workflows/build-artifact.yml",
+                &workflow("push", &["run: npm run build"], &["build"]),
+            );
         }
         other => panic!("no layout for builtin:{other}: add one to this test"),
     }
