@@ -620,8 +620,20 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
             repo["default_branch"] = json!("main");
             json!([repo])
         }
-        // The recorded tree holds `.github/workflows/ci.yml`; every blob is that workflow.
-        Endpoint::GitTree => load("git-tree.json"),
+        // The recorded tree holds `.github/workflows/ci.yml`; every blob is that workflow,
+        // so its entry names that text's git blob id.
+        Endpoint::GitTree => {
+            let mut tree = load("git-tree.json");
+            let sha = git2::Oid::hash_object(git2::ObjectType::Blob, CI_WORKFLOW.as_bytes())
+                .unwrap()
+                .to_string();
+            for entry in tree["tree"].as_array_mut().unwrap() {
+                if entry["path"] == ".github/workflows/ci.yml" {
+                    entry["sha"] = json!(sha);
+                }
+            }
+            tree
+        }
         Endpoint::GitBlob => {
             let mut blob = load("blob.json");
             blob["content"] = json!(base64(CI_WORKFLOW.as_bytes()));
