@@ -22,7 +22,14 @@ pub mod sarif;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Where the report's JSON Schema is published: `schemas/report-v1.json` of the repository
+/// Cargo.toml names (`warden schema report` prints it).
+pub const SCHEMA_URL: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/schemas/report-v1.json"
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -44,8 +51,11 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
+    /// The JSON Schema of this report (schemas/report-v1.json), for editors and validators.
+    #[serde(rename = "$schema")]
+    pub schema: &'static str,
     pub version: u32,
     pub tool: Tool,
     /// `check`, `staged` or `pr`.
@@ -69,7 +79,7 @@ pub struct Report {
 }
 
 /// Which pull request a `pr` report is about, and where its file list came from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PullRequestSummary {
     pub repository: Option<String>,
     pub number: u64,
@@ -96,13 +106,13 @@ impl PullRequestSummary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub rules: usize,
     pub pass: usize,
@@ -163,7 +173,7 @@ impl Summary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RuleOutcome {
     pub id: String,
     pub kind: String,
@@ -179,7 +189,7 @@ pub struct RuleOutcome {
     pub findings: Vec<ReportedFinding>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReportedFinding {
     pub rule: String,
     pub kind: String,
@@ -197,7 +207,7 @@ pub struct ReportedFinding {
     pub first_seen: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaivedBy {
     pub reason: String,
     pub origin: Origin,
@@ -247,6 +257,7 @@ impl Report {
         rules: Vec<RuleOutcome>,
     ) -> Self {
         Report {
+            schema: SCHEMA_URL,
             version: SCHEMA_VERSION,
             tool: Tool {
                 name: "warden",

@@ -21,5 +21,6 @@ mod rule_planning_doc_ttl;
 mod rule_required_files;
 mod rule_required_workflows;
 mod rule_symlink;
+mod schema;
 mod smoke;
 mod sweep;
