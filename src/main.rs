@@ -62,6 +62,26 @@ enum Command {
         #[command(subcommand)]
         action: HookAction,
     },
+    /// Write a commented starter warden.toml for the repository (never overwrites one).
+    Init {
+        /// The repository root.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Print a JSON Schema: `policy` (policy files, for editors: schemas/policy.json) or
+    /// `report` (the JSON report: schemas/report-v1.json).
+    Schema {
+        #[arg(value_enum)]
+        what: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaKind {
+    /// The policy file (warden.toml).
+    Policy,
+    /// The JSON report (`--format json`), version 1.
+    Report,
 }
 
 #[derive(Subcommand)]
@@ -497,6 +517,31 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 Uninstalled::NotInstalled(p) => format!("no hook at {}", p.display()),
             };
             writeln!(out, "{said}").map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Init { path } => {
+            let (written, survey) = warden::init::init(&path).map_err(|e| {
+                miette::miette!(
+                    help = "edit the existing policy; `warden explain KIND` shows each rule kind",
+                    "{e}"
+                )
+            })?;
+            writeln!(
+                out,
+                "wrote {} (extends builtin:{}); check with `warden check`",
+                written.display(),
+                survey.pack
+            )
+            .map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Schema { what } => {
+            let schema = match what {
+                SchemaKind::Policy => warden::schema::policy_schema(),
+                SchemaKind::Report => warden::schema::report_schema(),
+            };
+            out.write_all(warden::schema::text(&schema).as_bytes())
+                .map_err(io_error)?;
             Ok(0)
         }
     }

@@ -73,7 +73,7 @@ impl ClientConfig {
 }
 
 /// What a run cost against the API, reported in the JSON summary and with `-v`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApiStats {
     /// HTTP requests sent, retries included.
     pub requests: u64,

@@ -38,7 +38,7 @@ fn locked_error(
 pub const RESERVED_ID: &str = "waivers";
 
 /// Where something was declared: policy file name and 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Origin {
     pub file: String,
     pub line: u32,

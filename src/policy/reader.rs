@@ -4,6 +4,7 @@
 //! key, bad glob, bad regex, unknown key) is recorded as a diagnostic pointing at the exact
 //! span and reading goes on, so one run shows all problems of a policy.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -26,6 +27,51 @@ pub struct TableReader<'a, 'i> {
     span: Range<usize>,
     what: String,
     known: Vec<&'static str>,
+    /// The keys of the array-of-tables this table is in (`["workflow"]` for a
+    /// `[[rule.workflow]]`), for the key record below.
+    path: Vec<&'static str>,
+    last_tables: Option<&'static str>,
+}
+
+/// The type of value a key's accessor expects. `warden schema policy` records which
+/// accessor each rule kind calls for which key ([`record_keys`]), so the JSON Schema is
+/// derived from the parsers themselves rather than from a second list that could drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyType {
+    /// Read raw (any TOML value; the parser decides).
+    Any,
+    String,
+    Bool,
+    /// A whole number, 0 or more.
+    UInt,
+    /// A TOML date or a string holding one.
+    Date,
+    /// A string or a list of strings.
+    StrList,
+    /// A table or an array of tables (`[[rule.workflow]]`).
+    Tables,
+}
+
+/// One accessor call: `key` at `path` (nested array-of-tables keys) read as `ty`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUse {
+    pub path: Vec<&'static str>,
+    pub key: &'static str,
+    pub ty: KeyType,
+}
+
+thread_local! {
+    static RECORDING: RefCell<Option<Vec<KeyUse>>> = const { RefCell::new(None) };
+}
+
+/// Run `f`, returning every key a [`TableReader`] was asked for meanwhile (this thread).
+pub fn record_keys<R>(f: impl FnOnce() -> R) -> (R, Vec<KeyUse>) {
+    RECORDING.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let uses = RECORDING
+        .with(|r| r.borrow_mut().take())
+        .unwrap_or_default();
+    (out, uses)
 }
 
 impl<'a, 'i> TableReader<'a, 'i> {
@@ -43,7 +89,21 @@ impl<'a, 'i> TableReader<'a, 'i> {
             span,
             what: what.into(),
             known: Vec::new(),
+            path: Vec::new(),
+            last_tables: None,
         }
+    }
+
+    fn note(&self, key: &'static str, ty: KeyType) {
+        RECORDING.with(|r| {
+            if let Some(uses) = r.borrow_mut().as_mut() {
+                uses.push(KeyUse {
+                    path: self.path.clone(),
+                    key,
+                    ty,
+                });
+            }
+        });
     }
 
     /// The span of the whole table, for problems that are about the table itself.
@@ -79,6 +139,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// Mark `key` as known and return its raw value.
     pub fn raw(&mut self, key: &'static str) -> Option<&'a Spanned<DeValue<'i>>> {
+        self.note(key, KeyType::Any);
         if !self.known.contains(&key) {
             self.known.push(key);
         }
@@ -130,6 +191,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     pub fn opt_str(&mut self, key: &'static str) -> Option<Sp<String>> {
+        self.note(key, KeyType::String);
         let value = self.raw(key)?;
         match value.get_ref() {
             DeValue::String(s) => Some(Sp {
@@ -153,6 +215,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     pub fn opt_bool(&mut self, key: &'static str) -> Option<bool> {
+        self.note(key, KeyType::Bool);
         let value = self.raw(key)?;
         match value.get_ref() {
             DeValue::Boolean(b) => Some(*b),
@@ -165,6 +228,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A non-negative integer.
     pub fn opt_u64(&mut self, key: &'static str) -> Option<u64> {
+        self.note(key, KeyType::UInt);
         let value = self.raw(key)?;
         let parsed = match value.get_ref() {
             DeValue::Integer(i) => {
@@ -180,6 +244,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A date: a TOML date literal (`2026-12-31`) or a string holding one.
     pub fn opt_date(&mut self, key: &'static str) -> Option<Sp<jiff::civil::Date>> {
+        self.note(key, KeyType::Date);
         let value = self.raw(key)?;
         let text = match value.get_ref() {
             DeValue::Datetime(dt) => dt.to_string(),
@@ -210,6 +275,7 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// A string or a list of strings.
     pub fn str_list(&mut self, key: &'static str) -> Option<Vec<Sp<String>>> {
+        self.note(key, KeyType::StrList);
         let value = self.raw(key)?;
         match value.get_ref() {
             DeValue::String(s) => Some(vec![Sp {
@@ -336,6 +402,8 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// The tables of an array of tables (`[[rule.workflow]]`) or a single inline table.
     pub fn tables(&mut self, key: &'static str) -> Vec<(&'a DeTable<'i>, Range<usize>)> {
+        self.note(key, KeyType::Tables);
+        self.last_tables = Some(key);
         let Some(value) = self.raw(key) else {
             return Vec::new();
         };
@@ -365,7 +433,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
         span: Range<usize>,
         what: impl Into<String>,
     ) -> TableReader<'b, 'i> {
-        TableReader::new(self.src, self.diags, table, span, what)
+        let mut path = self.path.clone();
+        path.extend(self.last_tables);
+        let mut reader = TableReader::new(self.src, self.diags, table, span, what);
+        reader.path = path;
+        reader
     }
 
     /// Any TOML value, as JSON (for `equals` in value checks).

@@ -12,7 +12,7 @@ use super::Outcome;
 use super::Report;
 
 /// What changed since the baseline, added to the report.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct BaselineDiff {
     /// When the baseline report was made (its `now`).
     pub compared_with: String,
@@ -26,7 +26,7 @@ pub struct BaselineDiff {
     pub unknown: Vec<FixedGap>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct FixedGap {
     pub rule: String,
     pub message: String,

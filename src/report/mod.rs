@@ -23,7 +23,14 @@ pub mod sarif;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Where the report's JSON Schema is published: `schemas/report-v1.json` of the repository
+/// Cargo.toml names (`warden schema report` prints it).
+pub const SCHEMA_URL: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/schemas/report-v1.json"
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -45,8 +52,11 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
+    /// The JSON Schema of this report (schemas/report-v1.json), for editors and validators.
+    #[serde(rename = "$schema")]
+    pub schema: &'static str,
     pub version: u32,
     pub tool: Tool,
     /// `check`, `staged` or `pr`.
@@ -75,7 +85,7 @@ pub struct Report {
 
 /// How a change was judged: against which tree before it, and whether the gaps that were
 /// already there block too.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ChangeInfo {
     /// The tree before the change: `HEAD`, or `the base commit abc1234`; empty when unknown.
     pub before: String,
@@ -87,7 +97,7 @@ pub struct ChangeInfo {
 }
 
 /// Whether a gap is the change's own or was there before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     New,
@@ -95,7 +105,7 @@ pub enum Change {
 }
 
 /// Which pull request a `pr` report is about, and where its file list came from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PullRequestSummary {
     pub repository: Option<String>,
     pub number: u64,
@@ -126,13 +136,13 @@ impl PullRequestSummary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub rules: usize,
     pub pass: usize,
@@ -213,7 +223,7 @@ impl Summary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RuleOutcome {
     pub id: String,
     pub kind: String,
@@ -229,7 +239,7 @@ pub struct RuleOutcome {
     pub findings: Vec<ReportedFinding>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReportedFinding {
     pub rule: String,
     pub kind: String,
@@ -250,7 +260,7 @@ pub struct ReportedFinding {
     pub change: Option<Change>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaivedBy {
     pub reason: String,
     pub origin: Origin,
@@ -301,6 +311,7 @@ impl Report {
         rules: Vec<RuleOutcome>,
     ) -> Self {
         Report {
+            schema: SCHEMA_URL,
             version: SCHEMA_VERSION,
             tool: Tool {
                 name: "warden",

@@ -35,6 +35,7 @@ mod rule_pr_branch_flow;
 mod rule_required_files;
 mod rule_required_workflows;
 mod rule_symlink;
+mod schema;
 mod smoke;
 mod staged;
 mod sweep;

@@ -197,8 +197,9 @@ pub fn check_repo(repo: &TestRepo) -> Run {
 /// A report over hand-built rule outcomes, as `warden check` would collect it (fixed
 /// clock and version, so renderers can be tested without running anything).
 pub fn report_of(root: &str, rules: Vec<warden::report::RuleOutcome>) -> warden::report::Report {
-    use warden::report::{Report, Summary, Tool, SCHEMA_VERSION};
+    use warden::report::{Report, Summary, Tool, SCHEMA_URL, SCHEMA_VERSION};
     Report {
+        schema: SCHEMA_URL,
         version: SCHEMA_VERSION,
         tool: Tool {
             name: "warden",
