@@ -34,7 +34,7 @@ echo "- repository: $dir ($(git -C "$dir" rev-list --count HEAD) commits, $(git 
 echo
 echo "## 7-day window"
 measure "$dir" \
-  "git log --since=2026-11-15 --name-only=git log --since=2026-11-15T00:00:00Z --name-only --format=%H" \
+  "git log --since 7 days, --name-only=git log --since=2026-11-15T00:00:00Z --name-only --format=%H" \
   "warden check (planning-doc-ttl, 7 days)=$warden check --policy $policies/ttl-7.toml --now 2026-11-22 --format json"
 echo "## exact dates of every Markdown file"
 measure "$dir" \
