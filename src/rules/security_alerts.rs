@@ -225,6 +225,14 @@ impl Rule for SecurityAlerts {
                     findings.push(too_many(kind, None, open.iter().collect(), *max));
                 }
                 Some(MaxOpen::BySeverity(by)) => {
+                    // An alert of unknown severity could be under any limit: unknown.
+                    if let Some(alert) = open.iter().find(|a| a.severity.is_none()) {
+                        return Evaluation::Error(format!(
+                            "GitHub's answer lacked the severity of {} alert #{}",
+                            kind.title(),
+                            alert.number
+                        ));
+                    }
                     for (severity, max) in by {
                         let matching: Vec<&Alert> = open
                             .iter()
