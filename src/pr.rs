@@ -135,6 +135,13 @@ pub fn from_json(pr: &serde_json::Value, repo: Option<RepoId>) -> Result<PullReq
     let number = pr["number"]
         .as_u64()
         .ok_or_else(|| "the pull request has no `number`".to_string())?;
+    // `body` is required (and null when there is no description): an answer without it
+    // cannot say whether the description links an issue.
+    if pr.get("body").is_none() {
+        return Err(
+            "the pull request lacks `body` (GitHub sends null for no description)".to_string(),
+        );
+    }
     let repo = repo.or_else(|| {
         pr["base"]["repo"]["full_name"]
             .as_str()

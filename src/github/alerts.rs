@@ -171,6 +171,18 @@ pub async fn fetch(client: &Client, base: &str, kind: AlertKind) -> (Fetched<Ale
         ),
         Ok((raw, false)) => {
             let pages = raw.len().div_ceil(100).max(1) as u64;
+            // Whether an alert is open is what is counted: an item that does not say is
+            // unknown, not open and not closed.
+            if let Some(a) = raw.iter().find(|a| a.state.is_none()) {
+                return (
+                    Err(format!(
+                        "GitHub's answer lacked `state` for {} alert #{}",
+                        kind.title(),
+                        a.number
+                    )),
+                    pages,
+                );
+            }
             let open = raw
                 .into_iter()
                 // The query asks for open ones; keep the judgement honest regardless.

@@ -284,9 +284,15 @@ pub async fn sync(
     let list = format!("{base}/{number}/comments?per_page=100");
     // If more comments than that exist and ours is beyond them, a second one is posted:
     // better than failing, and a later run with fewer comments removes the duplicate.
+    let mut unreadable = None;
     let marked: Vec<IssueComment> = match client.get_pages(&list, MAX_COMMENT_PAGES).await {
         Ok((comments, _truncated)) => comments
             .into_iter()
+            .inspect(|c: &IssueComment| {
+                if c.body.is_none() {
+                    unreadable.get_or_insert(c.id);
+                }
+            })
             .filter(|c: &IssueComment| {
                 c.body
                     .as_deref()
@@ -295,6 +301,11 @@ pub async fn sync(
             .collect(),
         Err(e) => return refused("read the comments of", number, e),
     };
+    if let Some(id) = unreadable {
+        return CommentOutcome::Failed(format!(
+            "cannot tell which comments on pull request #{number} are warden's (GitHub's answer lacked `body` for comment {id}); none was edited, deleted or added"
+        ));
+    }
     // Only the token's own marked comments are warden's.
     let mut ours = if marked.is_empty() {
         marked

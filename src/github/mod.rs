@@ -127,6 +127,25 @@ struct RunsPage {
     workflow_runs: Vec<WorkflowRun>,
 }
 
+/// The runs of a page. `conclusion` is null until a run completes, but always present: a
+/// run without the key is unknown, not a failure (nor a success).
+fn runs_of(page: serde_json::Value, path: &str) -> Result<Vec<WorkflowRun>, String> {
+    let lacking = page["workflow_runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|run| run.get("conclusion").is_none() || run.get("status").is_none());
+    if let Some(run) = lacking {
+        return Err(format!(
+            "GitHub's answer for {path} lacked `status` or `conclusion` for run {}",
+            run["id"]
+        ));
+    }
+    serde_json::from_value::<RunsPage>(page)
+        .map(|page| page.workflow_runs)
+        .map_err(|e| format!("GitHub's answer for {path} is not a list of workflow runs: {e}"))
+}
+
 /// Fetch what `needs` asks for, concurrently, on a small runtime of its own.
 pub fn gather(
     config: ClientConfig,
@@ -186,11 +205,10 @@ pub async fn gather_with(client: &Client, repo: &RepoId, needs: &GitHubNeeds) ->
                         "{base}/actions/runs?branch={}&status=completed&exclude_pull_requests=true&per_page=100",
                         encode(&branch)
                     );
-                    client
-                        .get_json::<RunsPage>(&path)
-                        .await
-                        .map(|page| page.workflow_runs)
-                        .map_err(|e| e.to_string())
+                    match client.get_json::<serde_json::Value>(&path).await {
+                        Ok(page) => runs_of(page, &path),
+                        Err(e) => Err(e.to_string()),
+                    }
                 }
                 Err(e) => Err(format!("the default branch is unknown: {e}")),
             })

@@ -225,6 +225,17 @@ async fn list(client: &Client, repo: &RepoId) -> Result<Vec<Issue>, ApiError> {
         repo.owner, repo.name
     );
     let (items, _) = client.get_pages::<serde_json::Value>(&path, 10).await?;
+    // `body` is null for an issue without one; an item without the key cannot say whether
+    // it is warden's (a second tracking issue would be opened beside it).
+    if let Some(item) = items.iter().find(|i| i.get("body").is_none()) {
+        return Err(ApiError::Malformed {
+            path,
+            message: format!(
+                "GitHub's answer lacked `body` for issue #{}",
+                item["number"].as_u64().unwrap_or(0)
+            ),
+        });
+    }
     Ok(items
         .iter()
         .filter(|i| i.get("pull_request").is_none_or(|p| p.is_null()))

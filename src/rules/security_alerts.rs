@@ -27,7 +27,9 @@ secret-scanning/alerts`, `dependabot/alerts`, `code-scanning/alerts`, `state=ope
 - `max_age_days`: no open alert is older than this.
 A feature that is off for the repository (GitHub says "disabled", or secret scanning's
 404) is a gap: its alerts cannot be counted. A token that may not read the alerts (403)
-makes the rule `error`, naming the permission. Findings never show a secret.
+makes the rule `error`, naming the permission. An alert GitHub's answer leaves `state` out
+of, or (under a per-severity `max_open`) its severity, is unknown: the rule is `error`, never
+a pass. Findings never show a secret.
 
 ## Why
 "0 unresolved secret incidents" and "Secrets scanning" in the daily sweep: a leaked
@@ -225,6 +227,14 @@ impl Rule for SecurityAlerts {
                     findings.push(too_many(kind, None, open.iter().collect(), *max));
                 }
                 Some(MaxOpen::BySeverity(by)) => {
+                    // An alert of unknown severity could be under any limit: unknown.
+                    if let Some(alert) = open.iter().find(|a| a.severity.is_none()) {
+                        return Evaluation::Error(format!(
+                            "GitHub's answer lacked the severity of {} alert #{}",
+                            kind.title(),
+                            alert.number
+                        ));
+                    }
                     for (severity, max) in by {
                         let matching: Vec<&Alert> = open
                             .iter()
