@@ -84,11 +84,11 @@ fn table_at<'t>(table: &'t mut toml::Table, path: &[&'static str]) -> &'t mut to
 }
 
 /// Run the kind's parser on `probe`: the keys it asked for and the missing-key problems.
-fn run_parser(kind: &RuleKind, probe: &toml::Table) -> (Vec<KeyUse>, usize) {
+fn run_parser(kind: &RuleKind, probe: &toml::Table) -> (Vec<KeyUse>, Vec<String>) {
     let text = toml::to_string(probe).unwrap_or_default();
     let src = PolicySource::new("schema-probe", text.clone());
     let Ok(doc) = DeTable::parse(&text) else {
-        return (Vec::new(), 0);
+        return (Vec::new(), Vec::new());
     };
     let mut diags: Vec<PolicyDiagnostic> = Vec::new();
     let ((), uses) = record_keys(|| {
@@ -97,7 +97,11 @@ fn run_parser(kind: &RuleKind, probe: &toml::Table) -> (Vec<KeyUse>, usize) {
         let _ = (kind.parse)(&mut reader);
         reader.finish();
     });
-    let missing = diags.iter().filter(|d| d.code == "missing-key").count();
+    let missing = diags
+        .iter()
+        .filter(|d| d.code == "missing-key")
+        .map(|d| d.message.clone())
+        .collect();
     (uses, missing)
 }
 
@@ -142,8 +146,13 @@ fn kind_keys(kind: &RuleKind) -> Keys {
         // Required: leaving the key out makes the parser report a missing key.
         let mut without = probe.clone();
         table_at(&mut without, path).remove(*key);
+        // "needs `a` or `b`" is a choice the schema cannot state per key: neither is
+        // required then.
         let (_, missing) = run_parser(kind, &without);
-        if missing > baseline {
+        if missing
+            .iter()
+            .any(|m| !baseline.contains(m) && !m.contains(" or "))
+        {
             keys.at(path).required.insert(key);
         }
     }

@@ -158,7 +158,7 @@ pub struct Summary {
     pub waived_findings: usize,
     /// In `staged` and `pr` mode: gaps that were already there before the change. They
     /// are not counted above (and do not block) unless `--fail-on-existing`.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub existing: usize,
     /// True when the run exits 1: a gap (or an undecidable rule) at or above `--fail-on`.
     pub blocking: bool,
