@@ -123,6 +123,20 @@ pub enum PolicyRef {
 /// a hostile one can cost.
 pub const MAX_POLICY_BYTES: u64 = 2 * 1024 * 1024;
 
+/// A policy text placed at `canonical`: its `extends` resolve from there, cycles are found
+/// by that path, and only a `*.toml` file is ever quoted in a diagnostic.
+fn placed(mut src: PolicySource, canonical: &Path) -> PolicySource {
+    src.dir = Some(
+        canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    );
+    src.quote = canonical.extension().is_some_and(|e| e == "toml");
+    src.key = canonical.to_string_lossy().into_owned();
+    src
+}
+
 /// Load and validate the given policy files, layered in order.
 pub fn load(refs: &[PolicyRef]) -> Result<Policy, PolicyErrors> {
     load_for(refs, None)
@@ -237,20 +251,12 @@ pub fn load_confined(
             PolicyRef::Text { path, name, text } => {
                 // Text read from git (the index, a base commit): it sits at `path` in the
                 // checkout, so local `extends` resolve and are confined from there.
-                let mut src = PolicySource::new(name.clone(), text.clone());
                 let canonical = path
                     .parent()
                     .and_then(|dir| dir.canonicalize().ok())
                     .map(|dir| dir.join(path.file_name().unwrap_or_default()))
                     .unwrap_or_else(|| path.clone());
-                src.dir = Some(
-                    canonical
-                        .parent()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_default(),
-                );
-                src.quote = canonical.extension().is_some_and(|e| e == "toml");
-                src.key = canonical.to_string_lossy().into_owned();
+                let src = placed(PolicySource::new(name.clone(), text.clone()), &canonical);
                 loader.load_source(src, &mut Vec::new())
             }
             PolicyRef::Builtin(name) => match builtin::source(name) {
@@ -386,16 +392,8 @@ impl Loader<'_> {
         }
         let text = String::from_utf8(bytes)
             .map_err(|e| ("encoding", not_utf8(e.as_bytes(), e.utf8_error())))?;
-        let mut src = PolicySource::new(display_name(path, self.root.as_deref()), text);
-        src.dir = Some(
-            canonical
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
-        );
-        src.quote = canonical.extension().is_some_and(|e| e == "toml");
-        src.key = canonical.to_string_lossy().into_owned();
-        Ok(src)
+        let src = PolicySource::new(display_name(path, self.root.as_deref()), text);
+        Ok(placed(src, &canonical))
     }
 
     /// Load one file: first what it extends, then its own rules and waivers.
