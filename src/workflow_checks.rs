@@ -27,6 +27,7 @@ impl ProducedCheck {
 /// Checks produced on pull requests by the workflow at `path` with `text`.
 /// A workflow that is not triggered by pull requests produces none.
 pub fn produced_on_pull_requests(path: &str, text: &str) -> Result<Vec<ProducedCheck>, String> {
+    crate::select::within_bounds(text)?;
     let workflow: Workflow = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
     let events = &workflow.on.events;
     if !(events.pull_request.is_present()
@@ -129,6 +130,17 @@ jobs:
   security:
     uses: ./.github/workflows/gitleaks.yml
 "#;
+
+    #[test]
+    fn a_deeply_nested_workflow_is_refused_before_parsing() {
+        let deep = format!(
+            "on: pull_request\njobs: {}{}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let err = produced_on_pull_requests(".github/workflows/x.yml", &deep).unwrap_err();
+        assert!(err.contains("nested too deeply"), "{err}");
+    }
 
     #[test]
     fn job_names_matrix_suffixes_expressions_and_reusable_calls() {

@@ -26,7 +26,8 @@ pub fn controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn is_hidden(c: char) -> bool {
+/// Whether `c` is a control character or a bidirectional override.
+pub fn is_hidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

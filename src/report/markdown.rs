@@ -335,7 +335,8 @@ pub fn text(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
+            // Controls and bidi overrides become spaces: inert, and nothing reorders.
+            c if super::escape::is_hidden(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -346,7 +347,7 @@ pub fn text(s: &str) -> String {
 pub fn code(s: &str) -> String {
     let s: String = s
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if super::escape::is_hidden(c) { ' ' } else { c })
         .collect();
     if s.is_empty() {
         return String::new();
@@ -423,6 +424,13 @@ mod tests {
         );
         assert_eq!(text("a\nb\r\n# h"), "a b  # h");
         assert_eq!(text("&#64;x"), "&amp;#64;x");
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_inert() {
+        assert_eq!(text("a\u{1b}]0;title\u{7}b"), "a \\]0;title b");
+        assert_eq!(text("x\u{202e}dm.exe"), "x dm.exe");
+        assert_eq!(code("a\u{2066}b"), "`a b`");
     }
 
     #[test]

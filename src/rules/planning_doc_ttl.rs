@@ -325,13 +325,31 @@ impl PlanningDocTtl {
 /// The date `key` declares in the file's front matter: `Ok(None)` when there is no front
 /// matter or no such key (the commit date counts then), a finding when it is unusable.
 fn front_matter_date(facts: &Facts, path: &str, key: &str) -> Result<Option<Dated>, Finding> {
-    // Unreadable text (a symlink, a huge file) has no front matter to read.
-    let Some(Ok(text)) = facts.content(path) else {
-        return Ok(None);
+    // Text that could not be read (a symlink, a FIFO, a huge file) may hold the date the
+    // policy judges by: say so rather than fall back to the commit date.
+    let text = match facts.content(path) {
+        Some(Ok(text)) => text,
+        Some(Err(reason)) => {
+            return Err(Finding::new(format!(
+                "cannot read `{path}` ({reason}), so its `{key}` date is unknown"
+            ))
+            .at(path)
+            .help("make it a regular file in the repository")
+            .subject(path))
+        }
+        None => return Ok(None),
     };
     let Some(yaml) = front_matter(text) else {
         return Ok(None);
     };
+    if let Err(why) = crate::select::within_bounds(yaml) {
+        return Err(Finding::new(format!(
+            "the front matter of `{path}` cannot be read: {why}"
+        ))
+        .at(path)
+        .help("shorten the front matter")
+        .subject(path));
+    }
     let value = match yaml_serde::from_str::<yaml_serde::Value>(yaml) {
         Ok(value) => value,
         Err(err) => {
