@@ -6,7 +6,8 @@
 //! completed. Paths are URIs relative to `%SRCROOT%` (the repository root), so results
 //! line up with the checkout whatever directory warden ran in. A finding without a path
 //! (a repository setting, say) is placed on the policy line that declares its rule, since
-//! GitHub drops results that have no location.
+//! GitHub drops results that have no location. At most [`MAX_RESULTS`] results are written
+//! (GitHub's limit per run); a notification counts the rest.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
