@@ -6,6 +6,14 @@
 //! last line is a plain summary. Values are escaped as the runner expects: in the message
 //! `%`, CR and LF; in properties (`file`, `title`) also `:` and `,`, so a file name cannot
 //! end the property list or start a second command.
+//!
+//! GitHub shows at most 10 error, 10 warning and 10 notice annotations per step and 50 per
+//! job, and drops the rest silently (actions/toolkit `docs/problem-matchers.md`,
+//! "Limitations"). So warden writes at most [`PER_STEP`] of each and then one plain line
+//! saying how many more gaps are only in the job summary / report.
+
+/// Annotations of one level GitHub shows per step.
+pub const PER_STEP: usize = 10;
 
 use std::io::{self, Write};
 
@@ -14,6 +22,9 @@ use super::{Outcome, Report};
 use crate::model::Level;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // Annotations written per level (error, warning, notice), and gaps left unannotated.
+    let mut written = [0usize; 3];
+    let mut more = 0usize;
     for rule in &report.rules {
         // Skipped rules are not annotations, but the log says which and why.
         if rule.outcome == Outcome::Skipped {
@@ -26,7 +37,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 controls(reason)
             )?;
         }
-        if rule.outcome == Outcome::Error {
+        if rule.outcome == Outcome::Error && take(&mut written[0], &mut more) {
             let reason = rule.reason.as_deref().unwrap_or("no reason given");
             writeln!(
                 out,
@@ -36,11 +47,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         for finding in rule.findings.iter().filter(|f| f.waived.is_none()) {
-            let command = match finding.level {
-                Level::Deny => "error",
-                Level::Warn => "warning",
-                Level::Info => "notice",
+            let (command, slot) = match finding.level {
+                Level::Deny => ("error", 0),
+                Level::Warn => ("warning", 1),
+                Level::Info => ("notice", 2),
             };
+            if !take(&mut written[slot], &mut more) {
+                continue;
+            }
             let mut properties = Vec::new();
             if let Some(path) = finding.path.as_deref().filter(|p| !p.contains("://")) {
                 properties.push(format!("file={}", property(path)));
@@ -61,6 +75,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if more > 0 {
+        writeln!(
+            out,
+            "warden: {more} more {} not annotated (GitHub shows {PER_STEP} errors, {PER_STEP} \
+             warnings and {PER_STEP} notices per step); all are in the job summary and the report",
+            if more == 1 { "finding" } else { "findings" }
+        )?;
+    }
     let s = &report.summary;
     let verdict = if s.blocking {
         "blocking gaps found"
@@ -74,6 +96,17 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "warden: {verdict}: {} rules — {} pass, {} fail, {} error, {} skipped, {} waived; gaps: {} deny, {} warn, {} info ({} waived)",
         s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
     )
+}
+
+/// Whether one more annotation of a level fits in the step; counts it either way.
+fn take(written: &mut usize, more: &mut usize) -> bool {
+    if *written < PER_STEP {
+        *written += 1;
+        true
+    } else {
+        *more += 1;
+        false
+    }
 }
 
 /// Escape a command's message (everything after `::`); other control characters are

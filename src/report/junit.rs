@@ -1,9 +1,10 @@
 //! JUnit XML, for CI systems that show test reports: each rule is a test case.
 //!
 //! One suite named `warden`; a test case per rule (name = rule id, classname = kind). A
-//! failing rule is a `<failure>` whose type is the highest level among its open gaps and
-//! whose text lists them; a rule that could not decide is an `<error>`; a skipped rule is
-//! `<skipped>`; waived gaps do not fail the case but are listed in its `<system-out>`.
+//! rule with open `deny` gaps is a `<failure>` of type `deny` whose text lists them; its
+//! `warn` and `info` gaps do not fail the case (Jenkins marks a build with failures
+//! unstable, and those levels do not block) but are listed in its `<system-out>`, as are
+//! waived gaps. A rule that could not decide is an `<error>`; a skipped rule is `<skipped>`.
 //! No times or timestamps are written, so the same gaps give the same bytes. Control
 //! characters from file names and the policy are escaped (XML 1.0 cannot carry most of
 //! them, and a CI log that prints the text must not see ESC or a line break).
@@ -16,6 +17,7 @@ use quick_junit::{
 
 use super::escape::controls;
 use super::{Outcome, Report, ReportedFinding, RuleOutcome};
+use crate::model::Level;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut suite = TestSuite::new("warden");
@@ -39,13 +41,16 @@ fn test_case(rule: &RuleOutcome) -> TestCase {
         .iter()
         .filter(|f| f.waived.is_none())
         .collect();
+    // Only deny gaps fail the case; warn and info gaps are listed in `<system-out>`.
+    let (open, lesser): (Vec<&ReportedFinding>, Vec<&ReportedFinding>) =
+        open.into_iter().partition(|f| f.level == Level::Deny);
     let status = match rule.outcome {
         Outcome::Pass | Outcome::Waived => TestCaseStatus::success(),
+        Outcome::Fail if open.is_empty() => TestCaseStatus::success(),
         Outcome::Fail => {
-            let level = open.iter().map(|f| f.level).max().unwrap_or(rule.level);
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
-                .set_type(level.as_str())
+                .set_type(Level::Deny.as_str())
                 .set_message(format!(
                     "{} {}: {}",
                     open.len(),
@@ -76,27 +81,25 @@ fn test_case(rule: &RuleOutcome) -> TestCase {
     };
     let mut case = TestCase::new(controls(&rule.id), status);
     case.set_classname(rule.kind.as_str());
-    let waived: Vec<String> = rule
-        .findings
-        .iter()
-        .filter_map(|f| {
-            let by = f.waived.as_ref()?;
-            let until = by
-                .expires
-                .as_deref()
-                .map(|e| format!(" until {e}"))
-                .unwrap_or_default();
-            Some(format!(
-                "waived: {}\n  by {}{}: {}",
-                place_message(f),
-                controls(&by.origin.to_string()),
-                controls(&until),
-                controls(&by.reason)
-            ))
-        })
-        .collect();
-    if !waived.is_empty() {
-        case.set_system_out(waived.join("\n"));
+    let not_failing = lesser.iter().map(|f| gap_line(f));
+    let waived = rule.findings.iter().filter_map(|f| {
+        let by = f.waived.as_ref()?;
+        let until = by
+            .expires
+            .as_deref()
+            .map(|e| format!(" until {e}"))
+            .unwrap_or_default();
+        Some(format!(
+            "waived: {}\n  by {}{}: {}",
+            place_message(f),
+            controls(&by.origin.to_string()),
+            controls(&until),
+            controls(&by.reason)
+        ))
+    });
+    let out: Vec<String> = not_failing.chain(waived).collect();
+    if !out.is_empty() {
+        case.set_system_out(out.join("\n"));
     }
     case
 }

@@ -6,7 +6,8 @@
 //! completed. Paths are URIs relative to `%SRCROOT%` (the repository root), so results
 //! line up with the checkout whatever directory warden ran in. A finding without a path
 //! (a repository setting, say) is placed on the policy line that declares its rule, since
-//! GitHub drops results that have no location.
+//! GitHub drops results that have no location. At most [`MAX_RESULTS`] results are written
+//! (GitHub's limit per run); a notification counts the rest.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -24,6 +25,9 @@ use crate::policy::Origin;
 
 /// The `$schema` written into every log.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Results per run that GitHub code scanning accepts ("Limits for SARIF uploads": at most
+/// 25,000 results per run, the rest dropped). Gaps past it are counted in a notification.
+pub const MAX_RESULTS: usize = 25_000;
 /// Key of warden's fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "warden/v1";
 const SRCROOT: &str = "%SRCROOT%";
@@ -53,10 +57,14 @@ pub fn build(report: &Report) -> Sarif {
         .build();
     driver.information_uri = information_uri().map(str::to_string);
 
-    let results: Vec<SarifResult> = report
+    let all: Vec<(&RuleOutcome, &ReportedFinding)> = report
         .rules
         .iter()
         .flat_map(|rule| rule.findings.iter().map(move |f| (rule, f)))
+        .collect();
+    let (kept, left_out) = within_limit(all);
+    let results: Vec<SarifResult> = kept
+        .into_iter()
         .map(|(rule, finding)| result(report, rule, finding, index[rule.id.as_str()]))
         .collect();
 
@@ -86,6 +94,36 @@ pub fn build(report: &Report) -> Sarif {
                 .build()
         })
         .collect();
+    let mut notifications = notifications;
+    if left_out > 0 {
+        notifications.push(
+            Notification::builder()
+                .level("warning")
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "{left_out} more {} left out: GitHub code scanning accepts at most \
+                             {MAX_RESULTS} results per run. Every gap is in the JSON report \
+                             (`--format json`).",
+                            if left_out == 1 {
+                                "result was"
+                            } else {
+                                "results were"
+                            }
+                        ))
+                        .build(),
+                )
+                .properties(
+                    PropertyBag::builder()
+                        .additional_properties(BTreeMap::from([(
+                            "leftOut".to_string(),
+                            left_out.into(),
+                        )]))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     let mut invocation = Invocation::builder().execution_successful(true).build();
     if !notifications.is_empty() {
         invocation.tool_execution_notifications = Some(notifications);
@@ -108,6 +146,56 @@ pub fn build(report: &Report) -> Sarif {
         .version("2.1.0")
         .runs(vec![run])
         .build()
+}
+
+/// At most [`MAX_RESULTS`] findings, and how many were left out. When there are too many,
+/// open gaps go before waived ones and deny before warn before info, so what is dropped is
+/// what matters least; those kept stay in report order.
+fn within_limit<'a>(
+    all: Vec<(&'a RuleOutcome, &'a ReportedFinding)>,
+) -> (Vec<(&'a RuleOutcome, &'a ReportedFinding)>, usize) {
+    if all.len() <= MAX_RESULTS {
+        return (all, 0);
+    }
+    let left_out = all.len() - MAX_RESULTS;
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| {
+        let f = all[i].1;
+        (f.waived.is_some(), std::cmp::Reverse(f.level))
+    });
+    let mut keep = vec![false; all.len()];
+    for &i in &order[..MAX_RESULTS] {
+        keep[i] = true;
+    }
+    let kept = all
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(pair, k)| k.then_some(pair))
+        .collect();
+    (kept, left_out)
+}
+
+/// Where a rule kind is documented for `helpUri`: the README's "Rule kinds" section of the
+/// repository Cargo.toml names (the full text of the kind's `warden explain` doc is in
+/// `help` already), or its waivers paragraph for the collector's own `waiver` rule.
+fn help_uri(kind: &str) -> String {
+    let anchor = if kind == "waiver" {
+        "a-policy"
+    } else {
+        "rule-kinds"
+    };
+    format!("{}#{anchor}", env!("CARGO_PKG_REPOSITORY"))
+}
+
+/// A built-in pack's file in warden's repository at this release, so a gap that a pack's
+/// rule reports without a path still has a place (its rule's line in the pack).
+fn builtin_uri(name: &str) -> String {
+    format!(
+        "{}/blob/v{}/policies/{}.toml",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION"),
+        encode_path(name)
+    )
 }
 
 /// The package's homepage or repository; none is declared yet, and then the field is left
@@ -146,10 +234,17 @@ fn descriptor(rule: &RuleOutcome) -> ReportingDescriptor {
         (None, _) => "Close each gap as its message says, or waive it in the policy with a reason."
             .to_string(),
     };
-    let mut help = MultiformatMessageString::builder().text(help_text).build();
-    help.markdown = doc
+    // The kind's whole explain doc as Markdown; else the same text, which is Markdown too.
+    let markdown = doc
         .filter(|d| section(d, "What it checks").is_some())
-        .map(str::to_string);
+        .map(str::to_string)
+        .unwrap_or_else(|| help_text.clone());
+    let full_description = doc
+        .and_then(|d| section(d, "What it checks"))
+        .map(str::to_string)
+        .unwrap_or_else(|| rule.summary.clone());
+    let mut help = MultiformatMessageString::builder().text(help_text).build();
+    help.markdown = Some(markdown);
     let properties = PropertyBag::builder()
         .tags(vec![rule.kind.clone()])
         .additional_properties(BTreeMap::from([
@@ -164,7 +259,13 @@ fn descriptor(rule: &RuleOutcome) -> ReportingDescriptor {
                 .text(rule.summary.clone())
                 .build(),
         )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(full_description)
+                .build(),
+        )
         .help(help)
+        .help_uri(help_uri(&rule.kind))
         .default_configuration(
             ReportingConfiguration::builder()
                 .level(sarif_level(rule.level))
@@ -246,13 +347,13 @@ fn origin_location(report: &Report, origin: &Origin) -> Option<Location> {
     location(report, &origin.file, Some(origin.line))
 }
 
-/// A physical location for a repository path (or an absolute URL); `None` for things that
-/// are not files, such as a built-in policy pack.
+/// A physical location for a repository path, an absolute URL or a built-in pack (its file
+/// in warden's repository); always `Some` today, kept optional for places that are not files.
 fn location(report: &Report, path: &str, line: Option<u32>) -> Option<Location> {
     let artifact = if path.contains("://") {
         ArtifactLocation::builder().uri(path).build()
-    } else if path.starts_with("builtin:") {
-        return None;
+    } else if let Some(name) = path.strip_prefix("builtin:") {
+        ArtifactLocation::builder().uri(builtin_uri(name)).build()
     } else {
         let relative = relative_to_root(&report.root, path);
         if let Some(uri) = file_uri(&relative) {

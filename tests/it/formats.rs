@@ -349,7 +349,8 @@ fn junit_of_every_outcome_is_well_formed() {
     let junit = parse_junit(std::str::from_utf8(&out).unwrap());
     let suite = &junit.test_suites[0];
     assert_eq!(suite.tests, 7);
-    assert_eq!(suite.failures, 3);
+    // Only the deny gap of `docs` fails; the warn and info rules are not failures.
+    assert_eq!(suite.failures, 1);
     assert_eq!(suite.errors, 1);
     let status = |name: &str| {
         &suite
@@ -374,6 +375,21 @@ fn junit_of_every_outcome_is_well_formed() {
         status("no-env"),
         quick_junit::TestCaseStatus::Success { .. }
     ));
+    for name in ["codeowners", "ci"] {
+        assert!(
+            matches!(status(name), quick_junit::TestCaseStatus::Success { .. }),
+            "{name}: a warn or info gap is not a failure"
+        );
+        let case = suite
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap();
+        assert!(
+            case.system_out.is_some(),
+            "{name}: its gap is listed in <system-out>"
+        );
+    }
 }
 
 // ---- every outcome, by hand ----
@@ -678,4 +694,205 @@ fn a_rule_id_with_control_characters_is_refused_at_load() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("without control characters"), "{stderr}");
+}
+
+// ---- within the consumers' limits ----
+
+/// One rule of `level` with `n` open gaps, each in its own file.
+fn many_gaps(n: usize, level: Level) -> Report {
+    let findings = (0..n)
+        .map(|i| {
+            finding(
+                "many",
+                "example-paths",
+                level,
+                &format!("gap {i}"),
+                Some(&format!("docs/f{i}.md")),
+                Some(1),
+                None,
+            )
+        })
+        .collect();
+    common::report_of(
+        "/work/repo",
+        vec![rule(
+            "many",
+            "example-paths",
+            level,
+            Outcome::Fail,
+            3,
+            findings,
+        )],
+    )
+}
+
+fn render_to_string(report: &Report, format: Format) -> String {
+    let mut out = Vec::new();
+    report::render(report, format, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn sarif_keeps_at_most_25000_results_and_counts_the_rest() {
+    let report = many_gaps(25_001, Level::Deny);
+    let text = render_to_string(&report, Format::Sarif);
+    let sarif = assert_valid_sarif(&text);
+    let run = &sarif["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 25_000);
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["level"], "warning");
+    assert_eq!(notes[0]["properties"]["leftOut"], 1);
+    assert!(
+        notes[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 more result was left out: GitHub code scanning accepts at most 25000"),
+        "{}",
+        notes[0]["message"]["text"]
+    );
+}
+
+#[test]
+fn sarif_drops_waived_and_lesser_gaps_first() {
+    let mut report = many_gaps(25_000, Level::Info);
+    report.rules[0].findings[0].waived = Some(WaivedBy {
+        reason: "r".to_string(),
+        origin: origin(9),
+        expires: None,
+    });
+    report.rules[0].findings.push(finding(
+        "many",
+        "example-paths",
+        Level::Deny,
+        "the deny gap",
+        Some("docs/deny.md"),
+        Some(1),
+        None,
+    ));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render_to_string(&report, Format::Sarif)).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    assert!(results.iter().all(|r| r["suppressions"].is_null()));
+    assert_eq!(results.last().unwrap()["level"], "error");
+}
+
+#[test]
+fn every_sarif_rule_has_descriptions_help_and_a_help_uri_and_every_result_a_location() {
+    let repo = repo();
+    for text in [
+        render_every_outcome(Format::Sarif),
+        check(repo.path(), &["--format", "sarif"]).1,
+    ] {
+        let sarif = assert_valid_sarif(&text);
+        let run = &sarif["runs"][0];
+        for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+            assert!(rule["fullDescription"]["text"].is_string(), "{rule}");
+            assert!(rule["help"]["text"].is_string(), "{rule}");
+            assert!(rule["help"]["markdown"].is_string(), "{rule}");
+            let uri = rule["helpUri"].as_str().unwrap();
+            assert!(
+                uri.starts_with(env!("CARGO_PKG_REPOSITORY")) && uri.contains('#'),
+                "{uri}"
+            );
+        }
+        for result in run["results"].as_array().unwrap() {
+            let locations = result["locations"].as_array().unwrap();
+            assert_eq!(locations.len(), 1, "{result}");
+            assert!(locations[0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
+        }
+    }
+}
+
+#[test]
+fn a_pathless_gap_of_a_builtin_pack_rule_is_placed_on_the_pack_line() {
+    let mut r = rule(
+        "settings",
+        "example-settings",
+        Level::Deny,
+        Outcome::Fail,
+        0,
+        vec![finding(
+            "settings",
+            "example-settings",
+            Level::Deny,
+            "merge commits are allowed",
+            None,
+            None,
+            None,
+        )],
+    );
+    r.origin = Origin {
+        file: "builtin:governed-delivery".to_string(),
+        line: 14,
+    };
+    let report = common::report_of("/work/repo", vec![r]);
+    let sarif = assert_valid_sarif(&render_to_string(&report, Format::Sarif));
+    let physical = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        format!(
+            "{}/blob/v{}/policies/governed-delivery.toml",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert_eq!(physical["region"]["startLine"], 14);
+}
+
+#[test]
+fn github_annotations_stop_at_ten_per_level_then_say_how_many_more() {
+    let text = render_to_string(&many_gaps(30, Level::Deny), Format::Github);
+    let errors = text.lines().filter(|l| l.starts_with("::error ")).count();
+    assert_eq!(errors, 10);
+    assert!(
+        text.contains(
+            "\nwarden: 20 more findings not annotated (GitHub shows 10 errors, 10 warnings and \
+             10 notices per step); all are in the job summary and the report\n"
+        ),
+        "{text}"
+    );
+    // Each level has its own budget: 12 warnings next to the errors give 10 more.
+    let mut report = many_gaps(30, Level::Deny);
+    report
+        .rules
+        .push(many_gaps(12, Level::Warn).rules.remove(0));
+    let text = render_to_string(&report, Format::Github);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("::error ")).count(),
+        10
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("::warning ")).count(),
+        10
+    );
+    assert!(
+        text.contains("warden: 22 more findings not annotated"),
+        "{text}"
+    );
+}
+
+#[test]
+fn github_annotations_under_the_cap_have_no_extra_line() {
+    let text = render_to_string(&many_gaps(10, Level::Deny), Format::Github);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("::error ")).count(),
+        10
+    );
+    assert!(!text.contains("not annotated"), "{text}");
+}
+
+#[test]
+fn junit_with_only_warn_and_info_gaps_has_no_failure() {
+    let mut report = many_gaps(2, Level::Warn);
+    report.rules.push(many_gaps(1, Level::Info).rules.remove(0));
+    let xml = render_to_string(&report, Format::Junit);
+    assert!(!xml.contains("<failure"), "{xml}");
+    let junit = parse_junit(&xml);
+    assert_eq!(junit.test_suites[0].failures, 0);
+    assert!(xml.contains("warn: docs/f1.md:1: gap 1"), "{xml}");
+    assert!(xml.contains("info: docs/f0.md:1: gap 0"), "{xml}");
 }
