@@ -74,6 +74,13 @@ enum Command {
         #[arg(value_enum)]
         what: SchemaKind,
     },
+    /// Print a shell completion script, e.g. `warden completions bash > ~/.local/share/bash-completion/completions/warden`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `warden man > ~/.local/share/man/man1/warden.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -417,6 +424,21 @@ fn run(cli: Cli) -> miette::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut command, "warden", &mut buffer);
+            out.write_all(&buffer).map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buffer = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buffer)
+                .map_err(io_error)?;
+            out.write_all(&buffer).map_err(io_error)?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let report = warden::run::check(&args.run.options(&args.path), args.staged)
                 .map_err(run_error)?;
