@@ -279,6 +279,10 @@ struct RunArgs {
     /// block too (by default only the change's own gaps block).
     #[arg(long)]
     fail_on_existing: bool,
+    /// Summary view of the human report, for large reports: each rule with its count of
+    /// gaps and only the first N gaps (default 5).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
+    summary: Option<usize>,
     #[command(flatten)]
     github: GitHubArgs,
     /// Say more on standard error (GitHub API requests made and served from cache).
@@ -788,7 +792,12 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     }
     let color = color::stdout();
     let mut buffer = Vec::new();
-    report::render(report, args.format, color, &mut buffer).map_err(io_error)?;
+    match (args.format, args.summary) {
+        (Format::Human, Some(first)) => {
+            report::human::render_summary(report, color, first, &mut buffer).map_err(io_error)?
+        }
+        _ => report::render(report, args.format, color, &mut buffer).map_err(io_error)?,
+    }
     out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
     in_actions(report, args)?;

@@ -179,3 +179,37 @@ fn quiet_is_accepted_on_every_command() {
         assert!(!output.stdout.is_empty(), "{args:?}: no output");
     }
 }
+
+#[test]
+fn summary_view_counts_gaps_per_rule_and_lists_the_first_n() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "x").write(
+        "warden.toml",
+        "[[rule]]\nkind = \"docs-allowlist\"\nallow = [\"README.md\", \"warden.toml\"]\n",
+    );
+    for i in 0..8 {
+        repo.write(&format!("notes/n{i}.md"), "x");
+    }
+    let full = warden(repo.path()).arg("check").output().unwrap();
+    let summary = warden(repo.path())
+        .args(["check", "--summary", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(1));
+    assert_eq!(summary.status.code(), Some(1), "exit code unchanged");
+    let full = String::from_utf8(full.stdout).unwrap();
+    let text = String::from_utf8(summary.stdout).unwrap();
+    assert_eq!(full.matches("deny: notes/n").count(), 8, "{full}");
+    assert_eq!(text.matches("deny: notes/n").count(), 3, "{text}");
+    assert!(text.contains("[8 gaps]"), "{text}");
+    assert!(text.contains("… and 5 more"), "{text}");
+    // The verdict line is the same in both views.
+    assert_eq!(full.lines().last(), text.lines().last());
+    // Bare --summary lists five.
+    let five = warden(repo.path())
+        .args(["check", "--summary"])
+        .output()
+        .unwrap();
+    let five = String::from_utf8(five.stdout).unwrap();
+    assert_eq!(five.matches("deny: notes/n").count(), 5, "{five}");
+}
