@@ -19,6 +19,8 @@ use warden::report::{self, Format, Report};
 use warden::rules;
 use warden::run::{GitHubOptions, PrSource, RunError, RunOptions};
 
+mod color;
+
 // warden allocates one small string per tracked path (100,000 in a large repository) and
 // frees them all at exit; mimalloc does that faster than the system allocator.
 #[global_allocator]
@@ -33,6 +35,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress or informational lines on standard error; the report is still
+    /// written, problems are still said, and exit codes are unchanged.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Colour in human output and diagnostics. auto: when the stream is a terminal,
+    /// unless NO_COLOR is set (it wins), CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE forces it.
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    color: color::ColorChoice,
+}
+
+/// Set once from `-q`: informational lines on standard error go through `say`.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// An informational line on standard error, unless `-q`.
+fn say(line: &str) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{line}");
+    }
 }
 
 #[derive(Subcommand)]
@@ -74,6 +94,13 @@ enum Command {
         #[arg(value_enum)]
         what: SchemaKind,
     },
+    /// Print a shell completion script, e.g. `warden completions bash > ~/.local/share/bash-completion/completions/warden`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `warden man > ~/.local/share/man/man1/warden.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -208,10 +235,6 @@ struct OrgArgs {
     /// Repositories read at once (requests in flight are bounded separately).
     #[arg(long, value_name = "N", default_value_t = warden::org::DEFAULT_CONCURRENCY, requires = "org_target")]
     concurrency: usize,
-    /// No progress on standard error (a bar on a terminal, else a line per repository);
-    /// problems are still said.
-    #[arg(short, long, requires = "org_target")]
-    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -256,9 +279,10 @@ struct RunArgs {
     /// block too (by default only the change's own gaps block).
     #[arg(long)]
     fail_on_existing: bool,
-    /// Colour in human output: auto follows the terminal and NO_COLOR.
-    #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
+    /// Summary view of the human report, for large reports: each rule with its count of
+    /// gaps and only the first N gaps (default 5).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
+    summary: Option<usize>,
     #[command(flatten)]
     github: GitHubArgs,
     /// Say more on standard error (GitHub API requests made and served from cache).
@@ -347,13 +371,6 @@ struct GitHubArgs {
     max_rate_wait: u64,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
     let (format, file) = text.split_once('=').ok_or_else(|| {
         "write it as FORMAT=FILE, e.g. markdown=reports/status/gaps.md".to_string()
@@ -386,6 +403,8 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    color::init(cli.color);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -417,6 +436,21 @@ fn run(cli: Cli) -> miette::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut command, "warden", &mut buffer);
+            out.write_all(&buffer).map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buffer = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buffer)
+                .map_err(io_error)?;
+            out.write_all(&buffer).map_err(io_error)?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let report = warden::run::check(&args.run.options(&args.path), args.staged)
                 .map_err(run_error)?;
@@ -446,7 +480,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 .insert(0, (Format::Markdown, args.report.clone()));
             let code = emit(&report, &args.run, &mut out)?;
             match tracking {
-                Some(Ok(outcome)) => eprintln!("warden: {outcome}"),
+                Some(Ok(outcome)) => say(&format!("warden: {outcome}")),
                 // The report is written; a tracking-issue failure is said, and fails the run.
                 Some(Err(e)) => {
                     eprintln!("warden: could not update the tracking issue: {e}");
@@ -587,7 +621,7 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
     org.fail_on = options.fail_on;
     org.concurrency = args.org.concurrency.max(1);
     org.issue = args.issue;
-    let progress = progress(args.org.quiet);
+    let progress = progress(QUIET.load(std::sync::atomic::Ordering::Relaxed));
     let report = warden::org::sweep_org_with(&org, &policy, config, progress.as_ref())
         .map_err(|e| miette::miette!("{e}"))?;
     // The bar and the lines may be gone or off: what went wrong with an issue is said here.
@@ -600,7 +634,7 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
                 "warden: {}: could not update the tracking issue: {}",
                 row.repo, tracking.message
             ),
-            TrackingOutcome::Skipped => eprintln!("warden: {}: {}", row.repo, tracking.message),
+            TrackingOutcome::Skipped => say(&format!("warden: {}: {}", row.repo, tracking.message)),
             _ => {}
         }
     }
@@ -735,7 +769,7 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
     }
     let code = emit(&report, &args.run, out)?;
     if let Some(said) = said {
-        eprintln!("{said}");
+        say(&said);
     }
     Ok(code)
 }
@@ -756,16 +790,14 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
         warden::output::write_report(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = color::stdout();
     let mut buffer = Vec::new();
-    report::render(report, args.format, color, &mut buffer).map_err(io_error)?;
+    match (args.format, args.summary) {
+        (Format::Human, Some(first)) => {
+            report::human::render_summary(report, color, first, &mut buffer).map_err(io_error)?
+        }
+        _ => report::render(report, args.format, color, &mut buffer).map_err(io_error)?,
+    }
     out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
     in_actions(report, args)?;

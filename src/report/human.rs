@@ -23,6 +23,26 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_with(report, color, None, out)
+}
+
+/// The summary view for large reports (`--summary N`): each rule with its count of gaps
+/// and only the first N of them; the verdict line is the same.
+pub fn render_summary(
+    report: &Report,
+    color: bool,
+    first: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    render_with(report, color, Some(first), out)
+}
+
+fn render_with(
+    report: &Report,
+    color: bool,
+    first: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let p = Paint { color };
     // Gaps already there before a staged change or PR: listed after the rules, one line each.
     let mut old = Vec::new();
@@ -50,9 +70,19 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             Outcome::Skipped => p.paint("2", "skip"),
             Outcome::Waived => p.paint("34", "waived"),
         };
+        // In the summary view: how many of this rule's gaps are shown below, of how many.
+        let shown: Vec<_> = rule
+            .findings
+            .iter()
+            .filter(|f| f.waived.is_some() || !report.is_old(f))
+            .collect();
+        let count = match first {
+            Some(_) if !shown.is_empty() => format!(" [{} gaps]", shown.len()),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "{mark:>6}  {} ({}) — {}",
+            "{mark:>6}  {} ({}) — {}{count}",
             p.paint("1", &controls(&rule.id)),
             rule.level.as_str(),
             controls(&rule.summary)
@@ -60,11 +90,16 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         if let Some(reason) = &rule.reason {
             writeln!(out, "        {}", controls(reason))?;
         }
+        let mut listed = 0;
         for finding in &rule.findings {
             if finding.waived.is_none() && report.is_old(finding) {
                 old.push(finding);
                 continue;
             }
+            if first.is_some_and(|n| listed >= n) {
+                continue;
+            }
+            listed += 1;
             let place = match (&finding.path, finding.line) {
                 (Some(path), Some(line)) => format!("{path}:{line}: "),
                 (Some(path), None) => format!("{path}: "),
@@ -97,6 +132,13 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
                     controls(help)
                 )?;
             }
+        }
+        if listed < shown.len() {
+            writeln!(
+                out,
+                "        {}",
+                p.paint("2", &format!("… and {} more", shown.len() - listed))
+            )?;
         }
     }
     if !old.is_empty() {

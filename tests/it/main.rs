@@ -6,6 +6,7 @@ mod common;
 mod action_script;
 mod actions_outputs;
 mod cli;
+mod cli_conventions;
 mod dangerfile;
 mod formats;
 mod fuzz_policy;
