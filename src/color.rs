@@ -67,6 +67,31 @@ pub fn stderr() -> bool {
     decide(choice(), env, std::io::stderr().is_terminal())
 }
 
+/// The width to wrap the human report at: `COLUMNS` when set, else the terminal's own;
+/// `None` when standard output is not a terminal (a file or a pipe gets whole lines).
+pub fn stdout_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    if let Some(columns) = env("COLUMNS").and_then(|c| c.trim().parse::<usize>().ok()) {
+        return (columns >= 20).then_some(columns);
+    }
+    terminal_columns()
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ only fills the winsize struct we pass; fd 1 is ours to query.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col >= 20).then_some(size.ws_col as usize)
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -798,6 +798,9 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
         }
         _ => report::render(report, args.format, color, &mut buffer).map_err(io_error)?,
     }
+    if let (Format::Human, Some(width)) = (args.format, color::stdout_width()) {
+        buffer = report::human::wrap(&String::from_utf8_lossy(&buffer), width).into_bytes();
+    }
     out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
     in_actions(report, args)?;

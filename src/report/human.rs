@@ -182,3 +182,89 @@ fn render_with(
         s.rules, s.pass, s.fail, s.error, s.skipped, s.waived, s.deny, s.warn, s.info, s.waived_findings
     )
 }
+
+/// `text` with every line longer than `width` columns broken at spaces, each continuation
+/// indented two columns past its line's own indent, so a long message stays readable in
+/// a terminal. Colour escapes (`ESC[...m`) take no columns; a word longer than the line
+/// is left whole rather than cut.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if visible_width(body) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let carry = " ".repeat((indent + 2).min(width / 2));
+        let mut used = 0;
+        let mut first = true;
+        // Whether this output line holds a word yet: never break before its first one.
+        let mut worded = false;
+        for word in body.split(' ') {
+            let w = visible_width(word);
+            if !first && worded && used + 1 + w > width {
+                out.push('\n');
+                out.push_str(&carry);
+                used = carry.len();
+                worded = false;
+            } else if !first {
+                out.push(' ');
+                used += 1;
+            }
+            out.push_str(word);
+            used += w;
+            worded |= w > 0;
+            first = false;
+        }
+        out.push_str(newline);
+    }
+    out
+}
+
+/// Columns `s` takes on a terminal: characters, less colour escapes.
+fn visible_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_break_at_spaces_under_their_indent() {
+        let text =
+            "    deny: docs/a.md: Markdown outside the docs allow-list is not allowed here\n";
+        assert_eq!(
+            wrap(text, 40),
+            "    deny: docs/a.md: Markdown outside\n      the docs allow-list is not allowed\n      here\n"
+        );
+        assert!(wrap(text, 40).lines().all(|l| l.chars().count() <= 40));
+    }
+
+    #[test]
+    fn short_lines_colour_escapes_and_long_words_are_kept() {
+        assert_eq!(
+            wrap("\u{1b}[1mid\u{1b}[0m ok\n", 5),
+            "\u{1b}[1mid\u{1b}[0m ok\n"
+        );
+        let word = "x".repeat(50);
+        assert_eq!(wrap(&format!("a {word}"), 10), format!("a\n  {word}"));
+    }
+}
