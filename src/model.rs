@@ -100,3 +100,14 @@ pub enum Evaluation {
     /// The rule does not apply in this mode (e.g. history rules on a staged change).
     Skipped(String),
 }
+
+#[cfg(test)]
+impl Evaluation {
+    /// The messages of a rule that ran; panics on `Error`/`Skipped` (tests only).
+    pub fn messages(self) -> Vec<String> {
+        match self {
+            Evaluation::Checked(findings) => findings.into_iter().map(|f| f.message).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+}

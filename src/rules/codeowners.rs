@@ -363,10 +363,7 @@ mod tests {
     }
 
     fn messages(eval: Evaluation) -> Vec<String> {
-        match eval {
-            Evaluation::Checked(f) => f.into_iter().map(|f| f.message).collect(),
-            other => panic!("{other:?}"),
-        }
+        eval.messages()
     }
 
     #[test]

@@ -350,10 +350,7 @@ mod history_tests {
     }
 
     fn messages(eval: Evaluation) -> Vec<String> {
-        match eval {
-            Evaluation::Checked(f) => f.into_iter().map(|f| f.message).collect(),
-            other => panic!("{other:?}"),
-        }
+        eval.messages()
     }
 
     #[test]
