@@ -5,15 +5,13 @@
 //! [`engine`] collects their findings (applying waivers and levels) into a
 //! [`report::Report`], and one of the renderers in [`report`] writes it out.
 
-pub mod actions;
+pub mod effects;
 pub mod engine;
 pub mod facts;
 pub mod github;
-pub mod hook;
 pub mod init;
 pub mod model;
 pub mod org;
-pub mod output;
 pub mod policy;
 pub mod pr;
 pub mod progress;

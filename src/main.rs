@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 
 use std::time::Duration;
 
+use warden::effects::pr_comment::{self as comment, CommentMode};
 use warden::engine::FailOn;
-use warden::github::comment::{self, CommentMode};
 use warden::policy;
 use warden::progress::{Bar, Lines, Progress, Silent};
 use warden::report::org::TrackingOutcome;
@@ -526,7 +526,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
         Command::Hook {
             action: HookAction::Install { force, path },
         } => {
-            let written = warden::hook::install(&path, force).map_err(|e| {
+            let written = warden::effects::hook::install(&path, force).map_err(|e| {
                 miette::miette!(
                     help = "the hook runs `warden check --staged` before each commit",
                     "{e}"
@@ -538,8 +538,9 @@ fn run(cli: Cli) -> miette::Result<u8> {
         Command::Hook {
             action: HookAction::Uninstall { path },
         } => {
-            use warden::hook::Uninstalled;
-            let done = warden::hook::uninstall(&path).map_err(|e| miette::miette!("{e}"))?;
+            use warden::effects::hook::Uninstalled;
+            let done =
+                warden::effects::hook::uninstall(&path).map_err(|e| miette::miette!("{e}"))?;
             let said = match done {
                 Uninstalled::Removed(p) => format!("removed {}", p.display()),
                 Uninstalled::Restored(p) => {
@@ -693,7 +694,7 @@ fn write_org(
         }
         let mut bytes = Vec::new();
         report::org::render(report, file_format, &mut bytes).map_err(io_error)?;
-        warden::output::write_report(&file, &bytes)
+        warden::effects::output::write_report(&file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let mut buffer = Vec::new();
@@ -744,7 +745,7 @@ fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {
     if mode != CommentMode::Never {
         said = Some(match (options.github.client_config(), &pr.repo) {
             (Ok(config), Some(repo)) => {
-                let url = warden::actions::Runner::from_env().summary_url();
+                let url = warden::effects::actions::Runner::from_env().summary_url();
                 let body = comment::comment_body(&report, url.as_deref());
                 let (outcome, cost) = comment::sync_blocking(
                     config,
@@ -787,7 +788,7 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
     for (format, file) in &args.outputs {
         let mut bytes = Vec::new();
         report::render(report, *format, false, &mut bytes).map_err(io_error)?;
-        warden::output::write_report(file, &bytes)
+        warden::effects::output::write_report(file, &bytes)
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let color = color::stdout();
@@ -810,14 +811,14 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
 /// In a GitHub Actions job: the Markdown report goes to the job summary, and `gaps`,
 /// `blocking` and `report` (the JSON report's path, if written) to the step outputs.
 fn in_actions(report: &Report, args: &RunArgs) -> miette::Result<()> {
-    let runner = warden::actions::Runner::from_env();
+    let runner = warden::effects::actions::Runner::from_env();
     if !runner.in_actions {
         return Ok(());
     }
     if let Some(path) = &runner.step_summary {
         let mut markdown = Vec::new();
         report::render(report, Format::Markdown, false, &mut markdown).map_err(io_error)?;
-        warden::actions::append_step_summary(path, &String::from_utf8_lossy(&markdown))
+        warden::effects::actions::append_step_summary(path, &String::from_utf8_lossy(&markdown))
             .map_err(|e| miette::miette!("cannot write the job summary {}: {e}", path.display()))?;
     }
     if let Some(path) = &runner.output {
@@ -826,9 +827,11 @@ fn in_actions(report: &Report, args: &RunArgs) -> miette::Result<()> {
             .iter()
             .find(|(f, _)| *f == Format::Json)
             .map(|(_, p)| p.as_path());
-        warden::actions::write_outputs(path, &warden::actions::outputs_for(report, json)).map_err(
-            |e| miette::miette!("cannot write the step outputs {}: {e}", path.display()),
-        )?;
+        warden::effects::actions::write_outputs(
+            path,
+            &warden::effects::actions::outputs_for(report, json),
+        )
+        .map_err(|e| miette::miette!("cannot write the step outputs {}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -40,8 +40,6 @@ use crate::report::org::{
 use crate::report::SCHEMA_VERSION;
 use crate::rules::Scope;
 
-mod tracking;
-
 /// Which repositories to sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OrgTarget {
@@ -490,7 +488,7 @@ pub fn sweep_org_with(
         if let Some(config) = tracking_config {
             let now = options.now.to_string();
             let today = now.get(..10).unwrap_or(&now);
-            tracking_cost = tracking::track(&mut rows, config, today, progress);
+            tracking_cost = crate::effects::org_tracking::track(&mut rows, config, today, progress);
         }
         progress.finish();
         let mut report = OrgReport {

@@ -719,7 +719,7 @@ fn fetch_remote_policy(
         .map_err(|e| format!("the content of {name} is not valid base64: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))?;
     if let Some(copy) = copy {
-        let _ = crate::output::write_atomic(&copy, text.as_bytes());
+        let _ = crate::effects::output::write_atomic(&copy, text.as_bytes());
     }
     Ok(text)
 }
@@ -938,7 +938,13 @@ pub fn sweep(
     options: &RunOptions,
     baseline: Option<&Path>,
     issue: bool,
-) -> Result<(Report, Option<Result<github::tracking::Tracking, String>>), RunError> {
+) -> Result<
+    (
+        Report,
+        Option<Result<crate::effects::tracking::Tracking, String>>,
+    ),
+    RunError,
+> {
     let previous = match baseline {
         Some(path) if path.exists() => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -963,10 +969,10 @@ pub fn sweep(
         let repo = options.github.repo_id(&root).ok_or_else(|| {
             "cannot tell which GitHub repository this is: pass --repo OWNER/NAME".to_string()
         })?;
-        let found = github::tracking::Found::of(&report);
+        let found = crate::effects::tracking::Found::of(&report);
         let today = report.now.get(..10).unwrap_or(&report.now).to_string();
         let (result, cost) = github::with_client(config, async |client| {
-            github::tracking::sync(client, &repo, &found, &today).await
+            crate::effects::tracking::sync(client, &repo, &found, &today).await
         })
         .map_err(|e| e.to_string())?;
         if let Some(stats) = report.github_api.as_mut() {

@@ -13,7 +13,6 @@ pub mod blob_batches;
 pub mod cache;
 pub mod client;
 pub mod codeowners;
-pub mod comment;
 pub mod compare;
 pub mod deployments;
 pub mod environments;
@@ -25,7 +24,6 @@ pub mod pr;
 pub mod protection;
 pub mod protection_batches;
 pub mod repo_id;
-pub mod tracking;
 
 pub use client::{ApiError, ApiStats, Client, ClientConfig};
 pub use protection::BranchProtection;

@@ -7,7 +7,7 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use warden::actions::{self, Runner, STEP_SUMMARY_MAX_BYTES};
+use warden::effects::actions::{self, Runner, STEP_SUMMARY_MAX_BYTES};
 use warden::engine::FailOn;
 use warden::model::Level;
 use warden::policy::Origin;

@@ -489,7 +489,7 @@ fn good_for(command: Command) -> Good {
             comment["id"] = json!(1);
             comment["body"] = json!(format!(
                 "{}\nan earlier report",
-                warden::github::comment::MARKER
+                warden::effects::pr_comment::MARKER
             ));
             Reply::json(200, &json!([comment]))
         }
@@ -505,7 +505,7 @@ fn good_for(command: Command) -> Good {
             issue["state"] = json!("open");
             issue["body"] = json!(format!(
                 "{}\nan earlier sweep",
-                warden::github::tracking::MARKER
+                warden::effects::tracking::MARKER
             ));
             Reply::json(200, &json!([issue]))
         }

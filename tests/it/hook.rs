@@ -131,7 +131,7 @@ fn a_hook_whose_warden_is_gone_says_so() {
     let hook = repo.path().join("pre-commit");
     std::fs::write(
         &hook,
-        warden::hook::script(Some(Path::new("/nonexistent/bin/warden"))),
+        warden::effects::hook::script(Some(Path::new("/nonexistent/bin/warden"))),
     )
     .unwrap();
     let (code, _, stderr) = run_hook(&hook, repo.path());
@@ -168,10 +168,12 @@ fn uninstall_removes_only_wardens_hook_and_restores_the_one_kept_aside() {
     assert!(installed(repo.path(), &["--force"]).status.success());
     assert!(std::fs::read_to_string(&hook)
         .unwrap()
-        .contains(warden::hook::MARKER));
-    assert!(std::fs::read_to_string(hooks.join(warden::hook::BACKUP))
-        .unwrap()
-        .contains("lint-staged"));
+        .contains(warden::effects::hook::MARKER));
+    assert!(
+        std::fs::read_to_string(hooks.join(warden::effects::hook::BACKUP))
+            .unwrap()
+            .contains("lint-staged")
+    );
     let output = warden(repo.path())
         .args(["hook", "uninstall"])
         .output()
@@ -182,7 +184,7 @@ fn uninstall_removes_only_wardens_hook_and_restores_the_one_kept_aside() {
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\nnpx lint-staged\n"
     );
-    assert!(!hooks.join(warden::hook::BACKUP).exists());
+    assert!(!hooks.join(warden::effects::hook::BACKUP).exists());
 
     // Without a backup, uninstall just removes warden's hook.
     std::fs::remove_file(&hook).unwrap();
@@ -219,7 +221,7 @@ fn force_never_writes_through_a_symlink() {
         meta.file_type().is_file(),
         "the hook is a file of its own now"
     );
-    let backup = hooks.join(warden::hook::BACKUP);
+    let backup = hooks.join(warden::effects::hook::BACKUP);
     assert!(std::fs::symlink_metadata(&backup)
         .unwrap()
         .file_type()

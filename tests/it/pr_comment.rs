@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crate::common::fixture;
 use serde_json::{json, Value};
-use warden::github::comment::{
-    self, comment_body, sync, CommentMode, CommentOutcome, GITHUB_MAX_BODY_CHARS, MARKER,
+use warden::effects::pr_comment::{
+    self as comment, comment_body, sync, CommentMode, CommentOutcome, GITHUB_MAX_BODY_CHARS, MARKER,
 };
 use warden::github::{Client, ClientConfig, RepoId};
 use warden::model::Level;

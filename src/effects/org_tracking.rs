@@ -1,5 +1,5 @@
 //! `warden sweep --org/--repos --issue`: one tracking issue in each swept repository, with
-//! the lifecycle of a single-repository sweep ([`crate::github::tracking`]).
+//! the lifecycle of a single-repository sweep ([`super::tracking`]).
 //!
 //! Runs after the sweep, from the rows alone (each holds its repository's report as JSON).
 //! What cannot be known is never taken for "all clear": a repository that could not be
@@ -8,7 +8,7 @@
 
 use futures_util::StreamExt;
 
-use crate::github::tracking::{self, Found, Tracking};
+use super::tracking::{self, Found, Tracking};
 use crate::github::{self, ApiStats, ClientConfig, RepoId};
 use crate::progress::Progress;
 use crate::report::org::{RepoRow, RowOutcome, RowTracking, TrackingOutcome};
@@ -46,7 +46,7 @@ fn plan(row: &RepoRow) -> Result<(RepoId, Found), RowTracking> {
     // History rules cannot run without a clone: their gaps are unknown here, not gone, so
     // they are as undecided as a rule in error (a sweep in a clone may have listed them).
     for rule in report["rules"].as_array().into_iter().flatten() {
-        if rule["outcome"] == "skipped" && rule["reason"] == super::HISTORY_SKIPPED {
+        if rule["outcome"] == "skipped" && rule["reason"] == crate::org::HISTORY_SKIPPED {
             if let Some(id) = rule["id"].as_str() {
                 found.undecided.push(id.to_string());
             }

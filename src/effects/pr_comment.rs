@@ -27,7 +27,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::{ApiError, Client, ClientConfig, RepoId};
+use crate::github::{ApiError, ApiStats, Client, ClientConfig, RepoId};
 use crate::report::{markdown, Report};
 
 /// Starts the body of warden's comment; how a later run finds it.
@@ -428,7 +428,7 @@ fn refused(action: &str, number: u64, error: ApiError) -> CommentOutcome {
     }
 }
 
-/// [`sync`] for the CLI, on a small runtime of its own (as [`super::gather`] does), with
+/// [`sync`] for the CLI, on a small runtime of its own (as [`crate::github::gather`] does), with
 /// what it cost against the API (for the run's request counters).
 pub fn sync_blocking(
     config: ClientConfig,
@@ -437,9 +437,9 @@ pub fn sync_blocking(
     has_gaps: bool,
     body: &str,
     mode: CommentMode,
-) -> (CommentOutcome, super::ApiStats) {
+) -> (CommentOutcome, ApiStats) {
     if mode == CommentMode::Never {
-        return (CommentOutcome::NotNeeded, super::ApiStats::default());
+        return (CommentOutcome::NotNeeded, ApiStats::default());
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -450,7 +450,7 @@ pub fn sync_blocking(
         Err(e) => {
             return (
                 CommentOutcome::Failed(format!("cannot start the HTTP runtime: {e}")),
-                super::ApiStats::default(),
+                ApiStats::default(),
             )
         }
     };
@@ -461,10 +461,7 @@ pub fn sync_blocking(
                 let outcome = sync(&client, repo, number, has_gaps, body, mode).await;
                 (outcome, client.stats())
             }
-            Err(e) => (
-                CommentOutcome::Failed(e.to_string()),
-                super::ApiStats::default(),
-            ),
+            Err(e) => (CommentOutcome::Failed(e.to_string()), ApiStats::default()),
         }
     })
 }

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, Client, RepoId};
+use crate::github::{ApiError, Client, RepoId};
 use crate::report::markdown::{code, inline};
 use crate::report::{Outcome, Report};
 
