@@ -8,6 +8,7 @@
 pub mod effects;
 pub mod engine;
 pub mod facts;
+pub mod fix;
 pub mod github;
 pub mod init;
 pub mod model;

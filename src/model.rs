@@ -48,6 +48,9 @@ pub struct Finding {
     /// Stable identity of the gap within its rule (defaults to the path, else the message).
     /// Used for fingerprints, so it must not contain volatile data such as ages.
     pub subject: Option<String>,
+    /// How to close the gap, when the rule knows how (see [`crate::fix`]).
+    /// Boxed: most findings have none, and a finding is returned by value a lot.
+    pub fix: Option<Box<crate::fix::Fix>>,
 }
 
 impl Finding {
@@ -58,6 +61,7 @@ impl Finding {
             line: None,
             help: None,
             subject: None,
+            fix: None,
         }
     }
 
@@ -78,6 +82,11 @@ impl Finding {
 
     pub fn subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
+        self
+    }
+
+    pub fn fix(mut self, fix: crate::fix::Fix) -> Self {
+        self.fix = Some(Box::new(fix));
         self
     }
 
