@@ -6,11 +6,12 @@
 //! checkout, `warden fix --org --pr` writes the same changes into a pull request, and
 //! `warden apply` makes GitHub fixes through the API. Each is re-checked afterwards.
 
+mod edit;
 pub mod github;
 pub mod local;
 
 pub use github::GitHubFix;
-pub use local::{Content, FileChange, LocalFix};
+pub use local::{Allow, Content, ContentReader, Existing, FileChange, LocalFix, RepoFiles};
 
 /// How one gap can be closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
