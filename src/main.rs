@@ -67,6 +67,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Combine the shard reports of `warden sweep --org ... --shard I/N` into one.
     Merge(MergeArgs),
+    /// Close the gaps the policy knows how to fix. With --pr: in every repository of
+    /// --org, --repos or --repo, as one pull request each (branch `warden/fix`).
+    Fix(FixArgs),
     /// List the rule kinds.
     Rules,
     /// Print a rule kind's documentation, or a built-in pack (`builtin:NAME`).
@@ -234,6 +237,43 @@ struct OrgArgs {
     shard: Option<warden::org::Shard>,
     /// Repositories read at once (requests in flight are bounded separately).
     #[arg(long, value_name = "N", default_value_t = warden::org::DEFAULT_CONCURRENCY, requires = "org_target")]
+    concurrency: usize,
+}
+
+#[derive(clap::Args)]
+struct FixArgs {
+    /// The repository (its policy is used; with --pr nothing in it is changed).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Allow fixes that delete a file or replace one that is not what the policy wants.
+    #[arg(long)]
+    allow_delete: bool,
+    #[command(flatten)]
+    pr: FixPrArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// `warden fix --pr`: the fixes as one pull request per repository, through the API.
+#[derive(clap::Args)]
+#[group(skip)]
+struct FixPrArgs {
+    /// Propose the fixes as one pull request in each repository named by --org, --repos
+    /// or --repo (branch `warden/fix`; the default branch is never written), updating
+    /// warden's own open pull request instead of opening another.
+    #[arg(long)]
+    pr: bool,
+    /// With --pr: every repository of this organisation (archived ones and forks left out).
+    #[arg(long, value_name = "ORG", requires = "pr", conflicts_with = "repos")]
+    org: Option<String>,
+    /// With --pr: the repositories listed in FILE, one OWNER/NAME a line, `#` comments.
+    #[arg(long, value_name = "FILE", requires = "pr")]
+    repos: Option<PathBuf>,
+    /// With --pr: repositories worked on at once.
+    #[arg(long, value_name = "N", default_value_t = warden::effects::fix_pr::DEFAULT_CONCURRENCY, requires = "pr")]
     concurrency: usize,
 }
 
@@ -468,6 +508,11 @@ fn run(cli: Cli) -> miette::Result<u8> {
             org_sweep(args, &mut out)
         }
         Command::Merge(args) => merge(args, &mut out),
+        Command::Fix(args) if args.pr.pr => fix_pr(args, &mut out),
+        Command::Fix(_) => Err(miette::miette!(
+            help = "`warden fix --pr --org ORG` (or --repos FILE, --repo OWNER/NAME)",
+            "this build fixes repositories through pull requests only"
+        )),
         Command::Sweep(mut args) => {
             let (report, tracking) = warden::run::sweep(
                 &args.run.options(&args.path),
@@ -646,6 +691,65 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
         args.run.format,
         out,
     )
+}
+
+/// `warden fix --pr`: one pull request per repository; the report on standard output.
+fn fix_pr(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    use warden::effects::fix_pr::{self, Target};
+    let format = args.run.format;
+    if !matches!(format, Format::Human | Format::Json) || !args.run.outputs.is_empty() {
+        return Err(miette::miette!(
+            help = "use --format human or --format json",
+            "`warden fix --pr` writes its report as human or json on standard output"
+        ));
+    }
+    let options = args.run.options(&args.path);
+    let target = match (&args.pr.org, &args.pr.repos, &options.github.repo) {
+        (Some(org), _, _) => Target::Org(org.clone()),
+        (None, Some(file), _) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| miette::miette!("cannot read {}: {e}", file.display()))?;
+            Target::Repos(
+                warden::org::read_repos_file(&text)
+                    .map_err(|e| miette::miette!("{}: {e}", file.display()))?,
+            )
+        }
+        (None, None, Some(repo)) => Target::Repos(vec![warden::github::RepoId::parse(repo)
+            .filter(|_| repo.matches('/').count() == 1)
+            .ok_or_else(|| miette::miette!("`{repo}` is not OWNER/NAME"))?]),
+        (None, None, None) => {
+            return Err(miette::miette!(
+                help = "`--org ORG`, `--repos FILE` or `--repo OWNER/NAME`",
+                "`warden fix --pr` needs the repositories to open pull requests in"
+            ))
+        }
+    };
+    let policy = warden::run::load_policy(&options).map_err(run_error)?;
+    let config = options.github.client_config().map_err(|why| {
+        miette::miette!(
+            help = "set GITHUB_TOKEN (contents: write and pull_requests: write), or --api-url for a local server",
+            "`warden fix --pr` writes through the GitHub API, but {why}"
+        )
+    })?;
+    let fix_options = fix_pr::Options {
+        target,
+        dry_run: args.dry_run,
+        allow: warden::fix::local::Allow {
+            delete: args.allow_delete,
+        },
+        concurrency: args.pr.concurrency.max(1),
+        now: options.now,
+    };
+    let report = fix_pr::run(&fix_options, &policy, config).map_err(|e| miette::miette!("{e}"))?;
+    let mut buffer = Vec::new();
+    match format {
+        Format::Json => fix_pr::render_json(&report, &mut buffer),
+        _ => fix_pr::render_human(&report, &mut buffer),
+    }
+    .map_err(io_error)?;
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(report.exit_code() as u8)
 }
 
 /// How an organisation sweep shows progress: a bar on a terminal, plain lines in logs and

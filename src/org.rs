@@ -853,15 +853,7 @@ fn evaluate_remote(
     };
     let outside = &plan.needs.outside;
     let judge = |target: &str, exists: Option<bool>| {
-        let facts = facts_of(
-            repo,
-            readable,
-            &github,
-            now,
-            target,
-            exists,
-            outside,
-        );
+        let facts = facts_of(repo, readable, &github, now, target, exists, outside);
         engine::evaluate(policy, &facts, false)
     };
     let first_exists = (!outside.is_empty()).then_some(false);
@@ -1009,7 +1001,12 @@ impl RemoteFilesAt {
             match change {
                 FileChange::Write { path, bytes } => {
                     let executable = matches!(
-                        self.files.as_ref().ok()?.entries.iter().find(|(p, _)| p == path),
+                        self.files
+                            .as_ref()
+                            .ok()?
+                            .entries
+                            .iter()
+                            .find(|(p, _)| p == path),
                         Some((_, RemoteKind::Executable))
                     );
                     set(
@@ -1020,7 +1017,10 @@ impl RemoteFilesAt {
                             RemoteKind::File
                         }),
                     );
-                    texts.push((path.clone(), Some(String::from_utf8_lossy(bytes).into_owned())));
+                    texts.push((
+                        path.clone(),
+                        Some(String::from_utf8_lossy(bytes).into_owned()),
+                    ));
                 }
                 FileChange::Symlink { path, target } => {
                     set(path, Some(RemoteKind::Symlink(Some(target.clone()))));

@@ -24,7 +24,7 @@
 //! no longer wanted. When a rule that reads files could not decide, it is left open.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use futures_util::StreamExt;
@@ -409,7 +409,10 @@ impl Work<'_> {
         let head = match self.ref_sha(&format!("heads/{default}")).await {
             Ok(Some(sha)) => sha,
             Ok(None) => {
-                return RepoResult::failed(repo, format!("the default branch `{default}` was not found"))
+                return RepoResult::failed(
+                    repo,
+                    format!("the default branch `{default}` was not found"),
+                )
             }
             Err(ApiError::Unexpected { status: 409, .. }) => {
                 return RepoResult::new(repo, Outcome::NothingToFix, "an empty repository")
@@ -434,9 +437,15 @@ impl Work<'_> {
             .iter()
             .map(|e| (e.path.clone(), e.clone()))
             .collect();
-        let files =
-            RemoteFilesAt::read(self.client, policy, &self.shared.blobs, repo, tree, self.counter)
-                .await;
+        let files = RemoteFilesAt::read(
+            self.client,
+            policy,
+            &self.shared.blobs,
+            repo,
+            tree,
+            self.counter,
+        )
+        .await;
         let evaluations = files.judge(policy, options.now);
         let (fixable, without_fix, undecided) = fixable(policy, &evaluations, options.now);
 
@@ -456,7 +465,10 @@ impl Work<'_> {
                 .unwrap_or_default();
             let still: HashSet<String> = open_fingerprints(policy, &after);
             for item in &fixable {
-                if not_fixed.iter().any(|n| n.gap.fingerprint == item.gap.fingerprint) {
+                if not_fixed
+                    .iter()
+                    .any(|n| n.gap.fingerprint == item.gap.fingerprint)
+                {
                     continue;
                 }
                 if after.is_empty() || still.contains(&item.gap.fingerprint) {
@@ -491,7 +503,11 @@ impl Work<'_> {
         }
 
         if options.dry_run {
-            result.outcome = if nothing { Outcome::NothingToFix } else { Outcome::Planned };
+            result.outcome = if nothing {
+                Outcome::NothingToFix
+            } else {
+                Outcome::Planned
+            };
             result.message = match (&pull, nothing) {
                 (_, true) => nothing_message(&result),
                 (Some(pull), false) => format!("would update #{}", pull.number),
@@ -535,7 +551,9 @@ impl Work<'_> {
             .filter(|c| result.changes.iter().any(|r| r.path == c.path()))
             .collect();
         match self
-            .propose(&default, &head, &base_tree, &entries, &changes, &result, pull)
+            .propose(
+                &default, &head, &base_tree, &entries, &changes, &result, pull,
+            )
             .await
         {
             Ok((outcome, pull)) => {
@@ -568,7 +586,10 @@ impl Work<'_> {
         let mut blobs: HashMap<String, Result<Vec<u8>, String>> = HashMap::new();
         for item in fixable {
             let path = item.fix.path();
-            if let Some(entry) = entries.get(path).filter(|e| e.mode != "040000" && e.mode != "160000") {
+            if let Some(entry) = entries
+                .get(path)
+                .filter(|e| e.mode != "040000" && e.mode != "160000")
+            {
                 let bytes = self
                     .shared
                     .blobs
@@ -659,7 +680,9 @@ impl Work<'_> {
                     .decode(encoded)
                     .map_err(|e| format!("`github:{key}` is not valid base64: {e}"))
             }
-            Ok(_) => Err(format!("`github:{key}` is not a file GitHub returns as base64")),
+            Ok(_) => Err(format!(
+                "`github:{key}` is not a file GitHub returns as base64"
+            )),
             Err(e) => Err(format!("cannot read `github:{key}`: {e}")),
         };
         self.shared
@@ -707,7 +730,11 @@ impl Work<'_> {
         let path = format!("{}/pulls/{number}", self.base());
         self.requests += 1;
         self.client
-            .write(http::Method::PATCH, &path, Some(&json!({"state": "closed"})))
+            .write(
+                http::Method::PATCH,
+                &path,
+                Some(&json!({"state": "closed"})),
+            )
             .await
             .map_err(|e| needs(e, PULLS_WRITE))?;
         Ok(())
@@ -811,7 +838,9 @@ impl Work<'_> {
             .await
             .map_err(|e| format!("cannot tell whether `{BRANCH}` is warden's: {e}"))?;
         let commits = compare["commits"].as_array().ok_or_else(|| {
-            format!("cannot tell whether `{BRANCH}` is warden's: GitHub's comparison lacked `commits`")
+            format!(
+                "cannot tell whether `{BRANCH}` is warden's: GitHub's comparison lacked `commits`"
+            )
         })?;
         let total = compare["total_commits"].as_u64();
         if total != Some(commits.len() as u64) {
@@ -1174,15 +1203,30 @@ impl RepoFiles for TreeFiles<'_> {
         }
         // A parent that is a link or a file: the path cannot be made without replacing it.
         let mut parent = String::new();
-        for part in path.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
+        for part in path
+            .split('/')
+            .collect::<Vec<_>>()
+            .iter()
+            .rev()
+            .skip(1)
+            .rev()
+        {
             if !parent.is_empty() {
                 parent.push('/');
             }
             parent.push_str(part);
             match self.entries.get(&parent).map(|e| e.mode.as_str()) {
-                Some("120000") => return Err(format!("`{parent}`, a parent of `{path}`, is a symlink; not changed")),
+                Some("120000") => {
+                    return Err(format!(
+                        "`{parent}`, a parent of `{path}`, is a symlink; not changed"
+                    ))
+                }
                 Some("040000") | None => {}
-                Some(_) => return Err(format!("`{parent}`, a parent of `{path}`, is not a directory; not changed")),
+                Some(_) => {
+                    return Err(format!(
+                        "`{parent}`, a parent of `{path}`, is not a directory; not changed"
+                    ))
+                }
             }
         }
         let Some(entry) = self.entries.get(path) else {
@@ -1237,7 +1281,12 @@ pub fn render_human(report: &FixPrReport, out: &mut dyn std::io::Write) -> std::
         let link = result
             .url
             .as_deref()
-            .filter(|_| matches!(result.outcome, Outcome::Opened | Outcome::Updated | Outcome::Unchanged))
+            .filter(|_| {
+                matches!(
+                    result.outcome,
+                    Outcome::Opened | Outcome::Updated | Outcome::Unchanged
+                )
+            })
             .map(|u| format!(" {u}"))
             .unwrap_or_default();
         writeln!(out, "{}: {}{link}", result.repo, result.message)?;
@@ -1266,8 +1315,16 @@ pub fn render_human(report: &FixPrReport, out: &mut dyn std::io::Write) -> std::
         out,
         "{}{}: {}",
         plural(report.repositories.len(), "repository").replace("repositorys", "repositories"),
-        if report.dry_run { " (dry run, nothing written)" } else { "" },
-        if counts.is_empty() { "none".to_string() } else { counts.join(", ") }
+        if report.dry_run {
+            " (dry run, nothing written)"
+        } else {
+            ""
+        },
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
     )
 }
 
@@ -1308,11 +1365,23 @@ mod tests {
                 .collect(),
             planned: Default::default(),
         };
-        assert!(tree.existing(".claude/RULES.md").unwrap_err().contains("symlink"));
-        assert!(tree.existing("README.md/x").unwrap_err().contains("not a directory"));
-        assert_eq!(tree.existing("docs").unwrap(), Existing::Other("a directory".into()));
+        assert!(tree
+            .existing(".claude/RULES.md")
+            .unwrap_err()
+            .contains("symlink"));
+        assert!(tree
+            .existing("README.md/x")
+            .unwrap_err()
+            .contains("not a directory"));
+        assert_eq!(
+            tree.existing("docs").unwrap(),
+            Existing::Other("a directory".into())
+        );
         assert_eq!(tree.existing("docs/new.md").unwrap(), Existing::Missing);
-        assert_eq!(tree.existing("README.md").unwrap(), Existing::File(b"hi\n".to_vec()));
+        assert_eq!(
+            tree.existing("README.md").unwrap(),
+            Existing::File(b"hi\n".to_vec())
+        );
         tree.planned.lock().unwrap().insert(
             "docs/new.md".into(),
             FileChange::Symlink {

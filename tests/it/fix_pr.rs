@@ -388,8 +388,7 @@ impl Respond for Fake {
                     return answer(422, load("validation-failed.json"));
                 };
                 // Not a fast-forward: GitHub refuses it without `force`.
-                if !repo.ahead(&old, &sha).is_empty()
-                    && repo.ahead(&sha, &old).is_empty()
+                if !repo.ahead(&old, &sha).is_empty() && repo.ahead(&sha, &old).is_empty()
                     || body["force"] == true
                 {
                     repo.refs.insert(name.clone(), sha.clone());
@@ -400,7 +399,12 @@ impl Respond for Fake {
             }
             ("GET", ["compare", basehead]) => {
                 let (base, head) = basehead.split_once("...").unwrap();
-                let resolve = |r: &str| repo.refs.get(&format!("heads/{r}")).cloned().unwrap_or(r.to_string());
+                let resolve = |r: &str| {
+                    repo.refs
+                        .get(&format!("heads/{r}"))
+                        .cloned()
+                        .unwrap_or(r.to_string())
+                };
                 let (base, head) = (resolve(base), resolve(head));
                 if !repo.commits.contains_key(&head) {
                     return not_found();
@@ -447,7 +451,11 @@ impl Respond for Fake {
             }
             ("POST", ["pulls"]) => {
                 let head = body["head"].as_str().unwrap();
-                if repo.pulls.iter().any(|p| p["state"] == "open" && p["head"]["ref"] == head) {
+                if repo
+                    .pulls
+                    .iter()
+                    .any(|p| p["state"] == "open" && p["head"]["ref"] == head)
+                {
                     return answer(422, load("validation-failed.json"));
                 }
                 let number = repo.pulls.len() as u64 + 1;
@@ -615,7 +623,10 @@ async fn one_pull_request_per_repository_opened_updated_or_left_alone() {
     // pending: the same PR (no second one), its branch moved to the right link.
     fake.with("pending", |repo| {
         assert_eq!(repo.pulls.len(), 1);
-        assert!(repo.pulls[0]["title"].as_str().unwrap().contains("1 governance gap"));
+        assert!(repo.pulls[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("1 governance gap"));
         let tip = repo.refs["heads/warden/fix"].clone();
         let tree = &repo.trees[&repo.commits[&tip].tree];
         assert_eq!(repo.blobs[&tree[LINK].sha], TARGET.as_bytes());
@@ -665,7 +676,11 @@ async fn one_pull_request_per_repository_opened_updated_or_left_alone() {
     let report = again.json();
     assert_eq!(row(&report, "app")["outcome"], "unchanged");
     assert_eq!(row(&report, "pending")["outcome"], "unchanged");
-    assert_eq!(self::writes(&server).await.len(), before + 2, "two blobs, two trees only");
+    assert_eq!(
+        self::writes(&server).await.len(),
+        before + 2,
+        "two blobs, two trees only"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -676,10 +691,22 @@ async fn dry_run_lists_the_plan_and_writes_nothing() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(writes(&server).await, [], "a dry run made a write");
     let out = &run.stdout;
-    assert!(out.contains(&format!("{ORG}/app: would open a pull request")), "{out}");
-    assert!(out.contains(&format!("link `{LINK}` -> `{TARGET}`")), "{out}");
-    assert!(out.contains(&format!("{ORG}/pending: would update #5")), "{out}");
-    assert!(out.contains(&format!("{ORG}/clean: nothing to fix")), "{out}");
+    assert!(
+        out.contains(&format!("{ORG}/app: would open a pull request")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("link `{LINK}` -> `{TARGET}`")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{ORG}/pending: would update #5")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{ORG}/clean: nothing to fix")),
+        "{out}"
+    );
     assert!(out.contains("dry run, nothing written"), "{out}");
 }
 
@@ -721,15 +748,25 @@ async fn a_branch_with_someone_elses_commit_is_never_moved() {
     });
     let tip = fake.with("pending", |r| r.refs["heads/warden/fix"].clone());
     let server = serve(&fake).await;
-    let run = fix(&server, &["--repo", &format!("{ORG}/pending"), "--format", "json"]).await;
+    let run = fix(
+        &server,
+        &["--repo", &format!("{ORG}/pending"), "--format", "json"],
+    )
+    .await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let pending = row(&run.json(), "pending").clone();
     assert_eq!(pending["outcome"], "failed");
     assert!(
-        pending["message"].as_str().unwrap().contains("warden did not make"),
+        pending["message"]
+            .as_str()
+            .unwrap()
+            .contains("warden did not make"),
         "{pending}"
     );
-    assert_eq!(fake.with("pending", |r| r.refs["heads/warden/fix"].clone()), tip);
+    assert_eq!(
+        fake.with("pending", |r| r.refs["heads/warden/fix"].clone()),
+        tip
+    );
     assert!(writes(&server)
         .await
         .iter()
@@ -759,5 +796,7 @@ async fn warden_closes_its_pull_request_once_the_gap_is_closed_on_main() {
     let run = fix(&server, &["--repo", &format!("{ORG}/pending")]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("closed #5"), "{}", run.stdout);
-    fake.with("pending", |repo| assert_eq!(repo.pulls[0]["state"], "closed"));
+    fake.with("pending", |repo| {
+        assert_eq!(repo.pulls[0]["state"], "closed")
+    });
 }
