@@ -22,3 +22,53 @@ pub enum Fix {
     /// A change to the repository's or organisation's settings on GitHub (`warden apply`).
     GitHub(GitHubFix),
 }
+
+impl Fix {
+    /// The command that performs this fix.
+    pub fn command(&self) -> &'static str {
+        match self {
+            Fix::Local(_) => "warden fix",
+            Fix::GitHub(_) => "warden apply",
+        }
+    }
+
+    /// A short kebab-case name of the change (`symlink`, `create-file`, `create-labels`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fix::Local(fix) => fix.kind(),
+            #[allow(unreachable_patterns)] // GitHub fixes grow with `warden apply`.
+            Fix::GitHub(fix) => match fix {
+                GitHubFix::CreateLabels(_) => "create-labels",
+                _ => "github-settings",
+            },
+        }
+    }
+
+    /// The repository path a local fix changes.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Fix::Local(fix) => Some(fix.path()),
+            Fix::GitHub(_) => None,
+        }
+    }
+
+    /// One line saying what the fix does.
+    pub fn describe(&self) -> String {
+        match self {
+            Fix::Local(fix) => fix.describe(),
+            #[allow(unreachable_patterns)]
+            Fix::GitHub(fix) => match fix {
+                GitHubFix::CreateLabels(labels) => format!(
+                    "create the label{} {}",
+                    if labels.len() == 1 { "" } else { "s" },
+                    labels
+                        .iter()
+                        .map(|l| format!("`{}`", l.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => "change the repository's settings on GitHub".to_string(),
+            },
+        }
+    }
+}
