@@ -663,28 +663,10 @@ impl Work<'_> {
         {
             return;
         }
-        let url = format!(
-            "/repos/{repo}/contents/{}?ref={}",
-            encode(path),
-            encode(reference)
-        );
         self.requests += 1;
-        let read = match self.client.get_json::<serde_json::Value>(&url).await {
-            Ok(answer) if answer["type"] == "file" && answer["encoding"] == "base64" => {
-                let encoded: String = answer["content"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(encoded)
-                    .map_err(|e| format!("`github:{key}` is not valid base64: {e}"))
-            }
-            Ok(_) => Err(format!(
-                "`github:{key}` is not a file GitHub returns as base64"
-            )),
-            Err(e) => Err(format!("cannot read `github:{key}`: {e}")),
-        };
+        let read = crate::github::contents::file(self.client, repo, path, reference)
+            .await
+            .map_err(|e| format!("cannot read `github:{key}`: {e}"));
         self.shared
             .github_content
             .lock()
@@ -1070,13 +1052,23 @@ fn open_fingerprints(policy: &Policy, evaluations: &[Evaluation]) -> HashSet<Str
 }
 
 fn nothing_message(result: &RepoResult) -> String {
-    if result.not_fixed.is_empty() {
+    let mut notes = Vec::new();
+    if !result.not_fixed.is_empty() {
+        notes.push(format!(
+            "{} with a fix that cannot be made here",
+            plural(result.not_fixed.len(), "gap")
+        ));
+    }
+    if result.without_fix > 0 {
+        notes.push(format!(
+            "{} no rule knows how to fix",
+            plural(result.without_fix, "gap")
+        ));
+    }
+    if notes.is_empty() {
         "nothing to fix".to_string()
     } else {
-        format!(
-            "nothing to fix: {} with a fix that cannot be made here",
-            plural(result.not_fixed.len(), "gap")
-        )
+        format!("nothing to fix ({})", notes.join("; "))
     }
 }
 

@@ -260,6 +260,14 @@ impl Respond for Fake {
             return not_found();
         };
         match (request.method.as_str(), &parts[3..]) {
+            ("GET", []) => {
+                let mut item = load("repo.json");
+                rename(&mut item, "octocat/Hello-World", &format!("{ORG}/{name}"));
+                item["name"] = json!(name);
+                item["owner"]["login"] = json!(ORG);
+                item["default_branch"] = json!("main");
+                answer(200, item)
+            }
             ("GET", ["git", "ref", rest @ ..]) => match repo.refs.get(&rest.join("/")) {
                 Some(sha) => answer(200, git_ref(&rest.join("/"), sha)),
                 None => not_found(),
