@@ -59,6 +59,9 @@ fn say(line: &str) {
 enum Command {
     /// Check a repository against its policy and report the gaps.
     Check(CheckArgs),
+    /// Close the gaps whose rules carry a fix, in the checkout: print the plan, make the
+    /// changes, then check again (exit 0 only when every fixed gap is closed).
+    Fix(FixArgs),
     /// Judge a pull request: PR rules, and path rules on the files it changes.
     Pr(PrArgs),
     /// The drift sweep: check the repository, write the gaps report, compare with the
@@ -67,9 +70,6 @@ enum Command {
     Sweep(SweepArgs),
     /// Combine the shard reports of `warden sweep --org ... --shard I/N` into one.
     Merge(MergeArgs),
-    /// Close the gaps the policy knows how to fix. With --pr: in every repository of
-    /// --org, --repos or --repo, as one pull request each (branch `warden/fix`).
-    Fix(FixArgs),
     /// List the rule kinds.
     Rules,
     /// Print a rule kind's documentation, or a built-in pack (`builtin:NAME`).
@@ -141,6 +141,27 @@ struct CheckArgs {
     /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
     #[arg(long)]
     staged: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct FixArgs {
+    /// The repository to fix.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Allow deleting files, and replacing a file or link the policy wants different
+    /// (without it, such fixes are refused and said).
+    #[arg(long)]
+    allow_delete: bool,
+    /// Stage the fixed paths in the git index (nothing is staged without it).
+    #[arg(long)]
+    stage: bool,
+    #[command(flatten)]
+    pr: FixPrArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -240,23 +261,6 @@ struct OrgArgs {
     concurrency: usize,
 }
 
-#[derive(clap::Args)]
-struct FixArgs {
-    /// The repository (its policy is used; with --pr nothing in it is changed).
-    #[arg(default_value = ".")]
-    path: PathBuf,
-    /// Print the plan and change nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// Allow fixes that delete a file or replace one that is not what the policy wants.
-    #[arg(long)]
-    allow_delete: bool,
-    #[command(flatten)]
-    pr: FixPrArgs,
-    #[command(flatten)]
-    run: RunArgs,
-}
-
 /// `warden fix --pr`: the fixes as one pull request per repository, through the API.
 #[derive(clap::Args)]
 #[group(skip)]
@@ -264,7 +268,7 @@ struct FixPrArgs {
     /// Propose the fixes as one pull request in each repository named by --org, --repos
     /// or --repo (branch `warden/fix`; the default branch is never written), updating
     /// warden's own open pull request instead of opening another.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stage")]
     pr: bool,
     /// With --pr: every repository of this organisation (archived ones and forks left out).
     #[arg(long, value_name = "ORG", requires = "pr", conflicts_with = "repos")]
@@ -496,6 +500,8 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 .map_err(run_error)?;
             emit(&report, &args.run, &mut out)
         }
+        Command::Fix(args) if args.pr.pr => fix_pr(args, &mut out),
+        Command::Fix(args) => fix(args, &mut out),
         Command::Pr(args) => pr(args, &mut out),
         Command::PreCommit(args) => {
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -508,11 +514,6 @@ fn run(cli: Cli) -> miette::Result<u8> {
             org_sweep(args, &mut out)
         }
         Command::Merge(args) => merge(args, &mut out),
-        Command::Fix(args) if args.pr.pr => fix_pr(args, &mut out),
-        Command::Fix(_) => Err(miette::miette!(
-            help = "`warden fix --pr --org ORG` (or --repos FILE, --repo OWNER/NAME)",
-            "this build fixes repositories through pull requests only"
-        )),
         Command::Sweep(mut args) => {
             let (report, tracking) = warden::run::sweep(
                 &args.run.options(&args.path),
@@ -813,6 +814,34 @@ fn run_error(error: RunError) -> miette::Report {
         RunError::Policy(errors) => miette::Report::new(errors),
         other => miette::miette!("{other}"),
     }
+}
+
+fn fix(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    use warden::effects::fix::{self, FixOptions};
+    if !matches!(args.run.format, Format::Human | Format::Json) {
+        return Err(miette::miette!(
+            help = "`warden check --format ...` renders the gaps in other formats",
+            "`warden fix` prints its plan as human text or json"
+        ));
+    }
+    let options = FixOptions {
+        dry_run: args.dry_run,
+        allow_delete: args.allow_delete,
+        stage: args.stage,
+    };
+    let outcome = fix::run(&args.run.options(&args.path), options).map_err(run_error)?;
+    let mut buffer = Vec::new();
+    match args.run.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut buffer, &outcome)
+                .map_err(|e| miette::miette!("{e}"))?;
+            buffer.push(b'\n');
+        }
+        _ => fix::render(&outcome, &mut buffer).map_err(io_error)?,
+    }
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(outcome.exit_code as u8)
 }
 
 fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {

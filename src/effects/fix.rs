@@ -9,6 +9,7 @@
 //! facts read files), so a symlink planted in a parent directory is refused rather than
 //! followed. Files and links are written under a temporary name and renamed into place.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -62,6 +63,9 @@ pub struct Item {
     pub reason: Option<String>,
     #[serde(skip)]
     change: Option<FileChange>,
+    /// Another item's change (to the same path) performs this fix too.
+    #[serde(skip)]
+    shared: bool,
 }
 
 /// A gap `warden fix` cannot close, and what can.
@@ -133,6 +137,7 @@ pub fn run(options: &RunOptions, fix: FixOptions) -> Result<Outcome, RunError> {
     }
     // What the index should get: the changes written, and fixes already in the working
     // tree (created by hand or by an earlier `warden fix` without --stage).
+    settle_shared(&mut fixes);
     let done: Vec<&FileChange> = fixes
         .iter()
         .filter(|i| matches!(i.status, Status::Done | Status::InPlace))
@@ -194,10 +199,15 @@ pub fn plan(
     contents: &dyn ContentReader,
     allow: Allow,
 ) -> (Vec<Item>, Vec<NotFixable>) {
-    let files = Checkout { root };
-    let mut fixes = Vec::new();
+    let checkout = Checkout { root };
+    // Later fixes see the changes planned before them: two values set in one file make
+    // one write holding both.
+    let mut files = Overlay {
+        base: &checkout,
+        planned: HashMap::new(),
+    };
+    let mut fixes: Vec<Item> = Vec::new();
     let mut not_fixable = Vec::new();
-    let mut planned_paths: Vec<String> = Vec::new();
     for gap in report.gaps() {
         let local = match gap.fix_data.as_deref() {
             Some(Fix::Local(local)) => local,
@@ -215,24 +225,25 @@ pub fn plan(
             }
         };
         let mut item = item_for(gap, local);
-        // Two rules may want the same path: the first plan wins, the second is said.
-        if planned_paths.iter().any(|p| p == local.path()) {
-            item.status = Status::Refused;
-            item.reason = Some(format!(
-                "another fix already changes `{}`; run `warden fix` again after this one",
-                local.path()
-            ));
-            fixes.push(item);
-            continue;
-        }
+        let path = local.path();
+        let earlier = fixes
+            .iter()
+            .position(|i| i.path == path && i.change.is_some());
         match local::plan(local, &files, contents, allow) {
             Ok(Some(change)) => {
-                planned_paths.push(local.path().to_string());
+                files.planned.insert(path.to_string(), after(&change));
+                if let Some(i) = earlier {
+                    // This change includes the earlier one: it is written once, here.
+                    fixes[i].change = None;
+                    fixes[i].shared = true;
+                }
                 item.change = Some(change);
             }
+            Ok(None) if earlier.is_some() || files.planned.contains_key(path) => {
+                item.shared = true;
+            }
             Ok(None) => {
-                planned_paths.push(local.path().to_string());
-                item.change = in_place(local, &files);
+                item.change = in_place(local, &checkout);
                 item.status = Status::InPlace;
                 item.reason = Some(
                     "the working tree already has it; the check reads the git index: \
@@ -248,6 +259,45 @@ pub fn plan(
         fixes.push(item);
     }
     (fixes, not_fixable)
+}
+
+/// What a path holds once `change` is made.
+fn after(change: &FileChange) -> Existing {
+    match change {
+        FileChange::Write { bytes, .. } => Existing::File(bytes.clone()),
+        FileChange::Symlink { target, .. } => Existing::Symlink(target.clone()),
+        FileChange::Delete { .. } => Existing::Missing,
+    }
+}
+
+/// The checkout with the changes planned so far.
+struct Overlay<'a> {
+    base: &'a Checkout<'a>,
+    planned: HashMap<String, Existing>,
+}
+
+impl RepoFiles for Overlay<'_> {
+    fn existing(&self, path: &str) -> Result<Existing, String> {
+        match self.planned.get(path) {
+            Some(planned) => Ok(planned.clone()),
+            None => self.base.existing(path),
+        }
+    }
+}
+
+/// Fixes whose change another item writes take that item's status.
+fn settle_shared(fixes: &mut [Item]) {
+    let carriers: HashMap<String, (Status, Option<String>)> = fixes
+        .iter()
+        .filter(|i| i.change.is_some())
+        .map(|i| (i.path.clone(), (i.status.clone(), i.reason.clone())))
+        .collect();
+    for item in fixes.iter_mut().filter(|i| i.shared) {
+        if let Some((status, reason)) = carriers.get(&item.path) {
+            item.status = status.clone();
+            item.reason = reason.clone();
+        }
+    }
 }
 
 /// The change a fix already in the working tree amounts to, for staging it.
@@ -275,6 +325,7 @@ fn item_for(gap: &ReportedFinding, fix: &LocalFix) -> Item {
         status: Status::Planned,
         reason: None,
         change: None,
+        shared: false,
     }
 }
 
@@ -469,7 +520,7 @@ fn index_with(root: &Path, changes: &[&FileChange]) -> Result<Option<gix_index::
     let mut file = crate::facts::git::read_index(&repo)
         .ok_or("the git index is split or sparse; re-check after staging (--stage)")?;
     let changed: Vec<&str> = changes.iter().map(|c| c.path()).collect();
-    let mut modes = std::collections::HashMap::new();
+    let mut modes = HashMap::new();
     file.remove_entries(|_, path, entry| {
         let path = String::from_utf8_lossy(path);
         let hit = changed.contains(&path.as_ref());
@@ -709,6 +760,7 @@ mod sys {
 /// Without `openat`: look at each component before writing (a narrower guarantee).
 #[cfg(not(unix))]
 mod sys {
+    use std::collections::HashMap;
     use std::io;
     use std::path::{Path, PathBuf};
 
