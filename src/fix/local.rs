@@ -25,6 +25,9 @@ pub enum LocalFix {
         path: String,
         key: Vec<String>,
         value: serde_json::Value,
+        /// The edit against the text the rule judged, for reports that show fixes as text
+        /// replacements (SARIF). Executors re-plan against the file as it is then.
+        edit: Option<TextEdit>,
     },
     /// Remove the file at `path`; performed only when the user allows deletions.
     Delete { path: String },
@@ -58,10 +61,51 @@ impl LocalFix {
             LocalFix::CreateFile { path, content } => {
                 format!("create `{path}` from {}", content.describe())
             }
-            LocalFix::SetValue { path, key, value } => {
+            LocalFix::SetValue {
+                path, key, value, ..
+            } => {
                 format!("set `{}` = {value} in `{path}`", key.join("."))
             }
             LocalFix::Delete { path } => format!("delete `{path}`"),
+        }
+    }
+}
+
+/// One replacement in a file's text: `deleted` bytes at byte `offset` give way to
+/// `inserted`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub offset: usize,
+    pub deleted: usize,
+    pub inserted: String,
+}
+
+impl TextEdit {
+    /// The smallest edit that turns `old` into `new`: their common start and end kept.
+    pub fn between(old: &str, new: &str) -> TextEdit {
+        let mut start = old
+            .bytes()
+            .zip(new.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
+            start -= 1;
+        }
+        let max_end = old.len().min(new.len()) - start;
+        let mut end = old
+            .bytes()
+            .rev()
+            .zip(new.bytes().rev())
+            .take(max_end)
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !old.is_char_boundary(old.len() - end) || !new.is_char_boundary(new.len() - end) {
+            end -= 1;
+        }
+        TextEdit {
+            offset: start,
+            deleted: old.len() - end - start,
+            inserted: new[start..new.len() - end].to_string(),
         }
     }
 }
@@ -405,6 +449,29 @@ mod tests {
     }
 
     #[test]
+    fn text_edits_are_the_smallest_replacement() {
+        let edit = TextEdit::between("a: false # x\n", "a: true # x\n");
+        assert_eq!(
+            edit,
+            TextEdit {
+                offset: 3,
+                deleted: 4,
+                inserted: "tru".into()
+            }
+        );
+        let edit = TextEdit::between("{}", "{\"k\": 1}");
+        assert_eq!(
+            (edit.offset, edit.deleted, edit.inserted.as_str()),
+            (1, 0, "\"k\": 1")
+        );
+        let edit = TextEdit::between("é1", "è1");
+        assert_eq!(
+            (edit.offset, edit.deleted, edit.inserted.as_str()),
+            (0, 2, "è")
+        );
+    }
+
+    #[test]
     fn delete_needs_allow_and_a_missing_file_is_done() {
         let fix = LocalFix::Delete {
             path: ".env".into(),
@@ -431,6 +498,7 @@ mod tests {
             path: "package.json".into(),
             key: vec!["private".into()],
             value: serde_json::json!(true),
+            edit: None,
         };
         let files = tree(&[(
             "package.json",

@@ -6,12 +6,14 @@
 //! checkout, `warden fix --org --pr` writes the same changes into a pull request, and
 //! `warden apply` makes GitHub fixes through the API. Each is re-checked afterwards.
 
-mod edit;
+pub mod edit;
 pub mod github;
 pub mod local;
 
 pub use github::GitHubFix;
-pub use local::{Allow, Content, ContentReader, Existing, FileChange, LocalFix, RepoFiles};
+pub use local::{
+    Allow, Content, ContentReader, Existing, FileChange, LocalFix, RepoFiles, TextEdit,
+};
 
 /// How one gap can be closed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
-use crate::fix::{Fix, LocalFix};
+use crate::fix::{Fix, LocalFix, TextEdit};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{compile_glob, is_glob, Globs, Pattern};
 use crate::policy::reader::{Sp, TableReader};
@@ -87,9 +87,9 @@ that value, or nothing is written. A missing file is not created.
 
 ## How to fix
 Run `warden fix` for an `equals` expectation, or change the value in the file to what
-the finding asks for (it names the exact path and
-line), or, if the policy is wrong, change the expectation. A selector that matches nothing
-usually means the file's structure moved: update `select`.
+the finding asks for (it names the exact path and line), or, if the policy is wrong,
+change the expectation. A selector that matches nothing usually means the file's
+structure moved: update `select`.
 "#,
     parse,
 };
@@ -479,7 +479,7 @@ impl Rule for FileValue {
 impl FileValue {
     /// Attach the fix an `equals` on a keys-only selector has: set that value. Only when
     /// the file's name says its format (the editor goes by the name).
-    fn with_fix(&self, finding: Finding, expect: &Expect) -> Finding {
+    fn with_fix(&self, finding: Finding, expect: &Expect, text: &str) -> Finding {
         let Assertion::Equals(want) = &expect.assertion else {
             return finding;
         };
@@ -487,11 +487,19 @@ impl FileValue {
             return finding;
         }
         match expect.selector.keys() {
-            Some(key) if !key.is_empty() => finding.fix(Fix::Local(LocalFix::SetValue {
-                path: self.file.clone(),
-                key,
-                value: want.clone(),
-            })),
+            Some(key) if !key.is_empty() => {
+                // The edit as it would be made now, for reports that show it (SARIF).
+                let edit = crate::fix::edit::set_value(&self.file, text, &key, want)
+                    .ok()
+                    .flatten()
+                    .map(|new| TextEdit::between(text, &new));
+                finding.fix(Fix::Local(LocalFix::SetValue {
+                    path: self.file.clone(),
+                    key,
+                    value: want.clone(),
+                    edit,
+                }))
+            }
             _ => finding,
         }
     }
@@ -528,7 +536,7 @@ impl FileValue {
                     .line(self.format.line_of(text, &none.last_found))
                     .help(help)
                     .subject(format!("{file}:{sel}"));
-                out.push(self.with_fix(finding, expect));
+                out.push(self.with_fix(finding, expect, text));
                 return;
             }
         };
@@ -564,7 +572,7 @@ impl FileValue {
                 .line(self.format.line_of(text, &found.path))
                 .help(help)
                 .subject(format!("{file}:{sel}@{concrete}"));
-            out.push(self.with_fix(finding, expect));
+            out.push(self.with_fix(finding, expect, text));
         }
     }
 }

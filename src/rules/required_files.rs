@@ -74,9 +74,8 @@ fix = "* @my-org/maintainers\n"
 
 ## How to fix
 Create the missing file (the finding names it) and commit it, or run `warden fix` when
-the rule carries a fix. For a glob, add files
-until enough match; for `contains`, edit the file so the regex matches (the finding
-names the regex). If the requirement does not apply to this repository, switch the rule
+the rule carries a fix. For a glob, add files until enough match; for `contains`, edit
+the file so the regex matches (the finding names the regex). If the requirement does not apply to this repository, switch the rule
 off in its policy with `level = "off"`.
 "#,
     parse,
