@@ -853,7 +853,7 @@ fn evaluate_remote(
     };
     let outside = &plan.needs.outside;
     let judge = |target: &str, exists: Option<bool>| {
-        let facts = facts_of(repo, readable, &github, now, target, exists, outside);
+        let facts = facts_of(repo, readable, github, now, target, exists, outside);
         engine::evaluate(policy, &facts, false)
     };
     let first_exists = (!outside.is_empty()).then_some(false);

@@ -286,7 +286,7 @@ pub fn run(
             .buffer_unordered(options.concurrency.max(1))
             .collect()
             .await;
-        results.sort_by(|a, b| a.repo.to_lowercase().cmp(&b.repo.to_lowercase()));
+        results.sort_by_key(|r| r.repo.to_lowercase());
         Ok::<_, FixPrError>(results)
     })?;
     let results = results?;
@@ -520,7 +520,7 @@ impl Work<'_> {
             result.message = nothing_message(&result);
             // The gaps warden's pull request proposed to close are closed (or no longer
             // wanted): close it, unless a rule that reads files could not decide.
-            if let Some(pull) = pull.filter(|p| is_wardens(p)) {
+            if let Some(pull) = pull.filter(is_wardens) {
                 if !undecided.is_empty() {
                     result.message = format!(
                         "nothing to fix found, but {} could not decide; #{} left open",
