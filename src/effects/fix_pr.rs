@@ -1436,4 +1436,35 @@ mod tests {
         assert_eq!(pull_text(&result, "main"), (title, body));
         assert!(commit_message(&result).ends_with(&format!("\n{TRAILER}\n")));
     }
+
+    #[test]
+    fn waived_gaps_are_not_fixed_and_rules_in_error_are_undecided() {
+        let text = |waiver: &str| {
+            format!(
+                "[[rule]]\nid = \"link\"\nkind = \"symlink\"\npath = \"a/RULES.md\"\ntarget = \"../RULES.md\"\nmust_resolve = false\n\n[[rule]]\nid = \"other\"\nkind = \"forbidden-files\"\npaths = [\"**/*.pem\"]\n{waiver}"
+            )
+        };
+        let now: jiff::Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
+        let facts = crate::facts::Facts::from_texts(&[("README.md", "hi\n")], now);
+        let policy = crate::policy::load_text("warden.toml", &text("")).unwrap();
+        let mut evaluations = engine::evaluate(&policy, &facts, false);
+        let (fixable_gaps, without, undecided) = fixable(&policy, &evaluations, now);
+        assert_eq!(fixable_gaps.len(), 1);
+        assert_eq!(fixable_gaps[0].gap.rule, "link");
+        assert!(matches!(fixable_gaps[0].fix, LocalFix::Symlink { .. }));
+        assert_eq!((without, undecided.len()), (0, 0));
+
+        evaluations[1] = Evaluation::Error("cannot read".into());
+        let (_, _, undecided) = fixable(&policy, &evaluations, now);
+        assert_eq!(undecided, ["other"]);
+
+        let waived = crate::policy::load_text(
+            "warden.toml",
+            &text("\n[[waiver]]\nrule = \"link\"\nreason = \"not this one, #7\"\n"),
+        )
+        .unwrap();
+        let evaluations = engine::evaluate(&waived, &facts, false);
+        let (fixable_gaps, _, _) = fixable(&waived, &evaluations, now);
+        assert!(fixable_gaps.is_empty(), "a waived gap is not fixed");
+    }
 }
