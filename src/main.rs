@@ -741,7 +741,9 @@ fn fix_pr(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
         concurrency: args.pr.concurrency.max(1),
         now: options.now,
     };
-    let report = fix_pr::run(&fix_options, &policy, config).map_err(|e| miette::miette!("{e}"))?;
+    let progress = progress(QUIET.load(std::sync::atomic::Ordering::Relaxed));
+    let report = fix_pr::run(&fix_options, &policy, config, progress.as_ref())
+        .map_err(|e| miette::miette!("{e}"))?;
     let mut buffer = Vec::new();
     match format {
         Format::Json => fix_pr::render_json(&report, &mut buffer),

@@ -39,6 +39,7 @@ use crate::github::{ApiError, ApiStats, Client, ClientConfig, RepoId};
 use crate::model::Evaluation;
 use crate::org::RemoteFilesAt;
 use crate::policy::Policy;
+use crate::progress::Progress;
 use crate::report::fingerprint;
 
 /// The one branch warden writes.
@@ -198,6 +199,9 @@ pub struct RepoResult {
     pub not_fixed: Vec<NotFixed>,
     /// Gaps no rule knows how to fix (their count).
     pub without_fix: usize,
+    /// Rules that could not decide (`error`): their gaps, and fixes, are unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<String>,
     /// Requests sent for this repository.
     pub requests: u64,
 }
@@ -214,6 +218,7 @@ impl RepoResult {
             closes: Vec::new(),
             not_fixed: Vec::new(),
             without_fix: 0,
+            undecided: Vec::new(),
             requests: 0,
         }
     }
@@ -259,6 +264,7 @@ pub fn run(
     options: &Options,
     policy: &Policy,
     config: ClientConfig,
+    progress: &dyn Progress,
 ) -> Result<FixPrReport, FixPrError> {
     let (results, stats) = crate::github::with_client(config.clone(), async |client| {
         let api_url = config.api_url.trim_end_matches('/').to_string();
@@ -281,11 +287,24 @@ pub fn run(
             blobs: Blobs::new(64 * 1024 * 1024),
             github_content: Mutex::default(),
         };
-        let mut results: Vec<RepoResult> = futures_util::stream::iter(candidates)
+        let total = candidates.len();
+        progress.begin("fix", total);
+        let mut results = Vec::with_capacity(total);
+        let mut done = futures_util::stream::iter(candidates)
             .map(|candidate| one_repository(client, &shared, candidate))
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
+            .buffer_unordered(options.concurrency.max(1));
+        while let Some(result) = done.next().await {
+            let notable = !matches!(result.outcome, Outcome::NothingToFix | Outcome::Skipped);
+            progress.step(
+                results.len() + 1,
+                total,
+                &result.repo,
+                &result.message,
+                notable,
+            );
+            results.push(result);
+        }
+        progress.finish();
         results.sort_by_key(|r| r.repo.to_lowercase());
         Ok::<_, FixPrError>(results)
     })?;
@@ -451,6 +470,7 @@ impl Work<'_> {
 
         let mut result = RepoResult::new(repo, Outcome::NothingToFix, "nothing to fix");
         result.without_fix = without_fix;
+        result.undecided = undecided.clone();
         let planned = self.plan(&fixable, &entries).await;
         let (changes, mut not_fixed) = match planned {
             Ok(planned) => planned,
@@ -1065,6 +1085,13 @@ fn nothing_message(result: &RepoResult) -> String {
             plural(result.without_fix, "gap")
         ));
     }
+    if !result.undecided.is_empty() {
+        notes.push(format!(
+            "{} could not decide: {}",
+            plural(result.undecided.len(), "rule"),
+            result.undecided.join(", ")
+        ));
+    }
     if notes.is_empty() {
         "nothing to fix".to_string()
     } else {
@@ -1287,6 +1314,9 @@ pub fn render_human(report: &FixPrReport, out: &mut dyn std::io::Write) -> std::
         }
         for gap in &result.closes {
             writeln!(out, "  closes {}: {}", gap.rule, one_line(&gap.message))?;
+        }
+        if result.outcome != Outcome::NothingToFix && !result.undecided.is_empty() {
+            writeln!(out, "  could not decide: {}", result.undecided.join(", "))?;
         }
         for item in &result.not_fixed {
             writeln!(
