@@ -57,7 +57,7 @@ impl LocalFix {
     /// One line saying what the fix does, for plans and reports.
     pub fn describe(&self) -> String {
         match self {
-            LocalFix::Symlink { path, target } => format!("link `{path}` -> `{target}`"),
+            LocalFix::Symlink { path, target } => format!("link `{path}` to `{target}`"),
             LocalFix::CreateFile { path, content } => {
                 format!("create `{path}` from {}", content.describe())
             }
@@ -66,7 +66,7 @@ impl LocalFix {
             } => {
                 format!("set `{}` = {value} in `{path}`", key.join("."))
             }
-            LocalFix::Delete { path } => format!("delete `{path}`"),
+            LocalFix::Delete { path } => format!("delete `{path}` (with {ALLOW_DELETE})"),
         }
     }
 }

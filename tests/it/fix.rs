@@ -213,7 +213,10 @@ fn dry_run_makes_zero_writes() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("dry run, nothing written"), "{out}");
     assert!(out.contains("[plan] org-link"), "{out}");
-    assert!(out.contains("[plan] no-env: delete `.env`"), "{out}");
+    assert!(
+        out.contains("[plan] no-env: delete `.env` (with --allow-delete)"),
+        "{out}"
+    );
     assert!(
         out.contains("[plan] private: set `private` = true"),
         "{out}"
@@ -340,4 +343,87 @@ fn bad_fix_keys_are_policy_errors_at_their_span() {
     assert!(stderr.contains("is a second fix"), "{stderr}");
     assert!(stderr.contains("inside the policy's folder"), "{stderr}");
     assert!(stderr.contains("warden.toml:5"), "{stderr}");
+}
+
+#[test]
+fn sarif_carries_text_fixes_as_artifact_changes_that_apply() {
+    let repo = TestRepo::new();
+    let json = "{\n  \"name\": \"svc\",\n  \"private\": false\n}\n";
+    repo.write("package.json", json).write(
+        "warden.toml",
+        &format!(
+            "{}\n[[rule]]\nid = \"private\"\nkind = \"file-value\"\nfile = \"package.json\"\n\
+             [[rule.expect]]\nselect = 'private'\nequals = true\n\n\
+             [[rule]]\nid = \"readme\"\nkind = \"required-files\"\npaths = [\"README.md\"]\nfix = \"# svc\\n\"\n",
+            link_policy()
+        ),
+    );
+    repo.commit("gaps");
+    let out = warden(repo.path())
+        .args(["check", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("sarif/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:?}");
+
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let of = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+    // The value edit, applied to the file as SARIF says, gives the file `warden fix` writes.
+    let change = &of("private")["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "package.json");
+    let replacement = &change["replacements"][0];
+    let offset = replacement["deletedRegion"]["byteOffset"].as_u64().unwrap() as usize;
+    let length = replacement["deletedRegion"]["byteLength"].as_u64().unwrap() as usize;
+    let inserted = replacement["insertedContent"]["text"].as_str().unwrap();
+    let applied = format!("{}{inserted}{}", &json[..offset], &json[offset + length..]);
+    assert_eq!(applied, json.replace("false", "true"));
+    // A file from text in the policy is an insertion into the new file.
+    let created = &of("readme")["fixes"][0]["artifactChanges"][0];
+    assert_eq!(created["artifactLocation"]["uri"], "README.md");
+    assert_eq!(
+        created["replacements"][0]["insertedContent"]["text"],
+        "# svc\n"
+    );
+    assert_eq!(created["replacements"][0]["deletedRegion"]["byteLength"], 0);
+    // A link has no text replacement: no `fixes`, the message still says what to do.
+    assert!(of("org-link").get("fixes").is_none());
+
+    let (code, out) = fix(repo.path(), &["--stage"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("package.json")).unwrap(),
+        applied
+    );
+}
+
+#[test]
+fn markdown_names_the_command_that_closes_each_gap() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", &link_policy());
+    repo.commit("policy");
+    let out = warden(repo.path())
+        .args(["check", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("warden can close 1 gap with `warden fix`."),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  - Closed by `warden fix`: link `{LINK}` to `{ORG}`"
+        )),
+        "{text}"
+    );
 }
