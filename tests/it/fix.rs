@@ -427,3 +427,86 @@ fn markdown_names_the_command_that_closes_each_gap() {
         "{text}"
     );
 }
+
+/// The recorded contents-API answer for a file (`content-file.json`), holding `text`.
+fn content_answer(text: &str) -> serde_json::Value {
+    use base64::Engine;
+    let mut answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("github/content-file.json")).unwrap(),
+    )
+    .unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let wrapped: Vec<String> = encoded
+        .as_bytes()
+        .chunks(60)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    answer["content"] = serde_json::Value::String(wrapped.join("\n"));
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_from_reads_the_file_through_the_contents_api() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/templates/contents/github/CODEOWNERS"))
+        .and(query_param("ref", "v2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(content_answer("* @acme/core\n")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        "[[rule]]\nid = \"codeowners\"\nkind = \"required-files\"\npaths = [\".github/CODEOWNERS\"]\n\
+         fix_from = \"github:acme/templates/github/CODEOWNERS@v2\"\n",
+    );
+    repo.commit("policy");
+    let (dir, uri) = (repo.path().to_path_buf(), server.uri());
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap().to_string();
+    let (code, out) = tokio::task::spawn_blocking(move || {
+        let out = warden(&dir)
+            .args([
+                "fix",
+                "--stage",
+                "--api-url",
+                &uri,
+                "--cache-dir",
+                &cache_dir,
+            ])
+            .env("GITHUB_TOKEN", "t")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/CODEOWNERS")).unwrap(),
+        "* @acme/core\n"
+    );
+
+    // Without a token the file cannot be read: refused with the reason, nothing written.
+    let other = TestRepo::new();
+    other.write(
+        "warden.toml",
+        "[[rule]]\nid = \"codeowners\"\nkind = \"required-files\"\npaths = [\".github/CODEOWNERS\"]\n\
+         fix_from = \"github:acme/templates/github/CODEOWNERS@v2\"\n",
+    );
+    other.commit("policy");
+    let (code, out) = fix(other.path(), &["--offline"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[refused] codeowners"), "{out}");
+    assert!(
+        out.contains("cannot read `github:acme/templates/github/CODEOWNERS@v2`"),
+        "{out}"
+    );
+    assert!(!other.path().join(".github/CODEOWNERS").exists());
+}
