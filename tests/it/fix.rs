@@ -510,3 +510,23 @@ async fn fix_from_reads_the_file_through_the_contents_api() {
     );
     assert!(!other.path().join(".github/CODEOWNERS").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_template_is_never_read_through_a_symlink() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("PLAYBOOK.md"), "not yours\n").unwrap();
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        "[[rule]]\nid = \"playbook\"\nkind = \"required-files\"\n\
+         paths = [\"docs/PLAYBOOK.md\"]\nfix_template = \"templates/PLAYBOOK.md\"\n",
+    );
+    repo.commit("policy");
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("templates")).unwrap();
+    let (code, out) = fix(repo.path(), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[refused] playbook"), "{out}");
+    assert!(out.contains("cannot read the template"), "{out}");
+    assert!(!repo.path().join("docs/PLAYBOOK.md").exists());
+}
