@@ -530,3 +530,19 @@ fn a_template_is_never_read_through_a_symlink() {
     assert!(out.contains("cannot read the template"), "{out}");
     assert!(!repo.path().join("docs/PLAYBOOK.md").exists());
 }
+
+#[test]
+fn report_options_are_refused_as_usage_errors() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", &link_policy());
+    repo.commit("policy");
+    for args in [
+        &["--format", "sarif"][..],
+        &["--output", "json=out.json"][..],
+    ] {
+        let out = warden(repo.path()).arg("fix").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    assert!(!repo.path().join(LINK).exists());
+    assert!(!repo.path().join("out.json").exists());
+}
