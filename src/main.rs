@@ -826,6 +826,12 @@ fn fix(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
             "`warden fix` prints its plan as human text or json"
         ));
     }
+    if !args.run.outputs.is_empty() || args.run.summary.is_some() {
+        return Err(miette::miette!(
+            help = "run `warden check --output FORMAT=FILE` after `warden fix` for a report",
+            "`warden fix` prints its plan and outcome; it writes no report (--output, --summary)"
+        ));
+    }
     let options = FixOptions {
         dry_run: args.dry_run,
         allow_delete: args.allow_delete,

@@ -427,6 +427,13 @@ impl RepoFiles for Checkout<'_> {
                     "not a regular file (a device, FIFO or socket)".to_string(),
                 ));
             }
+            // Larger than anything warden parses or writes: not read into memory.
+            if meta.len() > crate::select::MAX_DOCUMENT_BYTES as u64 {
+                return Err(format!(
+                    "`{path}` is larger than {} MiB; warden does not change it",
+                    crate::select::MAX_DOCUMENT_BYTES >> 20
+                ));
+            }
             let bytes = std::fs::read(&at).map_err(|e| format!("cannot read `{path}`: {e}"))?;
             return Ok(Existing::File(bytes));
         }

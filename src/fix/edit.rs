@@ -553,19 +553,19 @@ mod yaml {
             }
             let mut found = None;
             let mut last_content = first.map(|i| i + 1).unwrap_or(from);
-            for i in from..to {
-                if !is_content(lines[i]) {
+            for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+                if !is_content(line) {
                     continue;
                 }
                 last_content = i + 1;
-                if indent_of(lines[i]) != indent {
+                if indent_of(line) != indent {
                     continue;
                 }
                 // `key:` then `- item` lines at the key's own indent: the key's list.
-                if i != first.unwrap_or(i) && body(lines[i])[indent..].starts_with("- ") {
+                if i != first.unwrap_or(i) && body(line)[indent..].starts_with("- ") {
                     continue;
                 }
-                let Some(e) = entry(lines[i]) else {
+                let Some(e) = entry(line) else {
                     return Err(format!(
                         "line {} is not a simple `key: value` entry (a list, a flow \
                          mapping or a multi-line key); warden edits only block mappings",

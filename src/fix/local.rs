@@ -57,7 +57,7 @@ impl LocalFix {
     /// One line saying what the fix does, for plans and reports.
     pub fn describe(&self) -> String {
         match self {
-            LocalFix::Symlink { path, target } => format!("link `{path}` -> `{target}`"),
+            LocalFix::Symlink { path, target } => format!("link `{path}` to `{target}`"),
             LocalFix::CreateFile { path, content } => {
                 format!("create `{path}` from {}", content.describe())
             }
@@ -66,7 +66,7 @@ impl LocalFix {
             } => {
                 format!("set `{}` = {value} in `{path}`", key.join("."))
             }
-            LocalFix::Delete { path } => format!("delete `{path}`"),
+            LocalFix::Delete { path } => format!("delete `{path}` (with {ALLOW_DELETE})"),
         }
     }
 }
@@ -115,8 +115,9 @@ impl TextEdit {
 pub enum Content {
     /// Written in the policy itself.
     Inline(String),
-    /// A file beside the policy (resolved against the policy's folder when loaded).
-    Template(PathBuf),
+    /// A text file beside the policy: `path` (plain, `/`-separated, no `..`) inside the
+    /// policy's folder `dir`. Read without following symlinks, so it cannot leave `dir`.
+    Template { dir: PathBuf, path: String },
     /// A file in another repository: `github:ORG/REPO/PATH@REF`.
     GitHub {
         repo: String,
@@ -129,7 +130,7 @@ impl Content {
     pub fn describe(&self) -> String {
         match self {
             Content::Inline(_) => "the text in the policy".to_string(),
-            Content::Template(path) => format!("the template `{}`", path.display()),
+            Content::Template { path, .. } => format!("the template `{path}`"),
             Content::GitHub {
                 repo,
                 path,
@@ -325,9 +326,10 @@ impl ContentReader for LocalContent {
 pub fn read_local(content: &Content) -> Option<Result<Vec<u8>, String>> {
     match content {
         Content::Inline(text) => Some(Ok(text.clone().into_bytes())),
-        Content::Template(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| format!("cannot read the template `{}`: {e}", path.display())),
+        Content::Template { dir, path } => Some(
+            crate::facts::read_worktree_text(dir, path)
+                .map(String::into_bytes)
+                .map_err(|e| format!("cannot read the template `{path}` beside the policy: {e}")),
         ),
         Content::GitHub { .. } => None,
     }

@@ -56,8 +56,8 @@ first entry is created), it may say what the file holds, and `warden fix` create
 (never over an existing file unless `--allow-delete`). One of:
 
 - `fix = "TEXT"`: the text itself;
-- `fix_template = "templates/CODEOWNERS"`: a file beside the policy file (relative to
-  its folder, without `..`);
+- `fix_template = "templates/CODEOWNERS"`: a text file beside the policy file (relative
+  to its folder, without `..`; read without following symlinks, so it stays there);
 - `fix_from = "github:ORG/REPO/PATH@REF"`: a file in another repository, read through
   the GitHub API at a pinned branch, tag or commit.
 
@@ -284,9 +284,15 @@ fn fix_content(
             let relative = !value.value.is_empty()
                 && !value.value.starts_with('/')
                 && !value.value.contains('\\')
-                && !value.value.split('/').any(|p| p == ".." || p.is_empty());
+                && !value
+                    .value
+                    .split('/')
+                    .any(|p| p == ".." || p == "." || p.is_empty());
             match (&t.src.dir, relative) {
-                (Some(dir), true) => Content::Template(dir.join(&value.value)),
+                (Some(dir), true) => Content::Template {
+                    dir: dir.clone(),
+                    path: value.value,
+                },
                 (None, _) => {
                     t.error(
                         "bad-value",

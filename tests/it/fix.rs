@@ -213,7 +213,10 @@ fn dry_run_makes_zero_writes() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("dry run, nothing written"), "{out}");
     assert!(out.contains("[plan] org-link"), "{out}");
-    assert!(out.contains("[plan] no-env: delete `.env`"), "{out}");
+    assert!(
+        out.contains("[plan] no-env: delete `.env` (with --allow-delete)"),
+        "{out}"
+    );
     assert!(
         out.contains("[plan] private: set `private` = true"),
         "{out}"
@@ -340,4 +343,206 @@ fn bad_fix_keys_are_policy_errors_at_their_span() {
     assert!(stderr.contains("is a second fix"), "{stderr}");
     assert!(stderr.contains("inside the policy's folder"), "{stderr}");
     assert!(stderr.contains("warden.toml:5"), "{stderr}");
+}
+
+#[test]
+fn sarif_carries_text_fixes_as_artifact_changes_that_apply() {
+    let repo = TestRepo::new();
+    let json = "{\n  \"name\": \"svc\",\n  \"private\": false\n}\n";
+    repo.write("package.json", json).write(
+        "warden.toml",
+        &format!(
+            "{}\n[[rule]]\nid = \"private\"\nkind = \"file-value\"\nfile = \"package.json\"\n\
+             [[rule.expect]]\nselect = 'private'\nequals = true\n\n\
+             [[rule]]\nid = \"readme\"\nkind = \"required-files\"\npaths = [\"README.md\"]\nfix = \"# svc\\n\"\n",
+            link_policy()
+        ),
+    );
+    repo.commit("gaps");
+    let out = warden(repo.path())
+        .args(["check", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("sarif/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:?}");
+
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let of = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+    // The value edit, applied to the file as SARIF says, gives the file `warden fix` writes.
+    let change = &of("private")["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "package.json");
+    let replacement = &change["replacements"][0];
+    let offset = replacement["deletedRegion"]["byteOffset"].as_u64().unwrap() as usize;
+    let length = replacement["deletedRegion"]["byteLength"].as_u64().unwrap() as usize;
+    let inserted = replacement["insertedContent"]["text"].as_str().unwrap();
+    let applied = format!("{}{inserted}{}", &json[..offset], &json[offset + length..]);
+    assert_eq!(applied, json.replace("false", "true"));
+    // A file from text in the policy is an insertion into the new file.
+    let created = &of("readme")["fixes"][0]["artifactChanges"][0];
+    assert_eq!(created["artifactLocation"]["uri"], "README.md");
+    assert_eq!(
+        created["replacements"][0]["insertedContent"]["text"],
+        "# svc\n"
+    );
+    assert_eq!(created["replacements"][0]["deletedRegion"]["byteLength"], 0);
+    // A link has no text replacement: no `fixes`, the message still says what to do.
+    assert!(of("org-link").get("fixes").is_none());
+
+    let (code, out) = fix(repo.path(), &["--stage"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("package.json")).unwrap(),
+        applied
+    );
+}
+
+#[test]
+fn markdown_names_the_command_that_closes_each_gap() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", &link_policy());
+    repo.commit("policy");
+    let out = warden(repo.path())
+        .args(["check", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("warden can close 1 gap with `warden fix`."),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  - Closed by `warden fix`: link `{LINK}` to `{ORG}`"
+        )),
+        "{text}"
+    );
+}
+
+/// The recorded contents-API answer for a file (`content-file.json`), holding `text`.
+fn content_answer(text: &str) -> serde_json::Value {
+    use base64::Engine;
+    let mut answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("github/content-file.json")).unwrap(),
+    )
+    .unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let wrapped: Vec<String> = encoded
+        .as_bytes()
+        .chunks(60)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    answer["content"] = serde_json::Value::String(wrapped.join("\n"));
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_from_reads_the_file_through_the_contents_api() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/templates/contents/github/CODEOWNERS"))
+        .and(query_param("ref", "v2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(content_answer("* @acme/core\n")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        "[[rule]]\nid = \"codeowners\"\nkind = \"required-files\"\npaths = [\".github/CODEOWNERS\"]\n\
+         fix_from = \"github:acme/templates/github/CODEOWNERS@v2\"\n",
+    );
+    repo.commit("policy");
+    let (dir, uri) = (repo.path().to_path_buf(), server.uri());
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap().to_string();
+    let (code, out) = tokio::task::spawn_blocking(move || {
+        let out = warden(&dir)
+            .args([
+                "fix",
+                "--stage",
+                "--api-url",
+                &uri,
+                "--cache-dir",
+                &cache_dir,
+            ])
+            .env("GITHUB_TOKEN", "t")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/CODEOWNERS")).unwrap(),
+        "* @acme/core\n"
+    );
+
+    // Without a token the file cannot be read: refused with the reason, nothing written.
+    let other = TestRepo::new();
+    other.write(
+        "warden.toml",
+        "[[rule]]\nid = \"codeowners\"\nkind = \"required-files\"\npaths = [\".github/CODEOWNERS\"]\n\
+         fix_from = \"github:acme/templates/github/CODEOWNERS@v2\"\n",
+    );
+    other.commit("policy");
+    let (code, out) = fix(other.path(), &["--offline"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[refused] codeowners"), "{out}");
+    assert!(
+        out.contains("cannot read `github:acme/templates/github/CODEOWNERS@v2`"),
+        "{out}"
+    );
+    assert!(!other.path().join(".github/CODEOWNERS").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_is_never_read_through_a_symlink() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("PLAYBOOK.md"), "not yours\n").unwrap();
+    let repo = TestRepo::new();
+    repo.write(
+        "warden.toml",
+        "[[rule]]\nid = \"playbook\"\nkind = \"required-files\"\n\
+         paths = [\"docs/PLAYBOOK.md\"]\nfix_template = \"templates/PLAYBOOK.md\"\n",
+    );
+    repo.commit("policy");
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("templates")).unwrap();
+    let (code, out) = fix(repo.path(), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[refused] playbook"), "{out}");
+    assert!(out.contains("cannot read the template"), "{out}");
+    assert!(!repo.path().join("docs/PLAYBOOK.md").exists());
+}
+
+#[test]
+fn report_options_are_refused_as_usage_errors() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", &link_policy());
+    repo.commit("policy");
+    for args in [
+        &["--format", "sarif"][..],
+        &["--output", "json=out.json"][..],
+    ] {
+        let out = warden(repo.path()).arg("fix").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    assert!(!repo.path().join(LINK).exists());
+    assert!(!repo.path().join("out.json").exists());
 }
