@@ -610,13 +610,20 @@ impl Work<'_> {
                 .get(path)
                 .filter(|e| e.mode != "040000" && e.mode != "160000")
             {
-                let bytes = self
-                    .shared
-                    .blobs
-                    .get(self.client, self.repo, &entry.sha, entry.size, self.counter)
-                    .await
-                    .map(|b| b.to_vec())
-                    .map_err(|e| format!("cannot read `{path}`: {e}"));
+                let limit = crate::select::MAX_DOCUMENT_BYTES as u64;
+                let bytes = if entry.size.is_some_and(|size| size > limit) {
+                    Err(format!(
+                        "`{path}` is larger than {} MiB; not read for fixing",
+                        limit >> 20
+                    ))
+                } else {
+                    self.shared
+                        .blobs
+                        .get(self.client, self.repo, &entry.sha, entry.size, self.counter)
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| format!("cannot read `{path}`: {e}"))
+                };
                 blobs.insert(path.to_string(), bytes);
             }
             if let LocalFix::CreateFile {
