@@ -697,6 +697,47 @@ mod tests {
     }
 
     #[test]
+    fn equals_on_plain_keys_carries_a_set_value_fix_and_filters_do_not() {
+        let facts = facts(&[("agents.json", AGENTS), ("app.json", "{\"strict\": false}")]);
+        let plain = rule("app.json", vec![("strict", Assertion::Equals(json!(true)))]);
+        let found = findings(&plain, &facts);
+        let Some(Fix::Local(LocalFix::SetValue {
+            path,
+            key,
+            value,
+            edit,
+        })) = found[0].fix.as_deref()
+        else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            (path.as_str(), key.clone(), value),
+            ("app.json", vec!["strict".to_string()], &json!(true))
+        );
+        let edit = edit.as_ref().unwrap();
+        assert_eq!(
+            (edit.offset, edit.deleted, edit.inserted.as_str()),
+            (11, 4, "tru")
+        );
+
+        let filtered = rule(
+            "agents.json",
+            vec![(
+                r#"agents[id="ai-customer"].human_review"#,
+                Assertion::Equals(json!(true)),
+            )],
+        );
+        let found = findings(&filtered, &facts);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].fix.is_none(),
+            "a filter names no single place to set"
+        );
+        let non_empty = rule("app.json", vec![("strict", Assertion::NonEmpty(true))]);
+        assert!(findings(&non_empty, &facts).iter().all(|f| f.fix.is_none()));
+    }
+
+    #[test]
     fn reports_wrong_values_with_path_and_line() {
         let facts = facts(&[("app/agents.json", AGENTS)]);
         let rule = rule(

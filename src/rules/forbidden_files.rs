@@ -190,6 +190,32 @@ mod tests {
     }
 
     #[test]
+    fn plain_forbidden_files_carry_a_delete_and_text_matches_do_not() {
+        use crate::fix::{Fix, LocalFix};
+        let Evaluation::Checked(found) = judge("no-secrets-files", &[("deploy/key.pem", "x")])
+        else {
+            panic!("checked")
+        };
+        assert_eq!(
+            found[0].fix.as_deref(),
+            Some(&Fix::Local(LocalFix::Delete {
+                path: "deploy/key.pem".into()
+            }))
+        );
+        let Evaluation::Checked(found) = judge(
+            "npmrc-credentials",
+            &[(".npmrc", "//registry.npmjs.org/:_authToken=abc123\n")],
+        ) else {
+            panic!("checked")
+        };
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].fix.is_none(),
+            "the text is mended, not the file deleted"
+        );
+    }
+
+    #[test]
     fn config_only_npmrc_passes_builtin_default() {
         let files = [
             (".npmrc", "engine-strict=true\nsave-exact=true\n"),

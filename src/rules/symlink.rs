@@ -534,6 +534,32 @@ mod tests {
     }
 
     #[test]
+    fn exact_targets_carry_the_link_as_a_fix_and_globs_do_not() {
+        let missing = one(&rule(LINK, ORG, false), &facts(&[])).unwrap();
+        assert_eq!(
+            missing.fix.as_deref(),
+            Some(&Fix::Local(LocalFix::Symlink {
+                path: LINK.into(),
+                target: ORG.into()
+            }))
+        );
+        let copy = one(&rule(LINK, ORG, false), &facts(&[(LINK, None)])).unwrap();
+        assert!(copy.fix.is_some());
+        let glob = one(
+            &rule(LINK, "../../*/CLAUDE-ORG-RULES.mdc", false),
+            &facts(&[]),
+        )
+        .unwrap();
+        assert!(glob.fix.is_none(), "a glob names no one target to create");
+        let directory = one(
+            &rule("shared", "../x", false),
+            &facts(&[("shared/a.md", None)]),
+        )
+        .unwrap();
+        assert!(directory.fix.is_none());
+    }
+
+    #[test]
     fn a_directory_in_place_of_the_link_is_a_copy() {
         let f = one(
             &rule("shared", "../x", false),
