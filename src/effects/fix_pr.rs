@@ -529,6 +529,9 @@ impl Work<'_> {
                 Outcome::Planned
             };
             result.message = match (&pull, nothing) {
+                (Some(pull), true) if is_wardens(pull) && undecided.is_empty() => {
+                    format!("{}; would close #{}", nothing_message(&result), pull.number)
+                }
                 (_, true) => nothing_message(&result),
                 (Some(pull), false) => format!("would update #{}", pull.number),
                 (None, false) => "would open a pull request".to_string(),

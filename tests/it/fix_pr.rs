@@ -526,8 +526,13 @@ impl Run {
 
 /// `warden fix --pr ARGS` in a directory holding [`POLICY`].
 async fn fix(server: &MockServer, args: &[&str]) -> Run {
+    fix_with(server, POLICY, args).await
+}
+
+/// `warden fix --pr ARGS` in a directory holding `policy`.
+async fn fix_with(server: &MockServer, policy: &str, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("warden.toml"), POLICY).unwrap();
+    std::fs::write(dir.path().join("warden.toml"), policy).unwrap();
     let mut cmd = crate::common::warden(dir.path());
     cmd.arg("fix")
         .args(args)
@@ -807,10 +812,74 @@ async fn warden_closes_its_pull_request_once_the_gap_is_closed_on_main() {
         repo.refs.insert("heads/main".into(), commit);
     });
     let server = serve(&fake).await;
+    let dry = fix(&server, &["--repo", &format!("{ORG}/pending"), "--dry-run"]).await;
+    assert!(dry.stdout.contains("would close #5"), "{}", dry.stdout);
+    assert_eq!(writes(&server).await, []);
     let run = fix(&server, &["--repo", &format!("{ORG}/pending")]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("closed #5"), "{}", run.stdout);
     fake.with("pending", |repo| {
         assert_eq!(repo.pulls[0]["state"], "closed")
+    });
+}
+
+/// A created file and a value set in an existing file (read from its blob, edited with its
+/// formatting kept) travel in the same commit, as regular files.
+#[tokio::test(flavor = "multi_thread")]
+async fn created_files_and_edited_values_go_in_one_commit() {
+    const EDITS: &str = r#"
+[[rule]]
+id = "codeowners"
+kind = "required-files"
+paths = [".github/CODEOWNERS"]
+fix = "* @octo-org/maintainers\n"
+
+[[rule]]
+id = "strict-ts"
+kind = "file-value"
+file = "tsconfig.json"
+
+[[rule.expect]]
+select = "compilerOptions.strict"
+equals = true
+"#;
+    let fake = Fake::default();
+    fake.add(
+        "web",
+        &[(
+            "tsconfig.json",
+            "{\n  \"compilerOptions\": {\n    \"strict\": false,\n    \"target\": \"es2022\"\n  }\n}\n",
+        )],
+    );
+    let server = serve(&fake).await;
+    let run = fix_with(
+        &server,
+        EDITS,
+        &["--repo", &format!("{ORG}/web"), "--format", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let web = row(&run.json(), "web").clone();
+    assert_eq!(web["outcome"], "opened", "{web}");
+    let closed: Vec<&str> = web["closes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(closed, ["codeowners", "strict-ts"]);
+    fake.with("web", |repo| {
+        let tip = repo.refs["heads/warden/fix"].clone();
+        let tree = repo.trees[&repo.commits[&tip].tree].clone();
+        let text = |path: &str| {
+            assert_eq!(tree[path].mode, "100644", "{path}");
+            String::from_utf8(repo.blobs[&tree[path].sha].clone()).unwrap()
+        };
+        assert_eq!(text(".github/CODEOWNERS"), "* @octo-org/maintainers\n");
+        assert_eq!(
+            text("tsconfig.json"),
+            "{\n  \"compilerOptions\": {\n    \"strict\": true,\n    \"target\": \"es2022\"\n  }\n}\n"
+        );
+        assert_eq!(repo.commits.len(), 2, "one commit on top of main");
     });
 }
