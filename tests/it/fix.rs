@@ -546,3 +546,27 @@ fn report_options_are_refused_as_usage_errors() {
     assert!(!repo.path().join(LINK).exists());
     assert!(!repo.path().join("out.json").exists());
 }
+
+#[test]
+fn bad_fix_keys_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/policies/bad-fix.toml");
+    std::fs::copy(&source, dir.path().join("bad-fix.toml")).unwrap();
+    let out = warden(dir.path())
+        .args(["check", "--policy", "bad-fix.toml"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for needle in [
+        "needs the rule to require one file",
+        "must be `github:ORG/REPO/PATH@REF`",
+        "is a second fix",
+        "must be a path inside the policy's folder",
+        "does not match its `contains`",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in:\n{stderr}");
+    }
+    insta::assert_snapshot!("bad_fix_keys", stderr);
+}
