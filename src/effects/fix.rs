@@ -91,6 +91,9 @@ pub struct Outcome {
     pub rechecked: Option<&'static str>,
     /// Fixed gaps the re-check still finds, by fingerprint, with its message.
     pub still_open: Vec<NotFixable>,
+    /// What stopped the run after files were written (staging or re-checking failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     /// The exit code: 0 when every fixed gap is closed and nothing blocking remains.
     pub exit_code: i32,
 }
@@ -113,6 +116,7 @@ pub fn run(options: &RunOptions, fix: FixOptions) -> Result<Outcome, RunError> {
         staged: Vec::new(),
         rechecked: None,
         still_open: Vec::new(),
+        problem: None,
         exit_code: report.exit_code(),
     };
     if fix.dry_run {
@@ -146,12 +150,25 @@ pub fn run(options: &RunOptions, fix: FixOptions) -> Result<Outcome, RunError> {
     let attempted = fixes
         .iter()
         .any(|i| matches!(i.status, Status::Done | Status::InPlace));
+    let failed = fixes.iter().any(|i| i.status == Status::Failed);
     if !attempted {
+        if failed {
+            outcome.exit_code = 1;
+        }
         outcome.fixes = fixes;
         return Ok(outcome);
     }
     let recheck = if fix.stage {
-        outcome.staged = stage(&root, &done).map_err(RunError::Usage)?;
+        match stage(&root, &done) {
+            Ok(staged) => outcome.staged = staged,
+            // The files are written: say so, and that the index is not as asked.
+            Err(e) => {
+                outcome.problem = Some(e);
+                outcome.exit_code = 1;
+                outcome.fixes = fixes;
+                return Ok(outcome);
+            }
+        }
         outcome.rechecked = Some("staged");
         crate::run::check(options, false)?
     } else {
@@ -162,10 +179,15 @@ pub fn run(options: &RunOptions, fix: FixOptions) -> Result<Outcome, RunError> {
             }
             // Not a git repository: the files themselves are the tree.
             Ok(None) => {
-                outcome.rechecked = Some("staged");
+                outcome.rechecked = Some("the working tree");
                 crate::run::check(options, false)?
             }
-            Err(e) => return Err(RunError::Usage(e)),
+            Err(e) => {
+                outcome.problem = Some(format!("cannot re-check: {e}"));
+                outcome.exit_code = 1;
+                outcome.fixes = fixes;
+                return Ok(outcome);
+            }
         }
     };
     for item in &fixes {
@@ -181,7 +203,6 @@ pub fn run(options: &RunOptions, fix: FixOptions) -> Result<Outcome, RunError> {
             });
         }
     }
-    let failed = fixes.iter().any(|i| i.status == Status::Failed);
     outcome.exit_code = if outcome.still_open.is_empty() && !failed {
         recheck.exit_code()
     } else {
@@ -360,6 +381,9 @@ pub fn render(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Resul
         for gap in &outcome.not_fixable {
             writeln!(out, "  {}: {} — {}", gap.rule, gap.message, gap.how)?;
         }
+    }
+    if let Some(problem) = &outcome.problem {
+        writeln!(out, "problem: {problem}")?;
     }
     if !outcome.staged.is_empty() {
         writeln!(out, "staged: {}", outcome.staged.join(", "))?;

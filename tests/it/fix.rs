@@ -546,3 +546,83 @@ fn report_options_are_refused_as_usage_errors() {
     assert!(!repo.path().join(LINK).exists());
     assert!(!repo.path().join("out.json").exists());
 }
+
+#[test]
+fn bad_fix_keys_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad-fix.toml"), BAD_FIX).unwrap();
+    let out = warden(dir.path())
+        .args(["check", "--policy", "bad-fix.toml"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for needle in [
+        "needs the rule to require one file",
+        "must be `github:ORG/REPO/PATH@REF`",
+        "is a second fix",
+        "must be a path inside the policy's folder",
+        "does not match its `contains`",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in:\n{stderr}");
+    }
+    insta::assert_snapshot!("bad_fix_keys", stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn outside_git_the_working_tree_is_rechecked_and_stage_is_refused_after_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("warden.toml"), link_policy()).unwrap();
+    let (code, out) = fix(dir.path(), &["--stage"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("problem: cannot stage"), "{out}");
+    // The link was written before staging failed, and the run says so.
+    assert!(out.contains("[done] org-link"), "{out}");
+    assert!(is_link_to(&dir.path().join(LINK), ORG));
+
+    std::fs::remove_file(dir.path().join(LINK)).unwrap();
+    let (code, out) = fix(dir.path(), &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("re-check (the working tree): every fixed gap is closed"),
+        "{out}"
+    );
+}
+
+/// Fix keys of required-files, each wrong in its own way (structurally sound TOML, so the
+/// policy schema lets it through and only warden can judge it).
+const BAD_FIX: &str = r##"# Fix keys of required-files, each wrong in its own way.
+[[rule]]
+id = "two-files"
+kind = "required-files"
+paths = ["A.md", "B.md"]
+fix = "which one?"
+
+[[rule]]
+id = "unpinned"
+kind = "required-files"
+paths = ["C.md"]
+fix_from = "github:acme/templates/C.md"
+
+[[rule]]
+id = "two-fixes"
+kind = "required-files"
+paths = ["D.md"]
+fix = "text"
+fix_template = "templates/D.md"
+
+[[rule]]
+id = "escaping-template"
+kind = "required-files"
+paths = ["E.md"]
+fix_template = "../outside/E.md"
+
+[[rule]]
+id = "text-misses-contains"
+kind = "required-files"
+paths = ["CODEOWNERS"]
+contains = '(?m)^\*\s+@'
+fix = "# owners go here\n"
+"##;
