@@ -287,7 +287,7 @@ const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
 const BLOB_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The file facts of one repository, as read through the API.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct RemoteFiles {
     /// Entries; a symlink whose target could not be read has `None`.
     entries: Vec<(String, RemoteKind)>,
@@ -296,7 +296,7 @@ struct RemoteFiles {
     unknown_targets: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum RemoteKind {
     File,
     Executable,
@@ -690,6 +690,18 @@ async fn read_files(
     let tree: RemoteTree = remote::tree(client, repo, reference, counter)
         .await
         .map_err(|e| TreeProblem::Failed(e.to_string()))?;
+    read_tree_files(client, plan, blobs, repo, tree, counter).await
+}
+
+/// The blobs rules need from a tree already read.
+async fn read_tree_files(
+    client: &Client,
+    plan: &Plan,
+    blobs: &Blobs,
+    repo: &RepoId,
+    tree: RemoteTree,
+    counter: &Counter,
+) -> Result<RemoteFiles, TreeProblem> {
     if tree.truncated {
         return Err(TreeProblem::Truncated);
     }
@@ -825,30 +837,23 @@ fn facts_of(
 
 pub(crate) const HISTORY_SKIPPED: &str = "needs git history (last-commit dates), and an organisation sweep reads repositories through the API without cloning them; run `warden check` or `warden sweep` in a clone for it";
 
-/// Judge one repository's facts: the engine, then what an org sweep cannot know.
-fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) -> RepoRow {
-    let Swept {
-        repo,
-        files,
-        github,
-        requests,
-    } = swept;
-    let (readable, problem) = match &files {
+/// The engine on one repository's facts, then what an org sweep cannot know.
+fn evaluate_remote(
+    policy: &Policy,
+    plan: &Plan,
+    repo: &RepoId,
+    files: Option<&Result<RemoteFiles, TreeProblem>>,
+    github: &GitHubState,
+    now: jiff::Timestamp,
+) -> Vec<Evaluation> {
+    let (readable, problem) = match files {
         Some(Ok(files)) => (Some(files), None),
         Some(Err(problem)) => (None, Some(problem)),
         None => (None, None),
     };
     let outside = &plan.needs.outside;
     let judge = |target: &str, exists: Option<bool>| {
-        let facts = facts_of(
-            &repo,
-            readable,
-            &github,
-            options.now,
-            target,
-            exists,
-            outside,
-        );
+        let facts = facts_of(repo, readable, github, now, target, exists, outside);
         engine::evaluate(policy, &facts, false)
     };
     let first_exists = (!outside.is_empty()).then_some(false);
@@ -887,6 +892,19 @@ fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) 
             *evaluation = Evaluation::Error(problem.reason());
         }
     }
+    evaluations
+}
+
+/// Judge one repository's facts: the engine, then what an org sweep cannot know.
+fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) -> RepoRow {
+    let Swept {
+        repo,
+        files,
+        github,
+        requests,
+    } = swept;
+    let evaluations = evaluate_remote(policy, plan, &repo, files.as_ref(), &github, options.now);
+    let problem = files.as_ref().and_then(|f| f.as_ref().err());
 
     let ctx = RunContext {
         root: repo.to_string(),
@@ -907,6 +925,124 @@ fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) 
         requests,
         report: Some(serde_json::to_value(&report).expect("a report is always JSON")),
         tracking: None,
+    }
+}
+
+/// One repository's files at one commit, read and judged as a sweep reads and judges them,
+/// for `warden fix --org --pr`: the fixes come from these judgements, and the changes are
+/// judged again on the same facts before a pull request says they close a gap.
+pub(crate) struct RemoteFilesAt {
+    plan: Plan,
+    repo: RepoId,
+    files: Result<RemoteFiles, TreeProblem>,
+}
+
+impl RemoteFilesAt {
+    /// Whether any rule of `policy` reads files (else there is nothing a file fix closes).
+    pub(crate) fn needed(policy: &Policy) -> bool {
+        Plan::of(policy).tree
+    }
+
+    /// The blobs rules need from `tree` (read at the commit the fixes build on).
+    pub(crate) async fn read(
+        client: &Client,
+        policy: &Policy,
+        blobs: &Blobs,
+        repo: &RepoId,
+        tree: RemoteTree,
+        counter: &Counter,
+    ) -> RemoteFilesAt {
+        let plan = Plan::of(policy);
+        let files = read_tree_files(client, &plan, blobs, repo, tree, counter).await;
+        RemoteFilesAt {
+            plan,
+            repo: repo.clone(),
+            files,
+        }
+    }
+
+    /// Every rule's evaluation; GitHub rules are skipped (a fix PR changes files only).
+    pub(crate) fn judge(&self, policy: &Policy, now: jiff::Timestamp) -> Vec<Evaluation> {
+        let github = GitHubState::Skipped(
+            "a pull request of fixes changes files; GitHub settings are for `warden apply`"
+                .to_string(),
+        );
+        evaluate_remote(
+            policy,
+            &self.plan,
+            &self.repo,
+            Some(&self.files),
+            &github,
+            now,
+        )
+    }
+
+    /// The same files with `changes` made (`None` when the files could not be read).
+    pub(crate) fn changed(
+        &self,
+        policy: &Policy,
+        changes: &[crate::fix::FileChange],
+    ) -> Option<RemoteFilesAt> {
+        use crate::fix::FileChange;
+        let mut files = self.files.as_ref().ok()?.clone();
+        let mut set = |path: &str, kind: Option<RemoteKind>| {
+            let at = files.entries.iter().position(|(p, _)| p == path);
+            match (at, kind) {
+                (Some(i), Some(kind)) => files.entries[i].1 = kind,
+                (None, Some(kind)) => files.entries.push((path.to_string(), kind)),
+                (Some(i), None) => {
+                    files.entries.remove(i);
+                }
+                (None, None) => {}
+            }
+        };
+        let mut texts = Vec::new();
+        for change in changes {
+            match change {
+                FileChange::Write { path, bytes } => {
+                    let executable = matches!(
+                        self.files
+                            .as_ref()
+                            .ok()?
+                            .entries
+                            .iter()
+                            .find(|(p, _)| p == path),
+                        Some((_, RemoteKind::Executable))
+                    );
+                    set(
+                        path,
+                        Some(if executable {
+                            RemoteKind::Executable
+                        } else {
+                            RemoteKind::File
+                        }),
+                    );
+                    texts.push((
+                        path.clone(),
+                        Some(String::from_utf8_lossy(bytes).into_owned()),
+                    ));
+                }
+                FileChange::Symlink { path, target } => {
+                    set(path, Some(RemoteKind::Symlink(Some(target.clone()))));
+                    texts.push((path.clone(), None));
+                }
+                FileChange::Delete { path } => {
+                    set(path, None);
+                    texts.push((path.clone(), None));
+                }
+            }
+        }
+        for (path, text) in texts {
+            match text {
+                Some(text) => files.contents.insert(path, Ok(text)),
+                None => files.contents.remove(&path),
+            };
+        }
+        Some(RemoteFilesAt {
+            plan: Plan::of(policy),
+            repo: self.repo.clone(),
+            files: Ok(files),
+        })
     }
 }
 

@@ -103,8 +103,22 @@ pub enum RunError {
 
 /// `warden check` (and `--staged`).
 pub fn check(options: &RunOptions, staged: bool) -> Result<Report, RunError> {
+    check_in(options, staged, None)
+}
+
+/// `warden check` judging `index` in place of the repository's own git index: `warden
+/// fix` re-checks its fixes as they will be once staged, without staging them.
+pub fn check_index(options: &RunOptions, index: gix_index::File) -> Result<Report, RunError> {
+    check_in(options, false, Some(index))
+}
+
+fn check_in(
+    options: &RunOptions,
+    staged: bool,
+    index: Option<gix_index::File>,
+) -> Result<Report, RunError> {
     let mode = if staged { Mode::Staged } else { Mode::Check };
-    let (policy, needs, mut facts) = prepare(options, mode)?;
+    let (policy, needs, mut facts) = prepare_with(options, mode, index)?;
     let mut stats = None;
     if needs.github.any() {
         facts.github = if staged {
@@ -812,11 +826,19 @@ fn load_staged_policy(
 }
 
 fn prepare(options: &RunOptions, mode: Mode) -> Result<(policy::Policy, Needs, Facts), RunError> {
+    prepare_with(options, mode, None)
+}
+
+fn prepare_with(
+    options: &RunOptions,
+    mode: Mode,
+    given_index: Option<gix_index::File>,
+) -> Result<(policy::Policy, Needs, Facts), RunError> {
     let staged = mode == Mode::Staged;
     let (policy, index) = if staged {
         load_staged_policy(options)?
     } else {
-        (load_policy(options)?, None)
+        (load_policy(options)?, given_index)
     };
     let needs = engine::needs_in(&policy, mode);
     let gather = GatherOptions {

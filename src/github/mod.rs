@@ -14,6 +14,7 @@ pub mod cache;
 pub mod client;
 pub mod codeowners;
 pub mod compare;
+pub mod contents;
 pub mod deployments;
 pub mod environments;
 pub mod extended;

@@ -167,6 +167,8 @@ pub struct TreeEntry {
 /// `GET /repos/{o}/{r}/git/trees/{ref}?recursive=1`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteTree {
+    /// The root tree's SHA (the base of a tree warden writes on top of it).
+    pub sha: Option<String>,
     pub entries: Vec<TreeEntry>,
     /// GitHub cut the listing short (over 100,000 entries or 7 MB).
     pub truncated: bool,
@@ -176,6 +178,8 @@ pub struct RemoteTree {
 
 #[derive(Deserialize)]
 struct TreeBody {
+    #[serde(default)]
+    sha: Option<String>,
     tree: Vec<TreeEntry>,
     truncated: bool,
 }
@@ -214,6 +218,7 @@ pub async fn tree(
     counter.add(1);
     match client.get_json::<TreeBody>(&path).await {
         Ok(body) => Ok(RemoteTree {
+            sha: body.sha,
             entries: body.tree,
             truncated: body.truncated,
             empty: false,

@@ -433,6 +433,14 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         | Endpoint::CreateIssue
         | Endpoint::UpdateIssue => remove(value, "id"),
         Endpoint::User => remove(value, "login"),
+        Endpoint::GitRef | Endpoint::CreateGitRef | Endpoint::UpdateGitRef => {
+            remove(value, "object")
+        }
+        Endpoint::CreateGitBlob | Endpoint::CreateGitTree | Endpoint::CreateGitCommit => {
+            remove(value, "sha")
+        }
+        Endpoint::Pulls => each(value, "number"),
+        Endpoint::CreatePull | Endpoint::UpdatePull => remove(value, "number"),
     }
 }
 
@@ -508,6 +516,29 @@ fn good_for(command: Command) -> Good {
                 warden::effects::tracking::MARKER
             ));
             Reply::json(200, &json!([issue]))
+        }
+        // `warden fix --pr`: no branch yet, or warden's own with its open pull request.
+        (Endpoint::GitRef, Command::FixPr) if path.contains("warden/fix") => {
+            Reply::json(404, &load("not-found.json"))
+        }
+        (Endpoint::Pulls, Command::FixPr) => Reply::json(200, &json!([])),
+        (Endpoint::Pulls, Command::FixPrExisting) => {
+            let mut pull = load("pulls.json")[0].clone();
+            pull["body"] = json!(format!(
+                "{}\nan earlier run",
+                warden::effects::fix_pr::MARKER
+            ));
+            pull["head"]["ref"] = json!("warden/fix");
+            Reply::json(200, &json!([pull]))
+        }
+        (Endpoint::Compare, Command::FixPrExisting) => {
+            let mut compare = load("compare.json");
+            compare["total_commits"] = json!(1);
+            compare["commits"][0]["commit"]["message"] = json!(format!(
+                "warden: close 1 governance gap\n\n{}\n",
+                warden::effects::fix_pr::TRAILER
+            ));
+            Reply::json(200, &compare)
         }
         _ => good(endpoint, path),
     })
@@ -637,6 +668,25 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
             compare["commits"] = json!([]);
             compare
         }
+        Endpoint::GitRef => load("git-ref.json"),
+        // The only blob `warden fix --pr` writes here is FIX_TARGET, the link's text.
+        Endpoint::CreateGitBlob => {
+            let mut blob = load("git-blob-created.json");
+            blob["sha"] = json!(git2::Oid::hash_object(
+                git2::ObjectType::Blob,
+                FIX_TARGET.as_bytes()
+            )
+            .unwrap()
+            .to_string());
+            return Reply::json(201, &blob);
+        }
+        Endpoint::CreateGitTree => return Reply::json(201, &load("git-tree-created.json")),
+        Endpoint::CreateGitCommit => return Reply::json(201, &load("git-commit-created.json")),
+        Endpoint::CreateGitRef => return Reply::json(201, &load("git-ref.json")),
+        Endpoint::UpdateGitRef => load("git-ref.json"),
+        Endpoint::Pulls => json!([]),
+        Endpoint::CreatePull => return Reply::json(201, &load("pull-request.json")),
+        Endpoint::UpdatePull => load("pull-request.json"),
     };
     Reply::json(200, &value)
 }
@@ -671,6 +721,11 @@ enum Command {
     /// The same, where REST says the branch allows force pushes: a fault on GraphQL must
     /// not turn that gap into a pass.
     OrgSweepUnprotected,
+    /// `warden fix --pr --org octo-org`: the repository lacks FIX_POLICY's link; no branch
+    /// `warden/fix` yet, so one is created and a pull request opened.
+    FixPr,
+    /// The same with warden's branch and open pull request there: both are updated.
+    FixPrExisting,
 }
 
 const COMMANDS: &[Command] = &[
@@ -685,6 +740,8 @@ const COMMANDS: &[Command] = &[
     Command::TrackExisting,
     Command::OrgSweep,
     Command::OrgSweepUnprotected,
+    Command::FixPr,
+    Command::FixPrExisting,
 ];
 
 /// How an endpoint is reached and what depends on its answer.
@@ -710,6 +767,9 @@ enum Judged {
     /// A rule warden may still decide through another endpoint (GraphQL falls back to
     /// REST): `fail` (what REST says) or `error`, never `pass`, and exit code 1.
     NeverPass(&'static str),
+    /// The pull request of `warden fix --pr`: under a fault its repository says `failed`
+    /// (exit 1), never this success message.
+    FixPr(&'static str),
 }
 
 /// Every endpoint's row. No wildcard: a new [`Endpoint`] does not compile until it is here.
@@ -775,6 +835,15 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         Endpoint::Org => row(Command::Extra, Judged::Rule("org-settings")),
         Endpoint::Deployments => row(Command::Extra, Judged::Rule("deploy-window")),
         Endpoint::Compare => row(Command::Extra, Judged::Rule("branch-contains")),
+        Endpoint::GitRef
+        | Endpoint::CreateGitBlob
+        | Endpoint::CreateGitTree
+        | Endpoint::CreateGitCommit
+        | Endpoint::CreateGitRef
+        | Endpoint::CreatePull => row(Command::FixPr, Judged::FixPr("opened #")),
+        Endpoint::UpdateGitRef | Endpoint::Pulls | Endpoint::UpdatePull => {
+            row(Command::FixPrExisting, Judged::FixPr("updated #"))
+        }
     }
 }
 
@@ -870,6 +939,17 @@ branches = ["main"]
 block_force_pushes = true
 "#;
 
+/// The playbook's link, which the fake organisation's repository lacks.
+const FIX_POLICY: &str = r#"
+[[rule]]
+kind = "symlink"
+path = ".claude/RULES.mdc"
+target = "../../organisation-rules/RULES.mdc"
+must_resolve = false
+"#;
+
+const FIX_TARGET: &str = "../../organisation-rules/RULES.mdc";
+
 const REMOTE_POLICY: &str = "extends = [\"github:octocat/org-rules/base.toml@main\"]\n";
 
 /// The commit of `checkout(PR_POLICY)` (commits are made at a fixed time, so every such
@@ -931,6 +1011,9 @@ fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Out
         Command::OrgSweep | Command::OrgSweepUnprotected => {
             cmd.args(["sweep", "--org", "octo-org", "--report"])
                 .arg(cache.path().join("org.md"));
+        }
+        Command::FixPr | Command::FixPrExisting => {
+            cmd.args(["fix", "--pr", "--org", "octo-org"]);
         }
         Command::TrackNew | Command::TrackExisting => {
             // The Markdown report goes beside the cache, where the token is looked for too.
@@ -1060,6 +1143,40 @@ fn judge(
                 wrong.push(format!("exit code {}, not {want}", out.code));
             }
         }
+        Judged::FixPr(success) => {
+            let text = format!("{}{}", out.stdout, out.stderr);
+            let said = text.contains(success);
+            // A 2xx to a write did happen, whatever its body says.
+            let happened = !endpoint.reads()
+                && matches!(
+                    fault,
+                    Fault::TruncatedJson
+                        | Fault::HtmlBody
+                        | Fault::EmptyObject
+                        | Fault::Null
+                        | Fault::MissingJudgedField
+                );
+            if recovers {
+                if !said || out.code != 0 {
+                    wrong.push(format!(
+                        "did not recover from one 500: exit {}, no \"{success}\"",
+                        out.code
+                    ));
+                }
+            } else if !happened {
+                if said {
+                    wrong.push(format!(
+                        "said \"{success}\" although GitHub's answer was a fault"
+                    ));
+                }
+                if !text.contains("failed") {
+                    wrong.push("did not say that it failed".to_string());
+                }
+                if out.code != 1 {
+                    wrong.push(format!("exit code {}, not 1", out.code));
+                }
+            }
+        }
         Judged::Effect(success) | Judged::Tracking(success) => {
             // A comment never fails the run; a tracking issue does (and there is a gap).
             let (code, failed) = match scenario.judged {
@@ -1132,6 +1249,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         ("remote", checkout(REMOTE_POLICY)),
         ("pr", checkout(PR_POLICY)),
         ("org", checkout(ORG_POLICY)),
+        ("fix", checkout(FIX_POLICY)),
         ("track", {
             let repo = checkout(TRACK_POLICY);
             repo.write("deploy/key.pem", "not really a key\n");
@@ -1152,6 +1270,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::RemotePolicy => "remote",
             Command::TrackNew | Command::TrackExisting => "track",
             Command::OrgSweep | Command::OrgSweepUnprotected => "org",
+            Command::FixPr | Command::FixPrExisting => "fix",
             _ => "pr",
         };
         dirs[key].clone()

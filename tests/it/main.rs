@@ -8,6 +8,8 @@ mod actions_outputs;
 mod cli;
 mod cli_conventions;
 mod dangerfile;
+mod fix;
+mod fix_pr;
 mod formats;
 mod fuzz_policy;
 mod github;

@@ -42,6 +42,15 @@ pub enum Endpoint {
     Org,
     Deployments,
     Compare,
+    GitRef,
+    CreateGitBlob,
+    CreateGitTree,
+    CreateGitCommit,
+    CreateGitRef,
+    UpdateGitRef,
+    Pulls,
+    CreatePull,
+    UpdatePull,
 }
 
 impl Endpoint {
@@ -79,6 +88,15 @@ impl Endpoint {
         Endpoint::Org,
         Endpoint::Deployments,
         Endpoint::Compare,
+        Endpoint::GitRef,
+        Endpoint::CreateGitBlob,
+        Endpoint::CreateGitTree,
+        Endpoint::CreateGitCommit,
+        Endpoint::CreateGitRef,
+        Endpoint::UpdateGitRef,
+        Endpoint::Pulls,
+        Endpoint::CreatePull,
+        Endpoint::UpdatePull,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -129,6 +147,16 @@ impl Endpoint {
             Endpoint::Org => ("GET", "/orgs/{org}"),
             Endpoint::Deployments => ("GET", "/repos/{owner}/{repo}/deployments"),
             Endpoint::Compare => ("GET", "/repos/{owner}/{repo}/compare/{basehead+}"),
+            // `warden fix --org --pr`: one commit on `warden/fix` and one pull request.
+            Endpoint::GitRef => ("GET", "/repos/{owner}/{repo}/git/ref/{ref+}"),
+            Endpoint::CreateGitBlob => ("POST", "/repos/{owner}/{repo}/git/blobs"),
+            Endpoint::CreateGitTree => ("POST", "/repos/{owner}/{repo}/git/trees"),
+            Endpoint::CreateGitCommit => ("POST", "/repos/{owner}/{repo}/git/commits"),
+            Endpoint::CreateGitRef => ("POST", "/repos/{owner}/{repo}/git/refs"),
+            Endpoint::UpdateGitRef => ("PATCH", "/repos/{owner}/{repo}/git/refs/{ref+}"),
+            Endpoint::Pulls => ("GET", "/repos/{owner}/{repo}/pulls"),
+            Endpoint::CreatePull => ("POST", "/repos/{owner}/{repo}/pulls"),
+            Endpoint::UpdatePull => ("PATCH", "/repos/{owner}/{repo}/pulls/{number}"),
         }
     }
 
@@ -218,6 +246,15 @@ mod tests {
             Endpoint::Org => 29,
             Endpoint::Deployments => 30,
             Endpoint::Compare => 31,
+            Endpoint::GitRef => 32,
+            Endpoint::CreateGitBlob => 33,
+            Endpoint::CreateGitTree => 34,
+            Endpoint::CreateGitCommit => 35,
+            Endpoint::CreateGitRef => 36,
+            Endpoint::UpdateGitRef => 37,
+            Endpoint::Pulls => 38,
+            Endpoint::CreatePull => 39,
+            Endpoint::UpdatePull => 40,
         }
     }
 
@@ -226,7 +263,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::Compare) + 1);
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdatePull) + 1);
     }
 
     #[test]
@@ -336,6 +373,27 @@ mod tests {
                 "/repos/o/r/compare/main...feature/x?per_page=100",
                 Endpoint::Compare,
             ),
+            (
+                "GET",
+                "/repos/o/r/git/ref/heads/warden/fix",
+                Endpoint::GitRef,
+            ),
+            ("POST", "/repos/o/r/git/blobs", Endpoint::CreateGitBlob),
+            ("POST", "/repos/o/r/git/trees", Endpoint::CreateGitTree),
+            ("POST", "/repos/o/r/git/commits", Endpoint::CreateGitCommit),
+            ("POST", "/repos/o/r/git/refs", Endpoint::CreateGitRef),
+            (
+                "PATCH",
+                "/repos/o/r/git/refs/heads/warden/fix",
+                Endpoint::UpdateGitRef,
+            ),
+            (
+                "GET",
+                "/repos/o/r/pulls?head=o:warden/fix&state=open",
+                Endpoint::Pulls,
+            ),
+            ("POST", "/repos/o/r/pulls", Endpoint::CreatePull),
+            ("PATCH", "/repos/o/r/pulls/7", Endpoint::UpdatePull),
         ];
         for (method, path, want) in cases {
             assert_eq!(
