@@ -578,7 +578,11 @@ fn requests_per_repository_for_the_new_facts() {
         extra: warden::github::extended::ExtraNeeds {
             labels: true,
             compare: [("staging".to_string(), "main".to_string())].into(),
-            environments: [("production".to_string(), false)].into(),
+            environments: [(
+                "production".to_string(),
+                warden::github::environments::EnvironmentNeed::Rules,
+            )]
+            .into(),
             alerts: AlertKind::ALL.into(),
             codeowners_errors: true,
             org: true,

@@ -42,6 +42,9 @@ pub enum Endpoint {
     Org,
     Deployments,
     Compare,
+    OrgSecretScanningAlerts,
+    OrgDependabotAlerts,
+    OrgCodeScanningAlerts,
 }
 
 impl Endpoint {
@@ -79,6 +82,9 @@ impl Endpoint {
         Endpoint::Org,
         Endpoint::Deployments,
         Endpoint::Compare,
+        Endpoint::OrgSecretScanningAlerts,
+        Endpoint::OrgDependabotAlerts,
+        Endpoint::OrgCodeScanningAlerts,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -129,6 +135,10 @@ impl Endpoint {
             Endpoint::Org => ("GET", "/orgs/{org}"),
             Endpoint::Deployments => ("GET", "/repos/{owner}/{repo}/deployments"),
             Endpoint::Compare => ("GET", "/repos/{owner}/{repo}/compare/{basehead+}"),
+            // An organisation's open alerts, read once per sweep instead of per repository.
+            Endpoint::OrgSecretScanningAlerts => ("GET", "/orgs/{org}/secret-scanning/alerts"),
+            Endpoint::OrgDependabotAlerts => ("GET", "/orgs/{org}/dependabot/alerts"),
+            Endpoint::OrgCodeScanningAlerts => ("GET", "/orgs/{org}/code-scanning/alerts"),
         }
     }
 
@@ -218,6 +228,9 @@ mod tests {
             Endpoint::Org => 29,
             Endpoint::Deployments => 30,
             Endpoint::Compare => 31,
+            Endpoint::OrgSecretScanningAlerts => 32,
+            Endpoint::OrgDependabotAlerts => 33,
+            Endpoint::OrgCodeScanningAlerts => 34,
         }
     }
 
@@ -226,7 +239,10 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::Compare) + 1);
+        assert_eq!(
+            Endpoint::ALL.len(),
+            ordinal(Endpoint::OrgCodeScanningAlerts) + 1
+        );
     }
 
     #[test]
@@ -335,6 +351,21 @@ mod tests {
                 "GET",
                 "/repos/o/r/compare/main...feature/x?per_page=100",
                 Endpoint::Compare,
+            ),
+            (
+                "GET",
+                "/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true",
+                Endpoint::OrgSecretScanningAlerts,
+            ),
+            (
+                "GET",
+                "/orgs/acme/dependabot/alerts?state=open&after=Y3Vyc29y",
+                Endpoint::OrgDependabotAlerts,
+            ),
+            (
+                "GET",
+                "/organizations/9919/code-scanning/alerts?state=open&page=2",
+                Endpoint::OrgCodeScanningAlerts,
             ),
         ];
         for (method, path, want) in cases {
