@@ -17,7 +17,7 @@ of each kind (`GET /orgs/{org}/secret-scanning/alerts`, `dependabot/alerts`,
 `code-scanning/alerts`, paginated, built from `org-*-alerts.json`: a secret-scanning alert
 in every 50th repository, a Dependabot alert in every 10th, a code-scanning alert in
 every 2nd), the repositories' own alert lists (empty elsewhere), workflow runs
-(`workflow-runs-scenario.json`), and the per-repository GraphQL query of
+(`workflow-runs-scenario.json`), the full repository (`repo.json`), and the per-repository GraphQL query of
 `src/github/extra_graphql.rs` (labels, the `production` environment, deployments,
 `Ref.compare`, CODEOWNERS errors, `hasVulnerabilityAlertsEnabled`) with the values of
 `labels.json`, `environment.json`, `deployments.json`, `compare.json` and
@@ -101,6 +101,7 @@ class Org:
         }
         every = {"secret-scanning": 50, "dependabot": 10, "code-scanning": 2}
         runs = load("workflow-runs-scenario.json")
+        repo_template = load("repo.json")
         self.extra = repo_extra_graphql()
         for i in range(count):
             name = f"repo-{i:04d}"
@@ -149,6 +150,9 @@ class Org:
                     alert["repository"] = dict(alert["repository"], full_name=full, name=name)
                     self.org_alerts[alert_kind].append(alert)
             self.routes[f"{base}/actions/runs"] = (200, runs)
+            repo = rename(copy.deepcopy(repo_template), "octocat/Hello-World", full)
+            repo.update(name=name, default_branch="main")
+            self.routes[base] = (200, repo)
 
     def answer_graphql(self, request):
         """The batched query, answered by its variables: `o{i}`/`n{i}` per repository,
@@ -256,7 +260,8 @@ class Org:
             status, body = self.routes[path]
             kind = "tree" if "/git/trees/" in path else (
                 "protection" if path.endswith("/protection") else (
-                    "runs" if path.endswith("/actions/runs") else "rules"))
+                    "runs" if path.endswith("/actions/runs") else (
+                        "repo" if path.count("/") == 3 else "rules")))
             return kind, status, body, None
         return "other", 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, None
 
