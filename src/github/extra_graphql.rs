@@ -227,7 +227,7 @@ pub async fn fetch(
 }
 
 /// The nodes of a connection when it holds every item (`totalCount` ≤ the page).
-fn whole<'v>(connection: &'v Value, page: u64) -> Option<&'v Vec<Value>> {
+fn whole(connection: &Value, page: u64) -> Option<&Vec<Value>> {
     let total = connection["totalCount"].as_u64()?;
     let nodes = connection["nodes"].as_array()?;
     (total <= page && nodes.len() as u64 == total).then_some(nodes)

@@ -34,10 +34,13 @@ pub const MAX_PAGES: usize = 100;
 /// list cannot answer.
 type OrgList = Result<HashMap<String, Vec<RawAlert>>, String>;
 
+/// One list, read at most once however many repositories wait for it.
+type ListCell = Arc<OnceCell<OrgList>>;
+
 /// The organisations' lists read (or being read) in this sweep.
 #[derive(Default)]
 pub struct OrgAlerts {
-    cells: Mutex<HashMap<(String, AlertKind), Arc<OnceCell<OrgList>>>>,
+    cells: Mutex<HashMap<(String, AlertKind), ListCell>>,
     requests: AtomicU64,
 }
 
