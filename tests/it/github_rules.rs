@@ -670,7 +670,9 @@ const SWEPT: [&str; 4] = ["app", "api", "web", "docs"];
 /// An organisation `octo-org` of [`SWEPT`] repositories over REST (and GraphQL when
 /// `graphql`); its open alerts (one of each kind, in `app`) in the organisation's lists,
 /// or 403 for them when `!org_lists`.
-fn organisation(graphql: bool, org_lists: bool) -> MockServer {
+/// With `docs_off`, secret scanning and Dependabot alerts are off in `docs` (its listing,
+/// GraphQL and its own endpoints say so).
+fn organisation(graphql: bool, org_lists: bool, docs_off: bool) -> MockServer {
     use wiremock::matchers::path_regex;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -736,10 +738,40 @@ fn organisation(graphql: bool, org_lists: bool) -> MockServer {
                 .mount(&server)
                 .await;
         }
+        if docs_off {
+            // GitHub's answers for a repository with the features off (the messages of
+            // the REST documentation; bodies shaped as `not-found.json`).
+            let off = |status: u16, message: &str| {
+                let mut answer = body("not-found.json");
+                answer["message"] = serde_json::json!(message);
+                ResponseTemplate::new(status).set_body_json(answer)
+            };
+            for (at, answer) in [
+                (
+                    "/repos/octo-org/docs/secret-scanning/alerts",
+                    off(404, "Secret scanning is disabled on this repository."),
+                ),
+                (
+                    "/repos/octo-org/docs/dependabot/alerts",
+                    off(403, "Dependabot alerts are disabled for this repository."),
+                ),
+            ] {
+                Mock::given(method("GET"))
+                    .and(path(at))
+                    .respond_with(answer)
+                    .with_priority(1)
+                    .mount(&server)
+                    .await;
+            }
+        }
         if graphql {
             let repos = SWEPT
                 .iter()
-                .map(|n| (n.to_string(), RestFacts::recorded()))
+                .map(|n| {
+                    let mut facts = RestFacts::recorded();
+                    facts.vulnerability_alerts = !(docs_off && *n == "docs");
+                    (n.to_string(), facts)
+                })
                 .collect();
             Mock::given(method("POST"))
                 .and(path("/graphql"))
@@ -754,7 +786,10 @@ fn organisation(graphql: bool, org_lists: bool) -> MockServer {
 /// Every issue-12 fact of [`SWEPT`], gathered as `sweep --org` does
 /// (`warden::github::org::gather_listed`); the facts, the requests charged to each
 /// repository, and those charged to the organisation.
-fn sweep_new_facts(server: &MockServer) -> (Vec<warden::github::GitHubFacts>, Vec<u64>, u64) {
+fn sweep_new_facts(
+    server: &MockServer,
+    docs_off: bool,
+) -> (Vec<warden::github::GitHubFacts>, Vec<u64>, u64) {
     use warden::github::alerts::AlertKind;
     use warden::github::org::{Counter, ListedRepo};
     let needs = warden::github::GitHubNeeds {
@@ -782,6 +817,10 @@ fn sweep_new_facts(server: &MockServer) -> (Vec<warden::github::GitHubFacts>, Ve
         for name in SWEPT {
             let mut item = body("org-repos.json")[0].clone();
             item["full_name"] = serde_json::json!(format!("octo-org/{name}"));
+            if docs_off && name == "docs" {
+                item["security_and_analysis"]["secret_scanning"]["status"] =
+                    serde_json::json!("disabled");
+            }
             let listed = ListedRepo::from_json(&item).unwrap();
             let counter = Counter::default();
             let facts = warden::github::org::gather_listed(
@@ -810,8 +849,8 @@ fn sweep_new_facts(server: &MockServer) -> (Vec<warden::github::GitHubFacts>, Ve
 #[test]
 fn requests_per_repository_for_the_new_facts() {
     use warden::github::alerts::{AlertKind, Alerts};
-    let server = organisation(true, true);
-    let (facts, rows, org) = sweep_new_facts(&server);
+    let server = organisation(true, true, false);
+    let (facts, rows, org) = sweep_new_facts(&server, false);
     assert_eq!(org, 1 + 3, "settings and three alert lists, once");
     assert_eq!(rows, [1, 2, 2, 2], "app has an open code-scanning alert");
     let open = |f: &warden::github::GitHubFacts, kind| match &f.extra.alerts[&kind] {
@@ -875,8 +914,8 @@ fn requests_per_repository_for_the_new_facts() {
 #[test]
 fn without_graphql_or_org_lists_the_sweep_reads_each_repository() {
     use warden::github::alerts::{AlertKind, Alerts};
-    let server = organisation(false, false);
-    let (facts, rows, org) = sweep_new_facts(&server);
+    let server = organisation(false, false, false);
+    let (facts, rows, org) = sweep_new_facts(&server, false);
     assert_eq!(
         org,
         1 + 3,
@@ -895,4 +934,28 @@ fn without_graphql_or_org_lists_the_sweep_reads_each_repository() {
         let labels = facts.extra.labels.as_ref().unwrap().as_ref().unwrap();
         assert_eq!(labels.len(), 2);
     }
+}
+
+/// The organisation's lists cannot say a feature is off: a repository they show no alert
+/// for, whose feature is not known to be on, is asked itself, and "disabled" stays a gap
+/// (`Alerts::Disabled`), never "no open alerts".
+#[test]
+fn a_feature_that_is_off_is_not_read_as_no_alerts_from_the_organisation_lists() {
+    use warden::github::alerts::{AlertKind, Alerts};
+    let server = organisation(true, true, true);
+    let (facts, rows, _) = sweep_new_facts(&server, true);
+    assert_eq!(
+        rows[3],
+        2 + 2,
+        "docs asks secret scanning and Dependabot itself"
+    );
+    let docs = &facts[3].extra.alerts;
+    for kind in [AlertKind::SecretScanning, AlertKind::Dependabot] {
+        assert!(
+            matches!(&docs[&kind], Ok(Alerts::Disabled(m)) if m.contains("disabled")),
+            "{kind:?}: {:?}",
+            docs[&kind]
+        );
+    }
+    assert_eq!(rows[..3], [1, 2, 2], "the others as before");
 }
