@@ -28,6 +28,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{EntryKind, Facts, FileEntry, FileSource, Needs};
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, RemoteTree};
+use crate::github::org_alerts::OrgAlerts;
 use crate::github::protection_batches::ProtectionBatches;
 use crate::github::{self, ApiError, ApiStats, Client, ClientConfig, GitHubState, RepoId};
 use crate::model::Evaluation;
@@ -454,11 +455,15 @@ pub fn sweep_org_with(
             let ids: Vec<RepoId> = chosen.iter().map(Candidate::id).collect();
             let batches =
                 ProtectionBatches::new(&ids, plan.needs.github.branches.iter().cloned().collect());
+            let org_alerts = OrgAlerts::default();
+            let org_settings = Counter::default();
             let shared = Shared {
                 plan: &plan,
                 filter: &filter,
                 blobs: &blobs,
                 batches: &batches,
+                org_alerts: &org_alerts,
+                org_settings: &org_settings,
             };
             let mut gathered = futures_util::stream::iter(chosen)
                 .map(|candidate| gather_repo(client, &shared, options, candidate))
@@ -468,7 +473,9 @@ pub fn sweep_org_with(
                 let _ = sender.send(item);
             }
             let graphql = batches.queries() + blobs.queries();
-            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), graphql))
+            // Facts of the whole organisation are counted with its listing.
+            let listing = listing.get() + org_alerts.requests() + org_settings.get();
+            Ok::<_, OrgError>((not_swept, listing, blobs.reused(), graphql))
         });
         let (mut rows, more_not_swept, extra_requests) =
             judge.join().expect("the judging thread panicked");
@@ -605,6 +612,10 @@ struct Shared<'a> {
     blobs: &'a Blobs,
     /// Classic branch protection, read for many repositories per GraphQL query.
     batches: &'a ProtectionBatches,
+    /// Open security alerts, listed once per organisation.
+    org_alerts: &'a OrgAlerts,
+    /// Requests for organisation settings, charged to the organisation, not a row.
+    org_settings: &'a Counter,
 }
 
 async fn gather_repo(
@@ -618,6 +629,8 @@ async fn gather_repo(
         filter,
         blobs,
         batches,
+        org_alerts,
+        org_settings,
     } = *shared;
     let counter = Counter::default();
     let listed = match candidate {
@@ -660,10 +673,17 @@ async fn gather_repo(
     let github = async {
         if plan.needs.github.any() {
             let classic = batches.classic(client, &listed.id).await;
-            GitHubState::Known(Box::new(
-                remote::gather_listed(client, &listed, &plan.needs.github, &classic, &counter)
-                    .await,
-            ))
+            let facts = remote::gather_listed(
+                client,
+                &listed,
+                &plan.needs.github,
+                &classic,
+                org_alerts,
+                &counter,
+            )
+            .await;
+            org_settings.add(facts.extra.org_requests);
+            GitHubState::Known(Box::new(facts))
         } else {
             GitHubState::NotNeeded
         }

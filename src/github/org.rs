@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::blob_batches::{self, BlobBatches};
 use super::client::next_link;
+use super::org_alerts::OrgAlerts;
 use super::protection_batches::ClassicByBranch;
 use super::{
     encode, ApiError, ApiStats, BranchProtection, Client, Fetched, GitHubFacts, GitHubNeeds,
@@ -393,12 +394,16 @@ impl Blobs {
 /// Dependabot alerts 1, runs 1, and 2 per branch (classic protection and ruleset rules;
 /// a second page of ruleset rules, over 100 for one branch, is only in the totals), or 1
 /// per branch whose classic protection `classic` already holds (from the batched GraphQL
-/// query, [`super::protection_batches::ProtectionBatches`]).
+/// query, [`super::protection_batches::ProtectionBatches`]). The issue-12 facts cost one
+/// GraphQL query, plus REST where it cannot vouch ([`super::extended::gather_in_sweep`]);
+/// open alerts come from the organisation's lists (`org_alerts`), and the organisation's
+/// settings are charged to the organisation ([`super::extended::ExtraFacts::org_requests`]).
 pub async fn gather_listed(
     client: &Client,
     listed: &ListedRepo,
     needs: &GitHubNeeds,
     classic: &ClassicByBranch,
+    org_alerts: &OrgAlerts,
     counter: &Counter,
 ) -> GitHubFacts {
     let repo = &listed.id;
@@ -476,7 +481,19 @@ pub async fn gather_listed(
             (branch.clone(), protection)
         }
     }));
-    let extra = super::extended::gather(client, repo, &needs.extra);
+    let secret_scanning_on = listed
+        .settings
+        .security_and_analysis
+        .as_ref()
+        .and_then(|s| s.secret_scanning.as_ref())
+        .is_some_and(|s| s.status == "enabled");
+    let extra = super::extended::gather_in_sweep(
+        client,
+        repo,
+        &needs.extra,
+        org_alerts,
+        secret_scanning_on,
+    );
     let (settings, runs, vulnerability_alerts, protection, extra): (
         Fetched<RepoSettings>,
         _,

@@ -423,6 +423,10 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         Endpoint::Org => remove(value, "two_factor_requirement_enabled"),
         Endpoint::Deployments => each(value, "created_at"),
         Endpoint::Compare => remove(value, "ahead_by"),
+        // Whose alert it is: without it the list cannot be split by repository.
+        Endpoint::OrgSecretScanningAlerts
+        | Endpoint::OrgDependabotAlerts
+        | Endpoint::OrgCodeScanningAlerts => each(value, "repository"),
         Endpoint::GitTree => remove(value, "tree"),
         Endpoint::GitBlob => remove(value, "content"),
         Endpoint::GraphQl => remove(value, "data"),
@@ -507,6 +511,24 @@ fn good_for(command: Command) -> Good {
         }
         (Endpoint::BranchProtection, Command::OrgSweepUnprotected) => {
             Reply::json(200, &load("branch-protection.json"))
+        }
+        // One open alert of each kind in `octo-org/hello-world`, in the organisation's
+        // lists and in the repository's own (which a fault on a list falls back to).
+        (Endpoint::SecretScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("secret-scanning-alerts.json");
+            alerts[0]["state"] = json!("open");
+            Reply::json(200, &alerts)
+        }
+        (Endpoint::OrgSecretScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("org-secret-scanning-alerts.json");
+            alerts[0]["state"] = json!("open");
+            rename(&mut alerts, "octocat/Hello-World", "octo-org/hello-world");
+            Reply::json(200, &alerts)
+        }
+        (Endpoint::OrgCodeScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("org-code-scanning-alerts.json");
+            rename(&mut alerts, "octocat/Hello-World", "octo-org/hello-world");
+            Reply::json(200, &alerts)
         }
         (Endpoint::Issues, Command::TrackExisting) => {
             let mut issue = load("issues-page-1.json")[0].clone();
@@ -660,6 +682,11 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
         Endpoint::Org => load("org.json"),
         // The recorded deployment (2012) is older than the audit looks back.
         Endpoint::Deployments => load("deployments.json"),
+        // No open alert of `octo-org/hello-world` (the organisation's lists as recorded
+        // name other repositories, or alerts that are not open).
+        Endpoint::OrgSecretScanningAlerts => load("org-secret-scanning-alerts.json"),
+        Endpoint::OrgDependabotAlerts => load("org-dependabot-alerts.json"),
+        Endpoint::OrgCodeScanningAlerts => load("org-code-scanning-alerts.json"),
         // `staging` lacks no commit of `main`.
         Endpoint::Compare => {
             let mut compare = load("compare.json");
@@ -726,6 +753,10 @@ enum Command {
     FixPr,
     /// The same with warden's branch and open pull request there: both are updated.
     FixPrExisting,
+    /// `warden sweep --org octo-org` with `security-alerts`, one rule per alert kind, where
+    /// the repository has an open alert of each kind: a fault on an organisation's list
+    /// must not turn that gap into a pass (warden asks the repository instead).
+    OrgSweepAlerts,
 }
 
 const COMMANDS: &[Command] = &[
@@ -742,6 +773,7 @@ const COMMANDS: &[Command] = &[
     Command::OrgSweepUnprotected,
     Command::FixPr,
     Command::FixPrExisting,
+    Command::OrgSweepAlerts,
 ];
 
 /// How an endpoint is reached and what depends on its answer.
@@ -843,6 +875,16 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         | Endpoint::CreatePull => row(Command::FixPr, Judged::FixPr("opened #")),
         Endpoint::UpdateGitRef | Endpoint::Pulls | Endpoint::UpdatePull => {
             row(Command::FixPrExisting, Judged::FixPr("updated #"))
+        }
+        Endpoint::OrgSecretScanningAlerts => {
+            row(Command::OrgSweepAlerts, Judged::NeverPass("secret-alerts"))
+        }
+        Endpoint::OrgDependabotAlerts => row(
+            Command::OrgSweepAlerts,
+            Judged::NeverPass("dependabot-alerts"),
+        ),
+        Endpoint::OrgCodeScanningAlerts => {
+            row(Command::OrgSweepAlerts, Judged::NeverPass("code-alerts"))
         }
     }
 }
@@ -950,6 +992,24 @@ must_resolve = false
 
 const FIX_TARGET: &str = "../../organisation-rules/RULES.mdc";
 
+/// Each fails on an open alert of its kind (see [`good_for`]).
+const ORG_ALERTS_POLICY: &str = r#"
+[[rule]]
+id = "secret-alerts"
+kind = "security-alerts"
+secret_scanning = { max_open = 0 }
+
+[[rule]]
+id = "dependabot-alerts"
+kind = "security-alerts"
+dependabot = { max_open = 0 }
+
+[[rule]]
+id = "code-alerts"
+kind = "security-alerts"
+code_scanning = { max_open = 0 }
+"#;
+
 const REMOTE_POLICY: &str = "extends = [\"github:octocat/org-rules/base.toml@main\"]\n";
 
 /// The commit of `checkout(PR_POLICY)` (commits are made at a fixed time, so every such
@@ -1008,7 +1068,7 @@ fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Out
         Command::PrCommentDelete => {
             cmd.args(["pr", "octocat/hello-world#7", "--comment", "on-gaps"]);
         }
-        Command::OrgSweep | Command::OrgSweepUnprotected => {
+        Command::OrgSweep | Command::OrgSweepUnprotected | Command::OrgSweepAlerts => {
             cmd.args(["sweep", "--org", "octo-org", "--report"])
                 .arg(cache.path().join("org.md"));
         }
@@ -1250,6 +1310,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         ("pr", checkout(PR_POLICY)),
         ("org", checkout(ORG_POLICY)),
         ("fix", checkout(FIX_POLICY)),
+        ("org-alerts", checkout(ORG_ALERTS_POLICY)),
         ("track", {
             let repo = checkout(TRACK_POLICY);
             repo.write("deploy/key.pem", "not really a key\n");
@@ -1271,6 +1332,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::TrackNew | Command::TrackExisting => "track",
             Command::OrgSweep | Command::OrgSweepUnprotected => "org",
             Command::FixPr | Command::FixPrExisting => "fix",
+            Command::OrgSweepAlerts => "org-alerts",
             _ => "pr",
         };
         dirs[key].clone()
@@ -1282,7 +1344,10 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         let server = Server::start(good_for(command), None, elsewhere.port);
         let out = run(command, &dir(command), &server.uri());
         let want = match command {
-            Command::TrackNew | Command::TrackExisting | Command::OrgSweepUnprotected => 1,
+            Command::TrackNew
+            | Command::TrackExisting
+            | Command::OrgSweepUnprotected
+            | Command::OrgSweepAlerts => 1,
             _ => 0,
         };
         assert_eq!(

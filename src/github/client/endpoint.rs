@@ -51,6 +51,9 @@ pub enum Endpoint {
     Pulls,
     CreatePull,
     UpdatePull,
+    OrgSecretScanningAlerts,
+    OrgDependabotAlerts,
+    OrgCodeScanningAlerts,
 }
 
 impl Endpoint {
@@ -97,6 +100,9 @@ impl Endpoint {
         Endpoint::Pulls,
         Endpoint::CreatePull,
         Endpoint::UpdatePull,
+        Endpoint::OrgSecretScanningAlerts,
+        Endpoint::OrgDependabotAlerts,
+        Endpoint::OrgCodeScanningAlerts,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -157,6 +163,10 @@ impl Endpoint {
             Endpoint::Pulls => ("GET", "/repos/{owner}/{repo}/pulls"),
             Endpoint::CreatePull => ("POST", "/repos/{owner}/{repo}/pulls"),
             Endpoint::UpdatePull => ("PATCH", "/repos/{owner}/{repo}/pulls/{number}"),
+            // An organisation's open alerts, read once per sweep instead of per repository.
+            Endpoint::OrgSecretScanningAlerts => ("GET", "/orgs/{org}/secret-scanning/alerts"),
+            Endpoint::OrgDependabotAlerts => ("GET", "/orgs/{org}/dependabot/alerts"),
+            Endpoint::OrgCodeScanningAlerts => ("GET", "/orgs/{org}/code-scanning/alerts"),
         }
     }
 
@@ -255,6 +265,9 @@ mod tests {
             Endpoint::Pulls => 38,
             Endpoint::CreatePull => 39,
             Endpoint::UpdatePull => 40,
+            Endpoint::OrgSecretScanningAlerts => 41,
+            Endpoint::OrgDependabotAlerts => 42,
+            Endpoint::OrgCodeScanningAlerts => 43,
         }
     }
 
@@ -263,7 +276,10 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdatePull) + 1);
+        assert_eq!(
+            Endpoint::ALL.len(),
+            ordinal(Endpoint::OrgCodeScanningAlerts) + 1
+        );
     }
 
     #[test]
@@ -394,6 +410,21 @@ mod tests {
             ),
             ("POST", "/repos/o/r/pulls", Endpoint::CreatePull),
             ("PATCH", "/repos/o/r/pulls/7", Endpoint::UpdatePull),
+            (
+                "GET",
+                "/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true",
+                Endpoint::OrgSecretScanningAlerts,
+            ),
+            (
+                "GET",
+                "/orgs/acme/dependabot/alerts?state=open&after=Y3Vyc29y",
+                Endpoint::OrgDependabotAlerts,
+            ),
+            (
+                "GET",
+                "/organizations/9919/code-scanning/alerts?state=open&page=2",
+                Endpoint::OrgCodeScanningAlerts,
+            ),
         ];
         for (method, path, want) in cases {
             assert_eq!(
