@@ -344,6 +344,7 @@ impl RunArgs {
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
             fail_on_existing: self.fail_on_existing,
+            exit_after: true,
             github: GitHubOptions {
                 offline: gh.offline,
                 repo: gh.repo.clone(),
