@@ -132,6 +132,14 @@ fn render_with(
                     controls(help)
                 )?;
             }
+            if let (None, Some(fix)) = (&finding.waived, &finding.fix) {
+                writeln!(
+                    out,
+                    "              {} `{}`",
+                    p.paint("2", "closed by:"),
+                    fix.command
+                )?;
+            }
         }
         if listed < shown.len() {
             writeln!(

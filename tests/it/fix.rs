@@ -626,3 +626,14 @@ paths = ["CODEOWNERS"]
 contains = '(?m)^\*\s+@'
 fix = "# owners go here\n"
 "##;
+
+#[test]
+fn the_human_check_report_names_the_command_that_closes_a_gap() {
+    let repo = TestRepo::new();
+    repo.write("warden.toml", &link_policy());
+    repo.commit("policy");
+    let out = warden(repo.path()).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("closed by: `warden fix`"), "{text}");
+}
