@@ -3,6 +3,8 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::ProtectionSetting;
+use crate::fix::{Fix, GitHubFix};
 use crate::github::protection::{Effective, Sourced, GITHUB_ACTIONS_APP_ID};
 use crate::github::GitHubFacts;
 use crate::model::{Evaluation, Finding};
@@ -83,6 +85,13 @@ Rulesets, or with `gh api -X PUT repos/OWNER/REPO/branches/BRANCH/protection`. F
 required check no workflow produces, rename the check in the protection to the job's
 current name, or restore the job. Reading protection needs a token with
 `administration: read`.
+
+`warden apply` closes the settings gaps (not orphan checks or workflow gaps) through
+classic branch protection: it reads the branch's current protection and PUTs it back
+with only the settings the policy names raised (more reviews, a setting turned on, a
+check added), keeping everything else as it is (push restrictions, other checks, a
+higher review count, `enforce_admins`). Signed commits are turned on with their own
+endpoint. Writing needs `administration: write`.
 "#,
     parse,
 };
@@ -130,6 +139,22 @@ const BOOLEAN_KEYS: &[(&str, Setting)] = &[
 ];
 
 impl Setting {
+    /// What `warden apply` sets for this key.
+    fn wanted(self) -> ProtectionSetting {
+        match self {
+            Setting::DismissStale => ProtectionSetting::DismissStaleReviews,
+            Setting::CodeOwners => ProtectionSetting::CodeOwnerReviews,
+            Setting::LastPush => ProtectionSetting::LastPushApproval,
+            Setting::StrictChecks => ProtectionSetting::StrictStatusChecks,
+            Setting::EnforceAdmins => ProtectionSetting::EnforceAdmins,
+            Setting::BlockForcePushes => ProtectionSetting::BlockForcePushes,
+            Setting::BlockDeletions => ProtectionSetting::BlockDeletions,
+            Setting::LinearHistory => ProtectionSetting::LinearHistory,
+            Setting::ConversationResolution => ProtectionSetting::ConversationResolution,
+            Setting::SignedCommits => ProtectionSetting::SignedCommits,
+        }
+    }
+
     fn read(self, e: &Effective) -> &Sourced<bool> {
         match self {
             Setting::DismissStale => &e.dismiss_stale_reviews,
@@ -253,6 +278,23 @@ impl Rule for BranchProtectionRule {
 }
 
 impl BranchProtectionRule {
+    /// Every protection setting the policy names (the fix of an unprotected branch).
+    fn wanted_all(&self) -> Vec<ProtectionSetting> {
+        let mut wanted = Vec::new();
+        if let Some(n) = self.required_approving_reviews {
+            wanted.push(ProtectionSetting::ApprovingReviews(
+                u32::try_from(n).unwrap_or(u32::MAX),
+            ));
+        }
+        wanted.extend(self.booleans.iter().map(|(_, s)| s.wanted()));
+        wanted.extend(
+            self.required_status_checks
+                .iter()
+                .map(|c| ProtectionSetting::RequiredCheck(c.clone())),
+        );
+        wanted
+    }
+
     /// The checks workflows produce on pull requests, when the cross-check is asked for.
     /// A workflow whose text could not be read is remembered, never skipped: "no workflow
     /// produces X" is only true when every workflow was read.
@@ -354,12 +396,19 @@ impl BranchProtectionRule {
         unknown: &mut Vec<String>,
     ) {
         let settings_url = format!("https://github.com/{}/settings/branches", github.repo);
-        let gap = |setting: &str, message: String| {
+        let fix = |wanted: Vec<ProtectionSetting>| {
+            Fix::GitHub(GitHubFix::BranchProtection {
+                branch: branch.to_string(),
+                wanted,
+            })
+        };
+        let gap = |setting: &str, message: String, wanted: Vec<ProtectionSetting>| {
             Finding::new(message)
                 .help(format!(
                     "change the protection of `{branch}` in {settings_url} (or the ruleset that applies to it)"
                 ))
                 .subject(format!("{branch}:{setting}"))
+                .fix(fix(wanted))
         };
         if !e.protected.value {
             let why = if e.non_protecting.is_empty() {
@@ -371,7 +420,7 @@ impl BranchProtectionRule {
                 )
             };
             findings.push(
-                gap("protected", format!("branch `{branch}` is not protected: {why}"))
+                gap("protected", format!("branch `{branch}` is not protected: {why}"), self.wanted_all())
                 .help(format!(
                     "protect `{branch}` with a ruleset (Settings → Rules → Rulesets) or classic branch protection ({settings_url})"
                 )),
@@ -395,6 +444,9 @@ impl BranchProtectionRule {
                         "branch `{branch}`: required approving reviews is {actual}, the policy wants at least {wanted} (from {})",
                         e.approving_reviews.source
                     ),
+                    vec![ProtectionSetting::ApprovingReviews(
+                        u32::try_from(wanted).unwrap_or(u32::MAX),
+                    )],
                 ));
             }
         }
@@ -409,6 +461,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: `{key}` is off, the policy wants nobody to bypass the protection: {}",
                         actual.source
                     ),
+                    vec![setting.wanted()],
                 ));
             } else if !actual.value {
                 findings.push(gap(
@@ -417,6 +470,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: `{key}` is off, the policy wants it on (set by {})",
                         actual.source
                     ),
+                    vec![setting.wanted()],
                 ));
             }
         }
@@ -435,6 +489,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: status check `{wanted}` is not required (required now: {})",
                         if have.is_empty() { "none".to_string() } else { have.join(", ") }
                     ),
+                    vec![ProtectionSetting::RequiredCheck(wanted.clone())],
                 ));
             }
         }

@@ -6,6 +6,8 @@ use toml::de::DeValue;
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::Label;
+use crate::fix::{Fix, GitHubFix};
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
 
@@ -36,6 +38,8 @@ descriptions = { hotfix = "Urgent production fix" }
 ## How to fix
 Create or edit the label: `gh label create hotfix --color d73a4a --description "Urgent
 production fix"` (or `gh label edit`), or Issues → Labels in the repository.
+`warden apply` creates missing labels and sets the colour or description the policy
+names on existing ones (needs `issues: write`); it deletes and renames nothing.
 "#,
     parse,
 };
@@ -168,7 +172,12 @@ impl Rule for RepoLabels {
                 findings.push(
                     Finding::new(format!("label `{wanted}` does not exist"))
                         .help(format!("create it: `{create}` (or in {url})"))
-                        .subject(format!("{wanted}:missing")),
+                        .subject(format!("{wanted}:missing"))
+                        .fix(Fix::GitHub(GitHubFix::CreateLabels(vec![Label {
+                            name: wanted.clone(),
+                            color: color.map(|c| c.trim_start_matches('#').to_ascii_lowercase()),
+                            description: description.cloned(),
+                        }]))),
                 );
                 continue;
             };
@@ -185,7 +194,12 @@ impl Rule for RepoLabels {
                             "`gh label edit {} --color {want}`",
                             quote(&label.name)
                         ))
-                        .subject(format!("{wanted}:color")),
+                        .subject(format!("{wanted}:color"))
+                        .fix(Fix::GitHub(GitHubFix::UpdateLabel(Label {
+                            name: label.name.clone(),
+                            color: Some(want.to_ascii_lowercase()),
+                            description: None,
+                        }))),
                     );
                 }
             }
@@ -202,7 +216,12 @@ impl Rule for RepoLabels {
                             quote(&label.name),
                             quote(d)
                         ))
-                        .subject(format!("{wanted}:description")),
+                        .subject(format!("{wanted}:description"))
+                        .fix(Fix::GitHub(GitHubFix::UpdateLabel(Label {
+                            name: label.name.clone(),
+                            color: None,
+                            description: Some(d.clone()),
+                        }))),
                     );
                 }
             }
