@@ -42,6 +42,15 @@ pub enum Endpoint {
     Org,
     Deployments,
     Compare,
+    // Writes of `warden apply` (src/effects/apply.rs).
+    UpdateBranchProtection,
+    CreateSignatureProtection,
+    UpdateRepo,
+    EnableVulnerabilityAlerts,
+    CreateLabel,
+    UpdateLabel,
+    UpdateEnvironment,
+    UpdateOrg,
 }
 
 impl Endpoint {
@@ -79,6 +88,14 @@ impl Endpoint {
         Endpoint::Org,
         Endpoint::Deployments,
         Endpoint::Compare,
+        Endpoint::UpdateBranchProtection,
+        Endpoint::CreateSignatureProtection,
+        Endpoint::UpdateRepo,
+        Endpoint::EnableVulnerabilityAlerts,
+        Endpoint::CreateLabel,
+        Endpoint::UpdateLabel,
+        Endpoint::UpdateEnvironment,
+        Endpoint::UpdateOrg,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -129,6 +146,21 @@ impl Endpoint {
             Endpoint::Org => ("GET", "/orgs/{org}"),
             Endpoint::Deployments => ("GET", "/repos/{owner}/{repo}/deployments"),
             Endpoint::Compare => ("GET", "/repos/{owner}/{repo}/compare/{basehead+}"),
+            Endpoint::UpdateBranchProtection => {
+                ("PUT", "/repos/{owner}/{repo}/branches/{branch+}/protection")
+            }
+            Endpoint::CreateSignatureProtection => (
+                "POST",
+                "/repos/{owner}/{repo}/branches/{branch+}/protection/required_signatures",
+            ),
+            Endpoint::UpdateRepo => ("PATCH", "/repos/{owner}/{repo}"),
+            Endpoint::EnableVulnerabilityAlerts => {
+                ("PUT", "/repos/{owner}/{repo}/vulnerability-alerts")
+            }
+            Endpoint::CreateLabel => ("POST", "/repos/{owner}/{repo}/labels"),
+            Endpoint::UpdateLabel => ("PATCH", "/repos/{owner}/{repo}/labels/{name}"),
+            Endpoint::UpdateEnvironment => ("PUT", "/repos/{owner}/{repo}/environments/{name}"),
+            Endpoint::UpdateOrg => ("PATCH", "/orgs/{org}"),
         }
     }
 
@@ -218,6 +250,14 @@ mod tests {
             Endpoint::Org => 29,
             Endpoint::Deployments => 30,
             Endpoint::Compare => 31,
+            Endpoint::UpdateBranchProtection => 32,
+            Endpoint::CreateSignatureProtection => 33,
+            Endpoint::UpdateRepo => 34,
+            Endpoint::EnableVulnerabilityAlerts => 35,
+            Endpoint::CreateLabel => 36,
+            Endpoint::UpdateLabel => 37,
+            Endpoint::UpdateEnvironment => 38,
+            Endpoint::UpdateOrg => 39,
         }
     }
 
@@ -226,7 +266,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::Compare) + 1);
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateOrg) + 1);
     }
 
     #[test]
@@ -336,6 +376,34 @@ mod tests {
                 "/repos/o/r/compare/main...feature/x?per_page=100",
                 Endpoint::Compare,
             ),
+            (
+                "PUT",
+                "/repos/o/r/branches/release/v1/protection",
+                Endpoint::UpdateBranchProtection,
+            ),
+            (
+                "POST",
+                "/repos/o/r/branches/release/v1/protection/required_signatures",
+                Endpoint::CreateSignatureProtection,
+            ),
+            ("PATCH", "/repos/o/r", Endpoint::UpdateRepo),
+            (
+                "PUT",
+                "/repos/o/r/vulnerability-alerts",
+                Endpoint::EnableVulnerabilityAlerts,
+            ),
+            ("POST", "/repos/o/r/labels", Endpoint::CreateLabel),
+            (
+                "PATCH",
+                "/repos/o/r/labels/good%20first",
+                Endpoint::UpdateLabel,
+            ),
+            (
+                "PUT",
+                "/repos/o/r/environments/prod",
+                Endpoint::UpdateEnvironment,
+            ),
+            ("PATCH", "/orgs/acme", Endpoint::UpdateOrg),
         ];
         for (method, path, want) in cases {
             assert_eq!(
