@@ -433,6 +433,15 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         | Endpoint::CreateIssue
         | Endpoint::UpdateIssue => remove(value, "id"),
         Endpoint::User => remove(value, "login"),
+        // Writes of `warden apply`: a 2xx did happen, whatever its body lacks.
+        Endpoint::UpdateBranchProtection
+        | Endpoint::CreateSignatureProtection
+        | Endpoint::UpdateRepo
+        | Endpoint::CreateLabel
+        | Endpoint::UpdateLabel
+        | Endpoint::UpdateEnvironment
+        | Endpoint::UpdateOrg => remove(value, "url"),
+        Endpoint::EnableVulnerabilityAlerts => *value = json!({}),
     }
 }
 
@@ -499,6 +508,10 @@ fn good_for(command: Command) -> Good {
         }
         (Endpoint::BranchProtection, Command::OrgSweepUnprotected) => {
             Reply::json(200, &load("branch-protection.json"))
+        }
+        // Dependabot alerts are off, so `warden apply` turns them on.
+        (Endpoint::VulnerabilityAlerts, Command::Apply) => {
+            Reply::json(404, &load("not-found.json"))
         }
         (Endpoint::Issues, Command::TrackExisting) => {
             let mut issue = load("issues-page-1.json")[0].clone();
@@ -637,6 +650,20 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
             compare["commits"] = json!([]);
             compare
         }
+        Endpoint::UpdateBranchProtection => load("branch-protection.json"),
+        Endpoint::CreateSignatureProtection => load("required-signatures.json"),
+        Endpoint::UpdateRepo => load("repo.json"),
+        Endpoint::EnableVulnerabilityAlerts => {
+            return Reply {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            }
+        }
+        Endpoint::CreateLabel => return Reply::json(201, &load("label.json")),
+        Endpoint::UpdateLabel => load("label-updated.json"),
+        Endpoint::UpdateEnvironment => load("environment.json"),
+        Endpoint::UpdateOrg => load("org.json"),
     };
     Reply::json(200, &value)
 }
@@ -671,6 +698,9 @@ enum Command {
     /// The same, where REST says the branch allows force pushes: a fault on GraphQL must
     /// not turn that gap into a pass.
     OrgSweepUnprotected,
+    /// `warden apply --yes` with a policy whose gaps need every write endpoint. The good
+    /// answers do not change, so the re-check finds the gaps open (exit 1).
+    Apply,
 }
 
 const COMMANDS: &[Command] = &[
@@ -685,6 +715,7 @@ const COMMANDS: &[Command] = &[
     Command::TrackExisting,
     Command::OrgSweep,
     Command::OrgSweepUnprotected,
+    Command::Apply,
 ];
 
 /// How an endpoint is reached and what depends on its answer.
@@ -710,6 +741,10 @@ enum Judged {
     /// A rule warden may still decide through another endpoint (GraphQL falls back to
     /// REST): `fail` (what REST says) or `error`, never `pass`, and exit code 1.
     NeverPass(&'static str),
+    /// A write of `warden apply`: under a fault its entry in the JSON outcome
+    /// (`applied.writes`) carries an error, never a success, and the exit code is 1. A
+    /// 2xx whose body is odd did happen.
+    Write,
 }
 
 /// Every endpoint's row. No wildcard: a new [`Endpoint`] does not compile until it is here.
@@ -775,6 +810,14 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         Endpoint::Org => row(Command::Extra, Judged::Rule("org-settings")),
         Endpoint::Deployments => row(Command::Extra, Judged::Rule("deploy-window")),
         Endpoint::Compare => row(Command::Extra, Judged::Rule("branch-contains")),
+        Endpoint::UpdateBranchProtection
+        | Endpoint::CreateSignatureProtection
+        | Endpoint::UpdateRepo
+        | Endpoint::EnableVulnerabilityAlerts
+        | Endpoint::CreateLabel
+        | Endpoint::UpdateLabel
+        | Endpoint::UpdateEnvironment
+        | Endpoint::UpdateOrg => row(Command::Apply, Judged::Write),
     }
 }
 
@@ -870,6 +913,34 @@ branches = ["main"]
 block_force_pushes = true
 "#;
 
+/// Gaps that need every write of `warden apply` on the good answers.
+const APPLY_POLICY: &str = r#"
+[[rule]]
+kind = "branch-protection"
+branches = ["main"]
+block_deletions = true
+require_signed_commits = true
+
+[[rule]]
+kind = "repo-settings"
+secret_scanning_push_protection = true
+dependabot_alerts = true
+
+[[rule]]
+kind = "repo-labels"
+labels = ["bug", "hotfix"]
+colors = { bug = "d73a4a" }
+
+[[rule]]
+kind = "environment-protection"
+environment = "staging"
+wait_timer = 60
+
+[[rule]]
+kind = "org-settings"
+web_commit_signoff_required = true
+"#;
+
 const REMOTE_POLICY: &str = "extends = [\"github:octocat/org-rules/base.toml@main\"]\n";
 
 /// The commit of `checkout(PR_POLICY)` (commits are made at a fixed time, so every such
@@ -931,6 +1002,16 @@ fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Out
         Command::OrgSweep | Command::OrgSweepUnprotected => {
             cmd.args(["sweep", "--org", "octo-org", "--report"])
                 .arg(cache.path().join("org.md"));
+        }
+        Command::Apply => {
+            cmd.args([
+                "apply",
+                "--repo",
+                "octocat/hello-world",
+                "--yes",
+                "--audit-log",
+            ])
+            .arg(cache.path().join("audit.jsonl"));
         }
         Command::TrackNew | Command::TrackExisting => {
             // The Markdown report goes beside the cache, where the token is looked for too.
@@ -1054,6 +1135,41 @@ fn judge(
                 wrong.push(format!("exit code {}, not 1", out.code));
             }
         }
+        Judged::Write => {
+            let (method, _) = endpoint.route();
+            let write = out.report["applied"]["writes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|w| {
+                    w["method"] == method
+                        && w["path"]
+                            .as_str()
+                            .and_then(|p| Endpoint::classify(method, p))
+                            == Some(endpoint)
+                });
+            let odd_body = matches!(
+                fault,
+                Fault::TruncatedJson
+                    | Fault::HtmlBody
+                    | Fault::EmptyObject
+                    | Fault::Null
+                    | Fault::MissingJudgedField
+            );
+            match write {
+                None => wrong.push("the write is not in the outcome".to_string()),
+                Some(w) if odd_body && !w["error"].is_null() => {
+                    wrong.push(format!("a 2xx was reported as failed: {}", w["error"]))
+                }
+                Some(w) if !odd_body && w["error"].is_null() => {
+                    wrong.push("a failed write was reported as done".to_string())
+                }
+                Some(_) => {}
+            }
+            if out.code != 1 {
+                wrong.push(format!("exit code {}, not 1", out.code));
+            }
+        }
         Judged::WholeRun => {
             let want = if recovers { 0 } else { 2 };
             if out.code != want {
@@ -1130,6 +1246,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             repo
         }),
         ("remote", checkout(REMOTE_POLICY)),
+        ("apply", checkout(APPLY_POLICY)),
         ("pr", checkout(PR_POLICY)),
         ("org", checkout(ORG_POLICY)),
         ("track", {
@@ -1152,6 +1269,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::RemotePolicy => "remote",
             Command::TrackNew | Command::TrackExisting => "track",
             Command::OrgSweep | Command::OrgSweepUnprotected => "org",
+            Command::Apply => "apply",
             _ => "pr",
         };
         dirs[key].clone()
@@ -1163,7 +1281,10 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         let server = Server::start(good_for(command), None, elsewhere.port);
         let out = run(command, &dir(command), &server.uri());
         let want = match command {
-            Command::TrackNew | Command::TrackExisting | Command::OrgSweepUnprotected => 1,
+            Command::TrackNew
+            | Command::TrackExisting
+            | Command::OrgSweepUnprotected
+            | Command::Apply => 1,
             _ => 0,
         };
         assert_eq!(
