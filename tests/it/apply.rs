@@ -280,7 +280,7 @@ impl Respond for Fake {
             return answer(403, body("forbidden-permission.json"))
                 .insert_header("x-accepted-github-permissions", permission.as_str());
         }
-        let segments: Vec<String> = path.split('/').skip(1).map(|s| percent_decode(s)).collect();
+        let segments: Vec<String> = path.split('/').skip(1).map(percent_decode).collect();
         let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
         let not_found = || answer(404, body("not-found.json"));
         match (method.as_str(), segs.as_slice()) {
@@ -747,10 +747,11 @@ async fn dry_run_makes_no_write_and_prints_the_plan() {
     assert_eq!(fake.writes(), []);
     for line in [
         "octo-org/app",
-        "+ branch `main` protection",
-        "required_approving_reviews: not configured → 1   (now: GET /repos/octo-org/app/branches/main/protection)",
+        "+ branch `main` protection   (current: GET /repos/octo-org/app/branches/main/protection)",
+        "protected: off → on\n",
+        "required_approving_reviews: not configured → 1\n",
         "will send PUT /repos/octo-org/app/branches/main/protection",
-        "+ label `hotfix`",
+        "+ label `hotfix`   (current: GET /repos/octo-org/app/labels)",
         "will send POST /repos/octo-org/app/labels",
     ] {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
