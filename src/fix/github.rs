@@ -18,6 +18,12 @@ pub enum GitHubFix {
         branch: String,
         wanted: Vec<ProtectionSetting>,
     },
+    /// Raise warden's own repository ruleset for `branch` (named `warden: BRANCH`) to at
+    /// least these settings, creating it if needed; no other ruleset is touched.
+    BranchRuleset {
+        branch: String,
+        wanted: Vec<ProtectionSetting>,
+    },
     /// Repository settings (`PATCH /repos/{o}/{r}`, `PUT .../vulnerability-alerts`).
     RepoSettings(Vec<RepoSetting>),
     /// Create the environment if needed and raise its protection

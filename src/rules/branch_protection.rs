@@ -77,6 +77,7 @@ block_deletions = true
 checks_match_workflows = true
 required_workflows = ["required-ci.yml"]
 external_checks = ["codecov/*"]
+apply_with = "classic"    # or "ruleset": how `warden apply` closes the gaps
 ```
 
 ## How to fix
@@ -92,6 +93,11 @@ with only the settings the policy names raised (more reviews, a setting turned o
 check added), keeping everything else as it is (push restrictions, other checks, a
 higher review count, `enforce_admins`). Signed commits are turned on with their own
 endpoint. Writing needs `administration: write`.
+
+With `apply_with = "ruleset"`, `warden apply` writes a repository ruleset of its own
+instead, named `warden: BRANCH` (the name is how warden knows it is its own): it creates
+it, or raises the settings of the one it made before, and never edits any other ruleset.
+Its bypass list is kept as it is (emptied when `enforce_admins` is asked).
 "#,
     parse,
 };
@@ -105,6 +111,9 @@ struct BranchProtectionRule {
     checks_match_workflows: bool,
     required_workflows: Vec<String>,
     external_checks: Vec<String>,
+    /// `apply_with = "ruleset"`: `warden apply` writes warden's own ruleset, not classic
+    /// protection.
+    via_ruleset: bool,
 }
 
 /// The boolean settings, in report order: policy key and how to read it from the facts.
@@ -187,6 +196,22 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     rule.checks_match_workflows = t.opt_bool("checks_match_workflows").unwrap_or(false);
     rule.required_workflows = strings(t.str_list("required_workflows"));
     rule.external_checks = strings(t.str_list("external_checks"));
+    if let Some(with) = t.opt_str("apply_with") {
+        match with.value.as_str() {
+            "classic" => {}
+            "ruleset" => rule.via_ruleset = true,
+            other => {
+                t.error(
+                    "bad-value",
+                    with.span.clone(),
+                    format!("`apply_with` is \"classic\" or \"ruleset\", not `{other}`"),
+                    "unknown way to apply",
+                    "write apply_with = \"classic\" (branch protection) or \"ruleset\" (warden's own ruleset)",
+                );
+                return None;
+            }
+        }
+    }
     Some(Box::new(rule))
 }
 
@@ -397,9 +422,11 @@ impl BranchProtectionRule {
     ) {
         let settings_url = format!("https://github.com/{}/settings/branches", github.repo);
         let fix = |wanted: Vec<ProtectionSetting>| {
-            Fix::GitHub(GitHubFix::BranchProtection {
-                branch: branch.to_string(),
-                wanted,
+            let branch = branch.to_string();
+            Fix::GitHub(if self.via_ruleset {
+                GitHubFix::BranchRuleset { branch, wanted }
+            } else {
+                GitHubFix::BranchProtection { branch, wanted }
             })
         };
         let gap = |setting: &str, message: String, wanted: Vec<ProtectionSetting>| {

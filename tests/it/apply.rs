@@ -46,6 +46,8 @@ struct RepoState {
     protection: BTreeMap<String, Value>,
     labels: Vec<Value>,
     environments: BTreeMap<String, Value>,
+    /// Repository rulesets in the `GET .../rulesets/{id}` shape (ruleset.json).
+    rulesets: Vec<Value>,
 }
 
 impl RepoState {
@@ -62,6 +64,7 @@ impl RepoState {
             protection: BTreeMap::new(),
             labels: body("labels.json").as_array().unwrap().clone(),
             environments: BTreeMap::new(),
+            rulesets: Vec::new(),
         }
     }
 }
@@ -363,7 +366,95 @@ fn repo_answer(
             repo.vulnerability_alerts = true;
             no_content()
         }
-        ("GET", ["rules", "branches", ..]) => answer(200, json!([])),
+        ("GET", ["rules", "branches", branch @ ..]) => {
+            // Every rule of the active rulesets that include the branch, as GitHub lists them.
+            let full = repo.repo["full_name"].clone();
+            let wanted = json!(format!("refs/heads/{}", branch.join("/")));
+            let mut items = Vec::new();
+            for set in &repo.rulesets {
+                let included = set["conditions"]["ref_name"]["include"]
+                    .as_array()
+                    .is_some_and(|i| i.contains(&wanted));
+                if set["enforcement"] != "active" || !included {
+                    continue;
+                }
+                for r in set["rules"].as_array().unwrap() {
+                    let mut item = json!({
+                        "type": r["type"],
+                        "ruleset_source_type": "Repository",
+                        "ruleset_source": full,
+                        "ruleset_id": set["id"],
+                    });
+                    if let Some(p) = r.get("parameters") {
+                        item["parameters"] = p.clone();
+                    }
+                    items.push(item);
+                }
+            }
+            answer(200, Value::Array(items))
+        }
+        ("GET", ["rulesets"]) => {
+            let template = body("rulesets.json")[0].clone();
+            let items: Vec<Value> = repo
+                .rulesets
+                .iter()
+                .map(|set| {
+                    let mut item = template.clone();
+                    for key in ["id", "name", "source_type", "source", "enforcement"] {
+                        item[key] = set[key].clone();
+                    }
+                    item
+                })
+                .collect();
+            answer(200, Value::Array(items))
+        }
+        ("GET", ["rulesets", id]) => {
+            match repo.rulesets.iter().find(|r| r["id"].to_string() == *id) {
+                Some(set) => answer(200, set.clone()),
+                None => not_found(),
+            }
+        }
+        ("POST", ["rulesets"]) => {
+            let mut set = body("ruleset.json");
+            set["id"] = json!(1000 + repo.rulesets.len());
+            set["source"] = repo.repo["full_name"].clone();
+            for key in [
+                "name",
+                "target",
+                "enforcement",
+                "bypass_actors",
+                "conditions",
+                "rules",
+            ] {
+                if let Some(v) = sent.get(key) {
+                    set[key] = v.clone();
+                }
+            }
+            repo.rulesets.push(set.clone());
+            answer(201, set)
+        }
+        ("PUT", ["rulesets", id]) => {
+            let Some(set) = repo
+                .rulesets
+                .iter_mut()
+                .find(|r| r["id"].to_string() == *id)
+            else {
+                return not_found();
+            };
+            for key in [
+                "name",
+                "target",
+                "enforcement",
+                "bypass_actors",
+                "conditions",
+                "rules",
+            ] {
+                if let Some(v) = sent.get(key) {
+                    set[key] = v.clone();
+                }
+            }
+            answer(200, set.clone())
+        }
         ("GET", ["branches", branch @ .., "protection"]) => {
             match repo.protection.get(&branch.join("/")) {
                 Some(p) => answer(200, p.clone()),
@@ -922,4 +1013,76 @@ async fn an_organisation_is_applied_repository_by_repository() {
             "POST /repos/octo-org/web/labels"
         ]
     );
+}
+
+/// Another team's ruleset (the recorded one): a metadata rule on `main` that protects
+/// nothing, and a bypass list.
+fn someone_elses_ruleset() -> Value {
+    let mut set = body("ruleset.json");
+    set["source"] = json!(APP);
+    set
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_warden_s_own_ruleset_is_created_and_edited() {
+    let fake = Fake::new(&[APP]);
+    fake.repo(APP, |r| r.rulesets.push(someone_elses_ruleset()));
+    let policy = |reviews: u32| {
+        format!("[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\nrequired_approving_reviews = {reviews}\nblock_force_pushes = true\napply_with = \"ruleset\"\n")
+    };
+    round_trip(&policy(1), "branch-protection", &fake).await;
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert_eq!(
+        (writes[0].0.as_str(), writes[0].1.as_str()),
+        ("POST", "/repos/octo-org/app/rulesets")
+    );
+    assert_eq!(writes[0].2["name"], "warden: main");
+    assert_eq!(writes[0].2["bypass_actors"], json!([]));
+    // The policy asks for more: warden's own ruleset is raised, the other is untouched.
+    let before = fake.repo(APP, |r| r.rulesets[0].clone());
+    round_trip(&policy(2), "branch-protection", &fake).await;
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 2, "{writes:#?}");
+    assert_eq!(
+        (writes[1].0.as_str(), writes[1].1.as_str()),
+        ("PUT", "/repos/octo-org/app/rulesets/1001")
+    );
+    let ours = fake.repo(APP, |r| r.rulesets[1].clone());
+    let pr = ours["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "pull_request")
+        .unwrap();
+    assert_eq!(pr["parameters"]["required_approving_review_count"], 2);
+    assert!(ours["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "non_fast_forward"));
+    assert_eq!(fake.repo(APP, |r| r.rulesets[0].clone()), before);
+    assert!(writes.iter().all(|(_, p, _)| !p.ends_with("/rulesets/42")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stricter_setting_in_warden_s_ruleset_is_kept() {
+    let fake = Fake::new(&[APP]);
+    let mut ours = someone_elses_ruleset();
+    ours["id"] = json!(7);
+    ours["name"] = json!("warden: main");
+    ours["bypass_actors"] = json!([]);
+    ours["conditions"]["ref_name"]["include"] = json!(["refs/heads/main"]);
+    ours["rules"] = json!([{"type": "pull_request", "parameters": {
+        "dismiss_stale_reviews_on_push": true, "require_code_owner_review": true,
+        "require_last_push_approval": false, "required_approving_review_count": 3,
+        "required_review_thread_resolution": false}}]);
+    fake.repo(APP, |r| r.rulesets.push(ours));
+    let policy = "[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\nrequired_approving_reviews = 1\nblock_deletions = true\napply_with = \"ruleset\"\n";
+    round_trip(policy, "branch-protection", &fake).await;
+    let put = &fake.writes()[0].2;
+    let rules = put["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["parameters"]["required_approving_review_count"], 3);
+    assert_eq!(rules[0]["parameters"]["require_code_owner_review"], true);
+    assert!(rules.iter().any(|r| r["type"] == "deletion"));
 }

@@ -442,6 +442,8 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         | Endpoint::UpdateEnvironment
         | Endpoint::UpdateOrg => remove(value, "url"),
         Endpoint::EnableVulnerabilityAlerts => *value = json!({}),
+        Endpoint::Rulesets => each(value, "name"),
+        Endpoint::CreateRuleset | Endpoint::UpdateRuleset => remove(value, "id"),
     }
 }
 
@@ -512,6 +514,16 @@ fn good_for(command: Command) -> Good {
         // Dependabot alerts are off, so `warden apply` turns them on.
         (Endpoint::VulnerabilityAlerts, Command::Apply) => {
             Reply::json(404, &load("not-found.json"))
+        }
+        // warden's own ruleset for `main` (id 7) is there besides the recorded two; the one
+        // for `release` is not.
+        (Endpoint::Rulesets, Command::Apply) => {
+            let mut list = load("rulesets.json");
+            let mut ours = list[0].clone();
+            ours["id"] = json!(7);
+            ours["name"] = json!("warden: main");
+            list.as_array_mut().unwrap().push(ours);
+            Reply::json(200, &list)
         }
         (Endpoint::Issues, Command::TrackExisting) => {
             let mut issue = load("issues-page-1.json")[0].clone();
@@ -664,6 +676,9 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
         Endpoint::UpdateLabel => load("label-updated.json"),
         Endpoint::UpdateEnvironment => load("environment.json"),
         Endpoint::UpdateOrg => load("org.json"),
+        Endpoint::Rulesets => load("rulesets.json"),
+        Endpoint::CreateRuleset => return Reply::json(201, &load("ruleset.json")),
+        Endpoint::UpdateRuleset => load("ruleset.json"),
     };
     Reply::json(200, &value)
 }
@@ -741,6 +756,9 @@ enum Judged {
     /// A rule warden may still decide through another endpoint (GraphQL falls back to
     /// REST): `fail` (what REST says) or `error`, never `pass`, and exit code 1.
     NeverPass(&'static str),
+    /// A read only `warden apply` makes, before writing this target: under a fault the
+    /// plan says the target's state is unknown and nothing is written for it (exit 1).
+    ApplyRead(&'static str),
     /// A write of `warden apply`: under a fault its entry in the JSON outcome
     /// (`applied.writes`) carries an error, never a success, and the exit code is 1. A
     /// 2xx whose body is odd did happen.
@@ -818,6 +836,8 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         | Endpoint::UpdateLabel
         | Endpoint::UpdateEnvironment
         | Endpoint::UpdateOrg => row(Command::Apply, Judged::Write),
+        Endpoint::Rulesets => row(Command::Apply, Judged::ApplyRead("ruleset `warden: main`")),
+        Endpoint::CreateRuleset | Endpoint::UpdateRuleset => row(Command::Apply, Judged::Write),
     }
 }
 
@@ -920,6 +940,13 @@ kind = "branch-protection"
 branches = ["main"]
 block_deletions = true
 require_signed_commits = true
+
+[[rule]]
+id = "via-ruleset"
+kind = "branch-protection"
+branches = ["main", "release"]
+block_deletions = true
+apply_with = "ruleset"
 
 [[rule]]
 kind = "repo-settings"
@@ -1130,6 +1157,32 @@ fn judge(
             let outcome = outcome_of(&out.report, id);
             if !matches!(outcome.as_deref(), Some("fail" | "error")) {
                 wrong.push(format!("{id} is {outcome:?}, not fail/error"));
+            }
+            if out.code != 1 {
+                wrong.push(format!("exit code {}, not 1", out.code));
+            }
+        }
+        Judged::ApplyRead(target) => {
+            let change = out.report["plan"]["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["target"] == target);
+            let ruleset_writes = out.report["applied"]["writes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|w| w["path"].as_str().is_some_and(|p| p.contains("/rulesets")))
+                .count();
+            match change {
+                None => wrong.push(format!("{target} is not in the plan")),
+                Some(_) if recovers && ruleset_writes == 0 => {
+                    wrong.push("did not recover from one 500: no ruleset was written".into())
+                }
+                Some(c) if !recovers && (c["error"].is_null() || ruleset_writes > 0) => wrong.push(
+                    format!("a ruleset was planned or written on an unknown state: {c}"),
+                ),
+                Some(_) => {}
             }
             if out.code != 1 {
                 wrong.push(format!("exit code {}, not 1", out.code));

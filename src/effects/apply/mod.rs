@@ -17,10 +17,13 @@
 
 mod protection;
 mod render;
+mod ruleset;
 mod settings;
 
 use protection::protection_change;
 pub use render::{render_applied, render_plan, render_remaining};
+use ruleset::ruleset_change;
+pub use ruleset::ruleset_name;
 use settings::{environment_change, label_changes, org_change, settings_change};
 
 use std::collections::BTreeMap;
@@ -318,6 +321,7 @@ async fn changes_of(
 
 async fn repo_changes(client: &Client, repo: &RepoId, fixes: &[GitHubFix]) -> Vec<Change> {
     let mut branches: BTreeMap<String, Vec<ProtectionSetting>> = BTreeMap::new();
+    let mut rulesets: BTreeMap<String, Vec<ProtectionSetting>> = BTreeMap::new();
     let mut settings: Vec<RepoSetting> = Vec::new();
     let mut labels: BTreeMap<String, Label> = BTreeMap::new();
     let mut environments: BTreeMap<String, Vec<EnvironmentSetting>> = BTreeMap::new();
@@ -325,6 +329,9 @@ async fn repo_changes(client: &Client, repo: &RepoId, fixes: &[GitHubFix]) -> Ve
         match fix {
             GitHubFix::BranchProtection { branch, wanted } => {
                 add_all(branches.entry(branch.clone()).or_default(), wanted)
+            }
+            GitHubFix::BranchRuleset { branch, wanted } => {
+                add_all(rulesets.entry(branch.clone()).or_default(), wanted)
             }
             GitHubFix::RepoSettings(wanted) => add_all(&mut settings, wanted),
             GitHubFix::CreateLabels(list) => {
@@ -343,6 +350,9 @@ async fn repo_changes(client: &Client, repo: &RepoId, fixes: &[GitHubFix]) -> Ve
     let mut out = Vec::new();
     for (branch, wanted) in &branches {
         out.push(protection_change(client, repo, &base, branch, wanted).await);
+    }
+    for (branch, wanted) in &rulesets {
+        out.push(ruleset_change(client, repo, &base, branch, wanted).await);
     }
     if !settings.is_empty() {
         out.push(settings_change(client, repo, &base, &settings).await);

@@ -51,6 +51,9 @@ pub enum Endpoint {
     UpdateLabel,
     UpdateEnvironment,
     UpdateOrg,
+    Rulesets,
+    CreateRuleset,
+    UpdateRuleset,
 }
 
 impl Endpoint {
@@ -96,6 +99,9 @@ impl Endpoint {
         Endpoint::UpdateLabel,
         Endpoint::UpdateEnvironment,
         Endpoint::UpdateOrg,
+        Endpoint::Rulesets,
+        Endpoint::CreateRuleset,
+        Endpoint::UpdateRuleset,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -161,6 +167,9 @@ impl Endpoint {
             Endpoint::UpdateLabel => ("PATCH", "/repos/{owner}/{repo}/labels/{name}"),
             Endpoint::UpdateEnvironment => ("PUT", "/repos/{owner}/{repo}/environments/{name}"),
             Endpoint::UpdateOrg => ("PATCH", "/orgs/{org}"),
+            Endpoint::Rulesets => ("GET", "/repos/{owner}/{repo}/rulesets"),
+            Endpoint::CreateRuleset => ("POST", "/repos/{owner}/{repo}/rulesets"),
+            Endpoint::UpdateRuleset => ("PUT", "/repos/{owner}/{repo}/rulesets/{id}"),
         }
     }
 
@@ -258,6 +267,9 @@ mod tests {
             Endpoint::UpdateLabel => 37,
             Endpoint::UpdateEnvironment => 38,
             Endpoint::UpdateOrg => 39,
+            Endpoint::Rulesets => 40,
+            Endpoint::CreateRuleset => 41,
+            Endpoint::UpdateRuleset => 42,
         }
     }
 
@@ -266,7 +278,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateOrg) + 1);
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateRuleset) + 1);
     }
 
     #[test]
@@ -404,6 +416,13 @@ mod tests {
                 Endpoint::UpdateEnvironment,
             ),
             ("PATCH", "/orgs/acme", Endpoint::UpdateOrg),
+            (
+                "GET",
+                "/repos/o/r/rulesets?includes_parents=false&per_page=100",
+                Endpoint::Rulesets,
+            ),
+            ("POST", "/repos/o/r/rulesets", Endpoint::CreateRuleset),
+            ("PUT", "/repos/o/r/rulesets/7", Endpoint::UpdateRuleset),
         ];
         for (method, path, want) in cases {
             assert_eq!(
