@@ -16,7 +16,7 @@ REPOS=${REPOS:-1000}
 LATENCY_MS=${LATENCY_MS:-50}
 GAP_EVERY=${GAP_EVERY:-10}
 CONCURRENCY=${CONCURRENCY:-8}
-WARDEN=${WARDEN_BIN:-${CARGO_TARGET_DIR:-target}/release/warden}
+WARDEN=$(realpath -m "${WARDEN_BIN:-${CARGO_TARGET_DIR:-target}/release/warden}")
 
 if [ ! -x "$WARDEN" ]; then cargo build --release --locked --quiet --bin warden; fi
 
@@ -40,6 +40,7 @@ run() {
     >"$work/$name.json" 2>"$work/$name.stderr") || true
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.1f}')" >"$work/$name.wall"
+  if [ ! -s "$work/$name.json" ]; then echo "warden apply $* failed:" >&2; cat "$work/$name.stderr" >&2; exit 1; fi
   cp "$work/stats.json" "$work/$name.stats"
 }
 
