@@ -409,7 +409,11 @@ fn repo_answer(
             answer(200, Value::Array(items))
         }
         ("GET", ["rulesets", id]) => {
-            match repo.rulesets.iter().find(|r| r["id"].to_string() == *id) {
+            match repo
+                .rulesets
+                .iter()
+                .find(|r| r["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(*id))
+            {
                 Some(set) => answer(200, set.clone()),
                 None => not_found(),
             }
@@ -437,7 +441,7 @@ fn repo_answer(
             let Some(set) = repo
                 .rulesets
                 .iter_mut()
-                .find(|r| r["id"].to_string() == *id)
+                .find(|r| r["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(*id))
             else {
                 return not_found();
             };
