@@ -650,6 +650,42 @@ mod tests {
     }
 
     #[test]
+    fn an_unprotected_branch_carries_every_named_setting_as_its_fix() {
+        use crate::fix::{Fix, GitHubFix};
+        let policy = crate::policy::load_text(
+            "p.toml",
+            "[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\nrequired_approving_reviews = 2\nblock_force_pushes = true\nrequired_status_checks = [\"lint\"]\napply_with = \"ruleset\"\n",
+        )
+        .unwrap();
+        let facts = facts(&[], BranchProtection::default());
+        let Evaluation::Checked(findings) = policy.rules[0].rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].fix.as_deref(),
+            Some(&Fix::GitHub(GitHubFix::BranchRuleset {
+                branch: "main".into(),
+                wanted: vec![
+                    ProtectionSetting::ApprovingReviews(2),
+                    ProtectionSetting::BlockForcePushes,
+                    ProtectionSetting::RequiredCheck("lint".into()),
+                ],
+            }))
+        );
+    }
+
+    #[test]
+    fn apply_with_is_classic_or_ruleset() {
+        let errors = crate::policy::load_text(
+            "p.toml",
+            "[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\napply_with = \"terraform\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{errors:?}").contains("apply_with"), "{errors:?}");
+    }
+
+    #[test]
     fn a_missing_required_workflow_is_a_gap() {
         let mut rule = rule();
         rule.required_workflows = vec!["required-ci.yml".to_string()];

@@ -281,6 +281,38 @@ mod tests {
     }
 
     #[test]
+    fn each_gap_carries_the_fix_that_closes_it() {
+        use crate::fix::{github, Fix, GitHubFix};
+        let eval = judge(
+            "labels = [\"Bug\", \"hotfix\"]\ncolors = { Bug = \"#D73A4A\" }\ndescriptions = { hotfix = \"Urgent\" }\n",
+            Ok(vec![label("bug", "f29513", None)]),
+        );
+        let Evaluation::Checked(findings) = eval else {
+            panic!("{eval:?}")
+        };
+        let fixes: Vec<Fix> = findings
+            .into_iter()
+            .map(|f| *f.fix.expect("every label gap is fixable"))
+            .collect();
+        assert_eq!(
+            fixes,
+            [
+                // GitHub's own spelling of the name; the colour without `#`, lower case.
+                Fix::GitHub(GitHubFix::UpdateLabel(github::Label {
+                    name: "bug".into(),
+                    color: Some("d73a4a".into()),
+                    description: None,
+                })),
+                Fix::GitHub(GitHubFix::CreateLabels(vec![github::Label {
+                    name: "hotfix".into(),
+                    color: None,
+                    description: Some("Urgent".into()),
+                }])),
+            ]
+        );
+    }
+
+    #[test]
     fn missing_labels_and_wrong_colours_are_gaps() {
         let eval = judge(
             "labels = [\"feat\", \"Bug\", \"hotfix\"]\ncolors = { hotfix = \"#D73A4A\", Bug = \"f29513\" }\n",
