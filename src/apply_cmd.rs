@@ -175,5 +175,8 @@ pub fn apply(args: ApplyArgs, out: &mut dyn Write) -> miette::Result<u8> {
         );
     }
     let open = remaining.iter().any(|r| !r.fixable.is_empty());
-    Ok(u8::from(open || applied.failed() > 0 || plan_errors > 0))
+    let unread = applied.changes.iter().any(|c| c.error.is_some());
+    Ok(u8::from(
+        open || unread || applied.failed() > 0 || plan_errors > 0,
+    ))
 }

@@ -99,6 +99,16 @@ pub fn render_applied(applied: &Applied, out: &mut dyn Write) -> std::io::Result
             )?,
         }
     }
+    // Read again right before writing: a state that could not be read then is not written.
+    for c in applied.changes.iter().filter(|c| c.error.is_some()) {
+        writeln!(
+            out,
+            "{}: {}: not written: {}",
+            c.repo,
+            c.target,
+            c.error.as_deref().unwrap_or_default()
+        )?;
+    }
     Ok(())
 }
 
