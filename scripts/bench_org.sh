@@ -8,6 +8,8 @@
 #   scripts/bench_org.sh                      # every ci.yml is the org's template
 #   DISTINCT_WORKFLOWS=1 scripts/bench_org.sh # every ci.yml differs (one blob each)
 #   REPOS=200 LATENCY_MS=100 scripts/bench_org.sh
+#   NEW_FACTS=1 scripts/bench_org.sh          # also every issue-12 rule kind that reads
+#                                             # GitHub (scripts/bench-org-new-facts-policy.toml)
 #
 # Until `warden sweep --org` is wired into the CLI, this runs the same sweep through the
 # library: the ignored test `bench_1000_repositories` in tests/it/org_sweep.rs.
@@ -16,6 +18,8 @@ cd "$(dirname "$0")/.."
 REPOS=${REPOS:-1000}
 LATENCY_MS=${LATENCY_MS:-50}
 DISTINCT_WORKFLOWS=${DISTINCT_WORKFLOWS:-0}
+POLICY=scripts/bench-org-policy.toml
+if [ "${NEW_FACTS:-0}" = 1 ]; then POLICY=scripts/bench-org-new-facts-policy.toml; fi
 WARDEN=${WARDEN_BIN:-${CARGO_TARGET_DIR:-target}/release/warden}
 
 if [ ! -x /usr/bin/time ]; then
@@ -57,9 +61,9 @@ server=$!
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 port=$(cat "$work/port")
 
-echo "warden sweep --org bench: $REPOS repositories on 127.0.0.1:$port, ${LATENCY_MS} ms latency per request"
+echo "warden sweep --org bench: $REPOS repositories on 127.0.0.1:$port, ${LATENCY_MS} ms latency per request, policy $POLICY"
 GITHUB_TOKEN=bench-token timed "$WARDEN" sweep --org bench --api-url "http://127.0.0.1:$port" \
-  --policy scripts/bench-org-policy.toml --now 2026-11-22 --no-cache \
+  --policy "$POLICY" --now 2026-11-22 --no-cache \
   --format json --output "json=$work/org.json" --output "markdown=$work/org.md" \
   >/dev/null 2>"$work/stderr" || true
 grep -E '^peak RSS' "$work/stderr" || true

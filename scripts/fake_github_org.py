@@ -10,7 +10,18 @@ blobs (`blob.json`), classic protection (`branch-protection.json` or the recorde
 and `POST /graphql` for the batched classic-protection query (a `BranchProtectionRule`
 with the same settings as `branch-protection.json`) and the pooled blob query (`Blob.text`,
 `isBinary`, `isTruncated`, `byteSize`), field names from GitHub's published schema
-(`@octokit/graphql-schema`). Only values change, never field names. Every request waits --latency-ms first (threads,
+(`@octokit/graphql-schema`). Only values change, never field names.
+
+For the issue-12 rule kinds it also serves the organisation (`org.json`), its open alerts
+of each kind (`GET /orgs/{org}/secret-scanning/alerts`, `dependabot/alerts`,
+`code-scanning/alerts`, paginated, built from `org-*-alerts.json`: a secret-scanning alert
+in every 50th repository, a Dependabot alert in every 10th, a code-scanning alert in
+every 2nd), the repositories' own alert lists (empty elsewhere), workflow runs
+(`workflow-runs-scenario.json`), the full repository (`repo.json`), and the per-repository GraphQL query of
+`src/github/extra_graphql.rs` (labels, the `production` environment, deployments,
+`Ref.compare`, CODEOWNERS errors, `hasVulnerabilityAlertsEnabled`) with the values of
+`labels.json`, `environment.json`, `deployments.json`, `compare.json` and
+`codeowners-errors.json`. Every request waits --latency-ms first (threads,
 so requests overlap as they would over the network). Usage:
 
     fake_github_org.py --repos 1000 --latency-ms 50 --port-file FILE --stats-file FILE
@@ -90,6 +101,16 @@ class Org:
         ruleset = load("rules-for-branch-full.json")
         self.graphql = {}
         rule = graphql_rule(classic)
+        self.org_alerts = {"secret-scanning": [], "dependabot": [], "code-scanning": []}
+        alert_templates = {
+            "secret-scanning": load("org-secret-scanning-alerts.json")[0],
+            "dependabot": next(a for a in load("org-dependabot-alerts.json") if a["state"] == "open"),
+            "code-scanning": next(a for a in load("org-code-scanning-alerts.json") if a["state"] == "open"),
+        }
+        every = {"secret-scanning": 50, "dependabot": 10, "code-scanning": 2}
+        runs = load("workflow-runs-scenario.json")
+        repo_template = load("repo.json")
+        self.extra = repo_extra_graphql()
         for i in range(count):
             name = f"repo-{i:04d}"
             full = f"{org}/{name}"
@@ -130,11 +151,23 @@ class Org:
             )
             self.routes[f"{base}/rules/branches/main"] = (200, ruleset if kind == 2 else [])
             self.graphql[full] = rule if kind == 0 else None
+            for alert_kind, template in alert_templates.items():
+                if i % every[alert_kind] == 0:
+                    alert = copy.deepcopy(template)
+                    alert["state"] = "open"
+                    alert["repository"] = dict(alert["repository"], full_name=full, name=name)
+                    self.org_alerts[alert_kind].append(alert)
+            self.routes[f"{base}/actions/runs"] = (200, runs)
+            repo = rename(copy.deepcopy(repo_template), "octocat/Hello-World", full)
+            repo.update(name=name, default_branch="main")
+            self.routes[base] = (200, repo)
 
     def answer_graphql(self, request):
         """The batched query, answered by its variables: `o{i}`/`n{i}` per repository,
         `q{j}` per qualified branch name; `data` keyed by the aliases `r{i}`/`b{j}`."""
         variables = request.get("variables") or {}
+        if "o" in variables and "n" in variables:
+            return self.answer_extra(request)
         data, errors = {}, []
         i = 0
         while f"o{i}" in variables:
@@ -168,6 +201,36 @@ class Org:
             body["errors"] = errors
         return body
 
+    def answer_extra(self, request):
+        """The per-repository query of the issue-12 facts: `data.repository` with the
+        fields and aliases (`e{i}`, `d{i}`, `c{i}`) the query asks for."""
+        query, variables = request.get("query", ""), request["variables"]
+        full = f"{variables['o']}/{variables['n']}"
+        if full not in self.graphql:
+            return {"data": {"repository": None}, "errors": [{
+                "type": "NOT_FOUND", "path": ["repository"], "locations": [{"line": 1, "column": 1}],
+                "message": f"Could not resolve to a Repository with the name '{full}'."}]}
+        repo = {}
+        if "labels(" in query:
+            repo["labels"] = self.extra["labels"]
+        if "codeowners {" in query:
+            repo["codeowners"] = self.extra["codeowners"]
+        if "hasVulnerabilityAlertsEnabled" in query:
+            repo["hasVulnerabilityAlertsEnabled"] = True
+        i = 0
+        while f"e{i}" in variables:
+            repo[f"e{i}"] = self.extra["environment"] if variables[f"e{i}"] == "production" else None
+            i += 1
+        i = 0
+        while f"d{i}" in variables:
+            repo[f"d{i}"] = self.extra["deployments"]
+            i += 1
+        i = 0
+        while f"c{i}" in variables:
+            repo[f"c{i}"] = self.extra["compare"]
+            i += 1
+        return {"data": {"repository": repo}}
+
     def answer(self, path, query, host):
         if path == f"/orgs/{self.org}/repos":
             per_page = min(int(query.get("per_page", ["30"])[0]), 100)
@@ -180,15 +243,67 @@ class Org:
                 links.append(f'<{url}{page + 1}>; rel="next"')
                 links.append(f'<{url}{last}>; rel="last"')
             return "listing", 200, items, ", ".join(links) or None
+        if path == f"/orgs/{self.org}":
+            return "org", 200, load("org.json"), None
+        match = re.fullmatch(rf"/orgs/{re.escape(self.org)}/(secret-scanning|dependabot|code-scanning)/alerts", path)
+        if match:
+            alerts = self.org_alerts[match.group(1)]
+            per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+            page = int(query.get("page", ["1"])[0])
+            last = max(1, -(-len(alerts) // per_page))
+            link = None
+            if page < last:
+                url = f"http://{host}{path}?state=open&per_page={per_page}&page="
+                link = f'<{url}{page + 1}>; rel="next", <{url}{last}>; rel="last"'
+            return "org-alerts", 200, alerts[(page - 1) * per_page : page * per_page], link
+        if re.fullmatch(r"/repos/[^/]+/[^/]+/(secret-scanning|dependabot|code-scanning)/alerts", path):
+            # Only asked for repositories the organisation's list cannot vouch for.
+            full = "/".join(path.split("/")[2:4])
+            kind = path.split("/")[4]
+            return "repo-alerts", 200, [a for a in self.org_alerts[kind] if a["repository"]["full_name"] == full], None
         match = re.fullmatch(r"/repos/[^/]+/[^/]+/git/blobs/([0-9a-f]{40})", path)
         if match and match.group(1) in self.blobs:
             return "blob", 200, self.blobs[match.group(1)], None
         if path in self.routes:
             status, body = self.routes[path]
             kind = "tree" if "/git/trees/" in path else (
-                "protection" if path.endswith("/protection") else "rules")
+                "protection" if path.endswith("/protection") else (
+                    "runs" if path.endswith("/actions/runs") else (
+                        "repo" if path.count("/") == 3 else "rules")))
             return kind, status, body, None
         return "other", 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, None
+
+
+def repo_extra_graphql():
+    """The recorded REST bodies of the issue-12 facts in GraphQL's shapes."""
+    labels = load("labels.json")
+    env = load("environment.json")
+    rules = []
+    for rule in env["protection_rules"]:
+        reviewers = [
+            {"__typename": "Team", "slug": r["reviewer"]["slug"]} if r["type"] == "Team"
+            else {"__typename": "User", "login": r["reviewer"]["login"]}
+            for r in rule.get("reviewers", [])]
+        rules.append({"type": rule["type"].upper(), "timeout": rule.get("wait_timer", 0),
+                      "preventSelfReview": rule.get("prevent_self_review"),
+                      "reviewers": {"totalCount": len(reviewers), "nodes": reviewers}})
+    deployments = [
+        {"databaseId": d["id"], "commitOid": d["sha"], "createdAt": d["created_at"],
+         "originalEnvironment": d["original_environment"], "ref": {"name": d["ref"]}}
+        for d in load("deployments.json")]
+    compare = load("compare.json")
+    commits = [{"oid": c["sha"], "messageHeadline": c["commit"]["message"].split("\n")[0]}
+               for c in compare["commits"]][-5:]
+    errors = [{k: e.get(k) for k in ("line", "kind", "path", "message", "suggestion")}
+              for e in load("codeowners-errors.json")["errors"]]
+    return {
+        "labels": {"totalCount": len(labels), "nodes": [
+            {"name": l["name"], "color": l["color"], "description": l["description"]} for l in labels]},
+        "environment": {"name": "production", "protectionRules": {"totalCount": len(rules), "nodes": rules}},
+        "deployments": {"nodes": deployments},
+        "compare": {"compare": {"aheadBy": compare["ahead_by"], "commits": {"nodes": commits}}},
+        "codeowners": {"errors": errors},
+    }
 
 
 def graphql_rule(classic):

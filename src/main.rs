@@ -22,8 +22,9 @@ use warden::run::{GitHubOptions, PrSource, RunError, RunOptions};
 mod apply_cmd;
 mod color;
 
-// warden allocates one small string per tracked path (100,000 in a large repository) and
-// frees them all at exit; mimalloc does that faster than the system allocator.
+// warden allocates one small string per tracked path (100,000 in a large repository);
+// mimalloc allocates them faster than the system allocator. `check` leaves them to the
+// process exit (`RunOptions::exit_after`) rather than freeing them one by one.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -60,6 +61,9 @@ fn say(line: &str) {
 enum Command {
     /// Check a repository against its policy and report the gaps.
     Check(CheckArgs),
+    /// Close the gaps whose rules carry a fix, in the checkout: print the plan, make the
+    /// changes, then check again (exit 0 only when every fixed gap is closed).
+    Fix(FixArgs),
     /// Judge a pull request: PR rules, and path rules on the files it changes.
     Pr(PrArgs),
     /// The drift sweep: check the repository, write the gaps report, compare with the
@@ -143,6 +147,27 @@ struct CheckArgs {
     /// Pre-commit mode: path rules judge only what the commit changes (index vs HEAD).
     #[arg(long)]
     staged: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct FixArgs {
+    /// The repository to fix.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Allow deleting files, and replacing a file or link the policy wants different
+    /// (without it, such fixes are refused and said).
+    #[arg(long)]
+    allow_delete: bool,
+    /// Stage the fixed paths in the git index (nothing is staged without it).
+    #[arg(long)]
+    stage: bool,
+    #[command(flatten)]
+    pr: FixPrArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -242,6 +267,26 @@ struct OrgArgs {
     concurrency: usize,
 }
 
+/// `warden fix --pr`: the fixes as one pull request per repository, through the API.
+#[derive(clap::Args)]
+#[group(skip)]
+struct FixPrArgs {
+    /// Propose the fixes as one pull request in each repository named by --org, --repos
+    /// or --repo (branch `warden/fix`; the default branch is never written), updating
+    /// warden's own open pull request instead of opening another.
+    #[arg(long, conflicts_with = "stage")]
+    pr: bool,
+    /// With --pr: every repository of this organisation (archived ones and forks left out).
+    #[arg(long, value_name = "ORG", requires = "pr", conflicts_with = "repos")]
+    org: Option<String>,
+    /// With --pr: the repositories listed in FILE, one OWNER/NAME a line, `#` comments.
+    #[arg(long, value_name = "FILE", requires = "pr")]
+    repos: Option<PathBuf>,
+    /// With --pr: repositories worked on at once.
+    #[arg(long, value_name = "N", default_value_t = warden::effects::fix_pr::DEFAULT_CONCURRENCY, requires = "pr")]
+    concurrency: usize,
+}
+
 #[derive(clap::Args)]
 struct MergeArgs {
     /// The shards' JSON reports (`--output json=FILE` of each `warden sweep --org --shard` job).
@@ -305,6 +350,7 @@ impl RunArgs {
             now: self.now.unwrap_or_else(jiff::Timestamp::now),
             fail_on: self.fail_on,
             fail_on_existing: self.fail_on_existing,
+            exit_after: true,
             github: GitHubOptions {
                 offline: gh.offline,
                 repo: gh.repo.clone(),
@@ -461,6 +507,8 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 .map_err(run_error)?;
             emit(&report, &args.run, &mut out)
         }
+        Command::Fix(args) if args.pr.pr => fix_pr(args, &mut out),
+        Command::Fix(args) => fix(args, &mut out),
         Command::Pr(args) => pr(args, &mut out),
         Command::PreCommit(args) => {
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -654,6 +702,67 @@ fn org_sweep(args: SweepArgs, out: &mut dyn Write) -> miette::Result<u8> {
     )
 }
 
+/// `warden fix --pr`: one pull request per repository; the report on standard output.
+fn fix_pr(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    use warden::effects::fix_pr::{self, Target};
+    let format = args.run.format;
+    if !matches!(format, Format::Human | Format::Json) || !args.run.outputs.is_empty() {
+        return Err(miette::miette!(
+            help = "use --format human or --format json",
+            "`warden fix --pr` writes its report as human or json on standard output"
+        ));
+    }
+    let options = args.run.options(&args.path);
+    let target = match (&args.pr.org, &args.pr.repos, &options.github.repo) {
+        (Some(org), _, _) => Target::Org(org.clone()),
+        (None, Some(file), _) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| miette::miette!("cannot read {}: {e}", file.display()))?;
+            Target::Repos(
+                warden::org::read_repos_file(&text)
+                    .map_err(|e| miette::miette!("{}: {e}", file.display()))?,
+            )
+        }
+        (None, None, Some(repo)) => Target::Repos(vec![warden::github::RepoId::parse(repo)
+            .filter(|_| repo.matches('/').count() == 1)
+            .ok_or_else(|| miette::miette!("`{repo}` is not OWNER/NAME"))?]),
+        (None, None, None) => {
+            return Err(miette::miette!(
+                help = "`--org ORG`, `--repos FILE` or `--repo OWNER/NAME`",
+                "`warden fix --pr` needs the repositories to open pull requests in"
+            ))
+        }
+    };
+    let policy = warden::run::load_policy(&options).map_err(run_error)?;
+    let config = options.github.client_config().map_err(|why| {
+        miette::miette!(
+            help = "set GITHUB_TOKEN (contents: write and pull_requests: write), or --api-url for a local server",
+            "`warden fix --pr` writes through the GitHub API, but {why}"
+        )
+    })?;
+    let fix_options = fix_pr::Options {
+        target,
+        dry_run: args.dry_run,
+        allow: warden::fix::local::Allow {
+            delete: args.allow_delete,
+        },
+        concurrency: args.pr.concurrency.max(1),
+        now: options.now,
+    };
+    let progress = progress(QUIET.load(std::sync::atomic::Ordering::Relaxed));
+    let report = fix_pr::run(&fix_options, &policy, config, progress.as_ref())
+        .map_err(|e| miette::miette!("{e}"))?;
+    let mut buffer = Vec::new();
+    match format {
+        Format::Json => fix_pr::render_json(&report, &mut buffer),
+        _ => fix_pr::render_human(&report, &mut buffer),
+    }
+    .map_err(io_error)?;
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(report.exit_code() as u8)
+}
+
 /// How an organisation sweep shows progress: a bar on a terminal, plain lines in logs and
 /// CI (a bar there is noise), nothing with --quiet.
 fn progress(quiet: bool) -> Box<dyn Progress> {
@@ -715,6 +824,40 @@ fn run_error(error: RunError) -> miette::Report {
         RunError::Policy(errors) => miette::Report::new(errors),
         other => miette::miette!("{other}"),
     }
+}
+
+fn fix(args: FixArgs, out: &mut dyn Write) -> miette::Result<u8> {
+    use warden::effects::fix::{self, FixOptions};
+    if !matches!(args.run.format, Format::Human | Format::Json) {
+        return Err(miette::miette!(
+            help = "`warden check --format ...` renders the gaps in other formats",
+            "`warden fix` prints its plan as human text or json"
+        ));
+    }
+    if !args.run.outputs.is_empty() || args.run.summary.is_some() {
+        return Err(miette::miette!(
+            help = "run `warden check --output FORMAT=FILE` after `warden fix` for a report",
+            "`warden fix` prints its plan and outcome; it writes no report (--output, --summary)"
+        ));
+    }
+    let options = FixOptions {
+        dry_run: args.dry_run,
+        allow_delete: args.allow_delete,
+        stage: args.stage,
+    };
+    let outcome = fix::run(&args.run.options(&args.path), options).map_err(run_error)?;
+    let mut buffer = Vec::new();
+    match args.run.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut buffer, &outcome)
+                .map_err(|e| miette::miette!("{e}"))?;
+            buffer.push(b'\n');
+        }
+        _ => fix::render(&outcome, &mut buffer).map_err(io_error)?,
+    }
+    out.write_all(&buffer).map_err(io_error)?;
+    out.flush().map_err(io_error)?;
+    Ok(outcome.exit_code as u8)
 }
 
 fn pr(args: PrArgs, out: &mut dyn Write) -> miette::Result<u8> {

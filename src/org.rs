@@ -28,6 +28,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::facts::{EntryKind, Facts, FileEntry, FileSource, Needs};
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, RemoteTree};
+use crate::github::org_alerts::OrgAlerts;
 use crate::github::protection_batches::ProtectionBatches;
 use crate::github::{self, ApiError, ApiStats, Client, ClientConfig, GitHubState, RepoId};
 use crate::model::Evaluation;
@@ -287,7 +288,7 @@ const MAX_CONTENT_BYTES: u64 = 8 * 1024 * 1024;
 const BLOB_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The file facts of one repository, as read through the API.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct RemoteFiles {
     /// Entries; a symlink whose target could not be read has `None`.
     entries: Vec<(String, RemoteKind)>,
@@ -296,7 +297,7 @@ struct RemoteFiles {
     unknown_targets: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum RemoteKind {
     File,
     Executable,
@@ -454,11 +455,15 @@ pub fn sweep_org_with(
             let ids: Vec<RepoId> = chosen.iter().map(Candidate::id).collect();
             let batches =
                 ProtectionBatches::new(&ids, plan.needs.github.branches.iter().cloned().collect());
+            let org_alerts = OrgAlerts::default();
+            let org_settings = Counter::default();
             let shared = Shared {
                 plan: &plan,
                 filter: &filter,
                 blobs: &blobs,
                 batches: &batches,
+                org_alerts: &org_alerts,
+                org_settings: &org_settings,
             };
             let mut gathered = futures_util::stream::iter(chosen)
                 .map(|candidate| gather_repo(client, &shared, options, candidate))
@@ -468,7 +473,9 @@ pub fn sweep_org_with(
                 let _ = sender.send(item);
             }
             let graphql = batches.queries() + blobs.queries();
-            Ok::<_, OrgError>((not_swept, listing.get(), blobs.reused(), graphql))
+            // Facts of the whole organisation are counted with its listing.
+            let listing = listing.get() + org_alerts.requests() + org_settings.get();
+            Ok::<_, OrgError>((not_swept, listing, blobs.reused(), graphql))
         });
         let (mut rows, more_not_swept, extra_requests) =
             judge.join().expect("the judging thread panicked");
@@ -605,6 +612,10 @@ struct Shared<'a> {
     blobs: &'a Blobs,
     /// Classic branch protection, read for many repositories per GraphQL query.
     batches: &'a ProtectionBatches,
+    /// Open security alerts, listed once per organisation.
+    org_alerts: &'a OrgAlerts,
+    /// Requests for organisation settings, charged to the organisation, not a row.
+    org_settings: &'a Counter,
 }
 
 async fn gather_repo(
@@ -618,6 +629,8 @@ async fn gather_repo(
         filter,
         blobs,
         batches,
+        org_alerts,
+        org_settings,
     } = *shared;
     let counter = Counter::default();
     let listed = match candidate {
@@ -660,10 +673,17 @@ async fn gather_repo(
     let github = async {
         if plan.needs.github.any() {
             let classic = batches.classic(client, &listed.id).await;
-            GitHubState::Known(Box::new(
-                remote::gather_listed(client, &listed, &plan.needs.github, &classic, &counter)
-                    .await,
-            ))
+            let facts = remote::gather_listed(
+                client,
+                &listed,
+                &plan.needs.github,
+                &classic,
+                org_alerts,
+                &counter,
+            )
+            .await;
+            org_settings.add(facts.extra.org_requests);
+            GitHubState::Known(Box::new(facts))
         } else {
             GitHubState::NotNeeded
         }
@@ -690,6 +710,18 @@ async fn read_files(
     let tree: RemoteTree = remote::tree(client, repo, reference, counter)
         .await
         .map_err(|e| TreeProblem::Failed(e.to_string()))?;
+    read_tree_files(client, plan, blobs, repo, tree, counter).await
+}
+
+/// The blobs rules need from a tree already read.
+async fn read_tree_files(
+    client: &Client,
+    plan: &Plan,
+    blobs: &Blobs,
+    repo: &RepoId,
+    tree: RemoteTree,
+    counter: &Counter,
+) -> Result<RemoteFiles, TreeProblem> {
     if tree.truncated {
         return Err(TreeProblem::Truncated);
     }
@@ -825,30 +857,23 @@ fn facts_of(
 
 pub(crate) const HISTORY_SKIPPED: &str = "needs git history (last-commit dates), and an organisation sweep reads repositories through the API without cloning them; run `warden check` or `warden sweep` in a clone for it";
 
-/// Judge one repository's facts: the engine, then what an org sweep cannot know.
-fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) -> RepoRow {
-    let Swept {
-        repo,
-        files,
-        github,
-        requests,
-    } = swept;
-    let (readable, problem) = match &files {
+/// The engine on one repository's facts, then what an org sweep cannot know.
+fn evaluate_remote(
+    policy: &Policy,
+    plan: &Plan,
+    repo: &RepoId,
+    files: Option<&Result<RemoteFiles, TreeProblem>>,
+    github: &GitHubState,
+    now: jiff::Timestamp,
+) -> Vec<Evaluation> {
+    let (readable, problem) = match files {
         Some(Ok(files)) => (Some(files), None),
         Some(Err(problem)) => (None, Some(problem)),
         None => (None, None),
     };
     let outside = &plan.needs.outside;
     let judge = |target: &str, exists: Option<bool>| {
-        let facts = facts_of(
-            &repo,
-            readable,
-            &github,
-            options.now,
-            target,
-            exists,
-            outside,
-        );
+        let facts = facts_of(repo, readable, github, now, target, exists, outside);
         engine::evaluate(policy, &facts, false)
     };
     let first_exists = (!outside.is_empty()).then_some(false);
@@ -887,6 +912,19 @@ fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) 
             *evaluation = Evaluation::Error(problem.reason());
         }
     }
+    evaluations
+}
+
+/// Judge one repository's facts: the engine, then what an org sweep cannot know.
+fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) -> RepoRow {
+    let Swept {
+        repo,
+        files,
+        github,
+        requests,
+    } = swept;
+    let evaluations = evaluate_remote(policy, plan, &repo, files.as_ref(), &github, options.now);
+    let problem = files.as_ref().and_then(|f| f.as_ref().err());
 
     let ctx = RunContext {
         root: repo.to_string(),
@@ -907,6 +945,124 @@ fn judge_repo(policy: &Policy, plan: &Plan, options: &OrgOptions, swept: Swept) 
         requests,
         report: Some(serde_json::to_value(&report).expect("a report is always JSON")),
         tracking: None,
+    }
+}
+
+/// One repository's files at one commit, read and judged as a sweep reads and judges them,
+/// for `warden fix --org --pr`: the fixes come from these judgements, and the changes are
+/// judged again on the same facts before a pull request says they close a gap.
+pub(crate) struct RemoteFilesAt {
+    plan: Plan,
+    repo: RepoId,
+    files: Result<RemoteFiles, TreeProblem>,
+}
+
+impl RemoteFilesAt {
+    /// Whether any rule of `policy` reads files (else there is nothing a file fix closes).
+    pub(crate) fn needed(policy: &Policy) -> bool {
+        Plan::of(policy).tree
+    }
+
+    /// The blobs rules need from `tree` (read at the commit the fixes build on).
+    pub(crate) async fn read(
+        client: &Client,
+        policy: &Policy,
+        blobs: &Blobs,
+        repo: &RepoId,
+        tree: RemoteTree,
+        counter: &Counter,
+    ) -> RemoteFilesAt {
+        let plan = Plan::of(policy);
+        let files = read_tree_files(client, &plan, blobs, repo, tree, counter).await;
+        RemoteFilesAt {
+            plan,
+            repo: repo.clone(),
+            files,
+        }
+    }
+
+    /// Every rule's evaluation; GitHub rules are skipped (a fix PR changes files only).
+    pub(crate) fn judge(&self, policy: &Policy, now: jiff::Timestamp) -> Vec<Evaluation> {
+        let github = GitHubState::Skipped(
+            "a pull request of fixes changes files; GitHub settings are for `warden apply`"
+                .to_string(),
+        );
+        evaluate_remote(
+            policy,
+            &self.plan,
+            &self.repo,
+            Some(&self.files),
+            &github,
+            now,
+        )
+    }
+
+    /// The same files with `changes` made (`None` when the files could not be read).
+    pub(crate) fn changed(
+        &self,
+        policy: &Policy,
+        changes: &[crate::fix::FileChange],
+    ) -> Option<RemoteFilesAt> {
+        use crate::fix::FileChange;
+        let mut files = self.files.as_ref().ok()?.clone();
+        let mut set = |path: &str, kind: Option<RemoteKind>| {
+            let at = files.entries.iter().position(|(p, _)| p == path);
+            match (at, kind) {
+                (Some(i), Some(kind)) => files.entries[i].1 = kind,
+                (None, Some(kind)) => files.entries.push((path.to_string(), kind)),
+                (Some(i), None) => {
+                    files.entries.remove(i);
+                }
+                (None, None) => {}
+            }
+        };
+        let mut texts = Vec::new();
+        for change in changes {
+            match change {
+                FileChange::Write { path, bytes } => {
+                    let executable = matches!(
+                        self.files
+                            .as_ref()
+                            .ok()?
+                            .entries
+                            .iter()
+                            .find(|(p, _)| p == path),
+                        Some((_, RemoteKind::Executable))
+                    );
+                    set(
+                        path,
+                        Some(if executable {
+                            RemoteKind::Executable
+                        } else {
+                            RemoteKind::File
+                        }),
+                    );
+                    texts.push((
+                        path.clone(),
+                        Some(String::from_utf8_lossy(bytes).into_owned()),
+                    ));
+                }
+                FileChange::Symlink { path, target } => {
+                    set(path, Some(RemoteKind::Symlink(Some(target.clone()))));
+                    texts.push((path.clone(), None));
+                }
+                FileChange::Delete { path } => {
+                    set(path, None);
+                    texts.push((path.clone(), None));
+                }
+            }
+        }
+        for (path, text) in texts {
+            match text {
+                Some(text) => files.contents.insert(path, Ok(text)),
+                None => files.contents.remove(&path),
+            };
+        }
+        Some(RemoteFilesAt {
+            plan: Plan::of(policy),
+            repo: self.repo.clone(),
+            files: Ok(files),
+        })
     }
 }
 

@@ -89,6 +89,9 @@ pub struct RunOptions {
     /// In `--staged` and `pr` mode, gaps already there before the change block too.
     pub fail_on_existing: bool,
     pub github: GitHubOptions,
+    /// The process ends after this run (the command line): the facts are left for the
+    /// exit to reclaim instead of being freed path by path.
+    pub exit_after: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +106,22 @@ pub enum RunError {
 
 /// `warden check` (and `--staged`).
 pub fn check(options: &RunOptions, staged: bool) -> Result<Report, RunError> {
+    check_in(options, staged, None)
+}
+
+/// `warden check` judging `index` in place of the repository's own git index: `warden
+/// fix` re-checks its fixes as they will be once staged, without staging them.
+pub fn check_index(options: &RunOptions, index: gix_index::File) -> Result<Report, RunError> {
+    check_in(options, false, Some(index))
+}
+
+fn check_in(
+    options: &RunOptions,
+    staged: bool,
+    index: Option<gix_index::File>,
+) -> Result<Report, RunError> {
     let mode = if staged { Mode::Staged } else { Mode::Check };
-    let (policy, needs, mut facts) = prepare(options, mode)?;
+    let (policy, needs, mut facts) = prepare_with(options, mode, index)?;
     let mut stats = None;
     if needs.github.any() {
         facts.github = if staged {
@@ -812,11 +829,19 @@ fn load_staged_policy(
 }
 
 fn prepare(options: &RunOptions, mode: Mode) -> Result<(policy::Policy, Needs, Facts), RunError> {
+    prepare_with(options, mode, None)
+}
+
+fn prepare_with(
+    options: &RunOptions,
+    mode: Mode,
+    given_index: Option<gix_index::File>,
+) -> Result<(policy::Policy, Needs, Facts), RunError> {
     let staged = mode == Mode::Staged;
     let (policy, index) = if staged {
         load_staged_policy(options)?
     } else {
-        (load_policy(options)?, None)
+        (load_policy(options)?, given_index)
     };
     let needs = engine::needs_in(&policy, mode);
     let gather = GatherOptions {
@@ -895,9 +920,11 @@ fn finish(
     } else {
         report.summary = crate::report::Summary::of(&report.rules, options.fail_on);
     }
-    // Freeing 100,000 paths one by one costs more than most rules, and nothing waits for
-    // it: let another thread do it (or the end of the process).
-    let _ = std::thread::Builder::new().spawn(move || drop(facts));
+    // Freeing 100,000 paths one by one costs more than most rules, and when the process
+    // ends next, its exit frees them all at once.
+    if options.exit_after {
+        std::mem::forget(facts);
+    }
     report
 }
 

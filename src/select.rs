@@ -106,6 +106,18 @@ impl Selector {
         &self.source
     }
 
+    /// The keys of a selector made of keys only (`a.b["c.d"]`), which names one place a
+    /// value can be set; `None` when it has indices, `[*]` or filters.
+    pub fn keys(&self) -> Option<Vec<String>> {
+        self.segments
+            .iter()
+            .map(|s| match &s.kind {
+                SegmentKind::Key(key) => Some(key.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every value the selector picks out of `doc`, in document order.
     pub fn select<'v>(&self, doc: &'v Value) -> Result<Vec<Match<'v>>, NoMatch> {
         let mut current = vec![Match {

@@ -638,9 +638,12 @@ fn stat_outside(root: &Path, paths: &[String]) -> HashMap<String, bool> {
 }
 
 fn read_worktree(root: &Path, wanted: &[&FileEntry]) -> HashMap<String, Result<String, String>> {
-    wanted
-        .par_iter()
-        .filter(|f| matches!(f.kind, EntryKind::File | EntryKind::Executable))
-        .map(|f| (f.path.clone(), read_worktree_text(root, &f.path)))
-        .collect()
+    let regular = |f: &&&FileEntry| matches!(f.kind, EntryKind::File | EntryKind::Executable);
+    let read = |f: &&FileEntry| (f.path.clone(), read_worktree_text(root, &f.path));
+    // A handful of files (package.json, CODEOWNERS) is read before rayon's threads
+    // would have started.
+    if wanted.len() < 16 {
+        return wanted.iter().filter(regular).map(read).collect();
+    }
+    wanted.par_iter().filter(regular).map(read).collect()
 }

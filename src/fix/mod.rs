@@ -6,11 +6,14 @@
 //! checkout, `warden fix --org --pr` writes the same changes into a pull request, and
 //! `warden apply` makes GitHub fixes through the API. Each is re-checked afterwards.
 
+pub mod edit;
 pub mod github;
 pub mod local;
 
 pub use github::GitHubFix;
-pub use local::{Content, FileChange, LocalFix};
+pub use local::{
+    Allow, Content, ContentReader, Existing, FileChange, LocalFix, RepoFiles, TextEdit,
+};
 
 /// How one gap can be closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,4 +23,54 @@ pub enum Fix {
     Local(LocalFix),
     /// A change to the repository's or organisation's settings on GitHub (`warden apply`).
     GitHub(GitHubFix),
+}
+
+impl Fix {
+    /// The command that performs this fix.
+    pub fn command(&self) -> &'static str {
+        match self {
+            Fix::Local(_) => "warden fix",
+            Fix::GitHub(_) => "warden apply",
+        }
+    }
+
+    /// A short kebab-case name of the change (`symlink`, `create-file`, `create-labels`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fix::Local(fix) => fix.kind(),
+            #[allow(unreachable_patterns)] // GitHub fixes grow with `warden apply`.
+            Fix::GitHub(fix) => match fix {
+                GitHubFix::CreateLabels(_) => "create-labels",
+                _ => "github-settings",
+            },
+        }
+    }
+
+    /// The repository path a local fix changes.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Fix::Local(fix) => Some(fix.path()),
+            Fix::GitHub(_) => None,
+        }
+    }
+
+    /// One line saying what the fix does.
+    pub fn describe(&self) -> String {
+        match self {
+            Fix::Local(fix) => fix.describe(),
+            #[allow(unreachable_patterns)]
+            Fix::GitHub(fix) => match fix {
+                GitHubFix::CreateLabels(labels) => format!(
+                    "create the label{} {}",
+                    if labels.len() == 1 { "" } else { "s" },
+                    labels
+                        .iter()
+                        .map(|l| format!("`{}`", l.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => "change the repository's settings on GitHub".to_string(),
+            },
+        }
+    }
 }

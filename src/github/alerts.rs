@@ -38,7 +38,7 @@ impl AlertKind {
         }
     }
 
-    fn endpoint(self) -> &'static str {
+    pub(crate) fn endpoint(self) -> &'static str {
         match self {
             AlertKind::SecretScanning => "secret-scanning/alerts",
             AlertKind::Dependabot => "dependabot/alerts",
@@ -77,10 +77,12 @@ pub struct Alert {
     pub title: String,
 }
 
-/// The fields read from any of the three list items; absent ones stay `None`.
-#[derive(Deserialize)]
-struct RawAlert {
+/// The fields read from any of the three list items (of a repository, or of an
+/// organisation, whose items also name their `repository`); absent ones stay `None`.
+#[derive(Clone, Deserialize)]
+pub(crate) struct RawAlert {
     number: u64,
+    pub(crate) repository: Option<AlertRepository>,
     state: Option<String>,
     created_at: Option<String>,
     html_url: Option<String>,
@@ -90,18 +92,24 @@ struct RawAlert {
     rule: Option<CodeRule>,
 }
 
-#[derive(Deserialize)]
+/// `simple-repository`, the `repository` of an organisation's alert items.
+#[derive(Clone, Deserialize)]
+pub(crate) struct AlertRepository {
+    pub(crate) full_name: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
 struct Advisory {
     severity: Option<String>,
     summary: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct Vulnerability {
     severity: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct CodeRule {
     id: Option<String>,
     severity: Option<String>,
@@ -145,6 +153,26 @@ impl RawAlert {
     }
 }
 
+/// The open alerts among `raw` (one repository's items of one kind).
+pub(crate) fn open_alerts(kind: AlertKind, raw: Vec<RawAlert>) -> Fetched<Alerts> {
+    // Whether an alert is open is what is counted: an item that does not say is unknown,
+    // not open and not closed.
+    if let Some(a) = raw.iter().find(|a| a.state.is_none()) {
+        return Err(format!(
+            "GitHub's answer lacked `state` for {} alert #{}",
+            kind.title(),
+            a.number
+        ));
+    }
+    let open = raw
+        .into_iter()
+        // The query asks for open ones; keep the judgement honest regardless.
+        .filter(|a| a.state.as_deref().is_none_or(|s| s == "open"))
+        .map(|a| a.into_alert(kind))
+        .collect();
+    Ok(Alerts::Open(open))
+}
+
 /// Does GitHub's message say the feature is off (rather than access refused)?
 fn says_disabled(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
@@ -171,25 +199,7 @@ pub async fn fetch(client: &Client, base: &str, kind: AlertKind) -> (Fetched<Ale
         ),
         Ok((raw, false)) => {
             let pages = raw.len().div_ceil(100).max(1) as u64;
-            // Whether an alert is open is what is counted: an item that does not say is
-            // unknown, not open and not closed.
-            if let Some(a) = raw.iter().find(|a| a.state.is_none()) {
-                return (
-                    Err(format!(
-                        "GitHub's answer lacked `state` for {} alert #{}",
-                        kind.title(),
-                        a.number
-                    )),
-                    pages,
-                );
-            }
-            let open = raw
-                .into_iter()
-                // The query asks for open ones; keep the judgement honest regardless.
-                .filter(|a| a.state.as_deref().is_none_or(|s| s == "open"))
-                .map(|a| a.into_alert(kind))
-                .collect();
-            (Ok(Alerts::Open(open)), pages)
+            (open_alerts(kind, raw), pages)
         }
         Err(ApiError::NotFound { message, .. }) | Err(ApiError::Forbidden { message, .. })
             if says_disabled(&message) =>

@@ -172,6 +172,11 @@ pub struct Client {
     counters: Arc<Counters>,
     permits: Arc<Semaphore>,
     graphql_refused: AtomicBool,
+    /// Whether a GraphQL query has been answered (either way) in this run. Until one has,
+    /// queries go one at a time: the first is the probe, so a server without GraphQL is
+    /// asked once however many repositories are in flight, not once per worker.
+    graphql_known: AtomicBool,
+    graphql_probe: tokio::sync::Mutex<()>,
     secrets: Secrets,
 }
 
@@ -214,6 +219,8 @@ impl Client {
             counters: Arc::default(),
             permits,
             graphql_refused: AtomicBool::new(false),
+            graphql_known: AtomicBool::new(false),
+            graphql_probe: tokio::sync::Mutex::new(()),
             secrets,
         })
     }
@@ -259,6 +266,13 @@ impl Client {
         variables: &serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
         const PATH: &str = "POST /graphql";
+        let _probing = if self.graphql_known.load(Ordering::Acquire) {
+            None
+        } else {
+            let probe = self.graphql_probe.lock().await;
+            // Another query may have settled it while this one waited.
+            (!self.graphql_known.load(Ordering::Acquire)).then_some(probe)
+        };
         if self.graphql_refused() {
             return Err(ApiError::NotFound {
                 path: PATH.to_string(),
@@ -270,6 +284,7 @@ impl Client {
         let response = self
             .exchange(http::Method::POST, &url, PATH, Some(&body), true)
             .await
+            .inspect(|_| self.graphql_known.store(true, Ordering::Release))
             .inspect_err(|error| {
                 // No endpoint (a proxy, an old server), or a token it will not take: every
                 // further query would fail the same way.
@@ -281,6 +296,7 @@ impl Client {
                         | ApiError::Unexpected { .. }
                 ) {
                     self.graphql_refused.store(true, Ordering::Relaxed);
+                    self.graphql_known.store(true, Ordering::Release);
                 }
             })?;
         let answer: serde_json::Value =

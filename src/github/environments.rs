@@ -5,6 +5,21 @@ use serde::Deserialize;
 
 use super::{encode, ApiError, Client, Fetched};
 
+/// How much of an environment a rule needs. Ordered: each asks for more than the one
+/// before, so the needs of several rules merge with `max`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EnvironmentNeed {
+    /// Whether it exists, and its protection rules (reviewers, wait timer). GitHub's
+    /// GraphQL `Environment` has these.
+    #[default]
+    Rules,
+    /// Also `deployment_branch_policy` (protected branches or custom ones), which only
+    /// REST shows.
+    BranchPolicy,
+    /// Also the names of the custom branch policies (one more REST request).
+    BranchPatterns,
+}
+
 /// The fields of `GET .../environments/{name}` warden judges.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Environment {
@@ -73,14 +88,16 @@ impl Environment {
     }
 }
 
-/// The environment (`None`: it does not exist), and the requests it cost. With
-/// `patterns`, custom branch policies are read too (one more request).
+/// The environment (`None`: it does not exist), and the requests it cost. For
+/// [`EnvironmentNeed::BranchPatterns`], custom branch policies are read too (one more
+/// request).
 pub async fn fetch(
     client: &Client,
     base: &str,
     name: &str,
-    patterns: bool,
+    need: EnvironmentNeed,
 ) -> (Fetched<Option<Environment>>, u64) {
+    let patterns = need == EnvironmentNeed::BranchPatterns;
     let path = format!("{base}/environments/{}", encode(name));
     let mut env = match client.get_json::<Environment>(&path).await {
         Ok(env) => env,

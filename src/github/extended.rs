@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::alerts::{self, AlertKind};
+use super::org_alerts::OrgAlerts;
 use super::{
-    codeowners, compare, deployments, environments, labels, org_settings, Client, Fetched, RepoId,
+    codeowners, compare, deployments, environments, extra_graphql, labels, org_settings, Client,
+    Fetched, RepoId,
 };
 
 /// What the newer rule kinds need fetched.
@@ -18,9 +20,8 @@ pub struct ExtraNeeds {
     pub labels: bool,
     /// `(base, head)`: the commits of `head` that `base` lacks (`branch-contains`).
     pub compare: BTreeSet<(String, String)>,
-    /// Environments by name, and whether their custom branch policies are needed too
-    /// (`environment-protection`).
-    pub environments: BTreeMap<String, bool>,
+    /// Environments by name, and how much of each (`environment-protection`).
+    pub environments: BTreeMap<String, environments::EnvironmentNeed>,
     /// Open alerts of these kinds (`security-alerts`).
     pub alerts: BTreeSet<AlertKind>,
     /// GitHub's CODEOWNERS errors (`codeowners` with `github_errors`).
@@ -59,8 +60,11 @@ pub struct ExtraFacts {
     pub codeowners_errors: Option<Fetched<Option<Vec<codeowners::CodeownersError>>>>,
     pub org: Option<Fetched<org_settings::OrgSettings>>,
     pub deployments: BTreeMap<String, Fetched<Vec<deployments::Deployment>>>,
-    /// Requests these facts cost (for org sweep cost accounting).
+    /// Requests these facts cost the repository (for org sweep cost accounting).
     pub requests: u64,
+    /// Requests for facts of the whole organisation (its settings) this repository was
+    /// the first to ask for: an org sweep charges them to the organisation, not the row.
+    pub org_requests: u64,
 }
 
 /// Fetch what `needs` asks for about `repo`, concurrently.
@@ -84,10 +88,10 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
             ((b.clone(), h.clone()), found)
         }
     }));
-    let envs = futures_util::future::join_all(needs.environments.iter().map(|(name, patterns)| {
+    let envs = futures_util::future::join_all(needs.environments.iter().map(|(name, need)| {
         let base = base.clone();
         async move {
-            let found = environments::fetch(client, &base, name, *patterns).await;
+            let found = environments::fetch(client, &base, name, *need).await;
             (name.clone(), found)
         }
     }));
@@ -120,8 +124,9 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         requests += cost;
         fetched
     });
+    let mut org_requests = 0;
     let org = org.map(|(fetched, cost)| {
-        requests += cost;
+        org_requests += cost;
         fetched
     });
     let labels = labels.map(|(fetched, cost)| {
@@ -165,7 +170,71 @@ pub async fn gather(client: &Client, repo: &RepoId, needs: &ExtraNeeds) -> Extra
         codeowners_errors,
         org,
         requests,
+        org_requests,
     }
+}
+
+/// [`gather`] for one repository of an organisation sweep: what GraphQL can answer in one
+/// query ([`extra_graphql`]), open alerts from the organisation's lists ([`OrgAlerts`]),
+/// and REST for the rest. `secret_scanning_on`: the listing shows secret scanning enabled
+/// for the repository.
+pub async fn gather_in_sweep(
+    client: &Client,
+    repo: &RepoId,
+    needs: &ExtraNeeds,
+    org_alerts: &OrgAlerts,
+    secret_scanning_on: bool,
+) -> ExtraFacts {
+    if !needs.any() {
+        return ExtraFacts::default();
+    }
+    let ask_dependabot = needs.alerts.contains(&AlertKind::Dependabot);
+    let (settled, graphql_cost) = extra_graphql::fetch(client, repo, needs, ask_dependabot).await;
+    let alert_lists = futures_util::future::join_all(needs.alerts.iter().map(|kind| async {
+        let enabled = match kind {
+            AlertKind::SecretScanning => secret_scanning_on,
+            AlertKind::Dependabot => settled.vulnerability_alerts == Some(true),
+            AlertKind::CodeScanning => false,
+        };
+        let found = org_alerts.for_repo(client, repo, *kind, enabled).await;
+        (*kind, found)
+    }))
+    .await;
+    let mut from_lists = BTreeMap::new();
+    let mut rest = needs.clone();
+    for (kind, found) in alert_lists {
+        if let Some(found) = found {
+            rest.alerts.remove(&kind);
+            from_lists.insert(kind, found);
+        }
+    }
+    rest.labels &= settled.labels.is_none();
+    rest.environments
+        .retain(|name, _| !settled.environments.contains_key(name));
+    rest.deployments
+        .retain(|name| !settled.deployments.contains_key(name));
+    rest.compare
+        .retain(|pair| !settled.compare.contains_key(pair));
+    rest.codeowners_errors &= settled.codeowners_errors.is_none();
+    let mut facts = gather(client, repo, &rest).await;
+    facts.requests += graphql_cost;
+    if let Some(labels) = settled.labels {
+        facts.labels = Some(Ok(labels));
+    }
+    if let Some(errors) = settled.codeowners_errors {
+        facts.codeowners_errors = Some(Ok(Some(errors)));
+    }
+    for (name, env) in settled.environments {
+        facts.environments.insert(name, Ok(Some(env)));
+    }
+    for (name, list) in settled.deployments {
+        facts.deployments.insert(name, Ok(list));
+    }
+    for (pair, found) in settled.compare {
+        facts.compare.insert(pair, Ok(found));
+    }
+    facts.alerts.extend(from_lists);
+    facts
 }
 
 /// Facts of `octocat/hello-world` holding only `extra`, for rule tests.

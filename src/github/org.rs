@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::blob_batches::{self, BlobBatches};
 use super::client::next_link;
+use super::org_alerts::OrgAlerts;
 use super::protection_batches::ClassicByBranch;
 use super::{
     encode, ApiError, ApiStats, BranchProtection, Client, Fetched, GitHubFacts, GitHubNeeds,
@@ -167,6 +168,8 @@ pub struct TreeEntry {
 /// `GET /repos/{o}/{r}/git/trees/{ref}?recursive=1`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteTree {
+    /// The root tree's SHA (the base of a tree warden writes on top of it).
+    pub sha: Option<String>,
     pub entries: Vec<TreeEntry>,
     /// GitHub cut the listing short (over 100,000 entries or 7 MB).
     pub truncated: bool,
@@ -176,6 +179,8 @@ pub struct RemoteTree {
 
 #[derive(Deserialize)]
 struct TreeBody {
+    #[serde(default)]
+    sha: Option<String>,
     tree: Vec<TreeEntry>,
     truncated: bool,
 }
@@ -214,6 +219,7 @@ pub async fn tree(
     counter.add(1);
     match client.get_json::<TreeBody>(&path).await {
         Ok(body) => Ok(RemoteTree {
+            sha: body.sha,
             entries: body.tree,
             truncated: body.truncated,
             empty: false,
@@ -388,12 +394,16 @@ impl Blobs {
 /// Dependabot alerts 1, runs 1, and 2 per branch (classic protection and ruleset rules;
 /// a second page of ruleset rules, over 100 for one branch, is only in the totals), or 1
 /// per branch whose classic protection `classic` already holds (from the batched GraphQL
-/// query, [`super::protection_batches::ProtectionBatches`]).
+/// query, [`super::protection_batches::ProtectionBatches`]). The issue-12 facts cost one
+/// GraphQL query, plus REST where it cannot vouch ([`super::extended::gather_in_sweep`]);
+/// open alerts come from the organisation's lists (`org_alerts`), and the organisation's
+/// settings are charged to the organisation ([`super::extended::ExtraFacts::org_requests`]).
 pub async fn gather_listed(
     client: &Client,
     listed: &ListedRepo,
     needs: &GitHubNeeds,
     classic: &ClassicByBranch,
+    org_alerts: &OrgAlerts,
     counter: &Counter,
 ) -> GitHubFacts {
     let repo = &listed.id;
@@ -471,7 +481,19 @@ pub async fn gather_listed(
             (branch.clone(), protection)
         }
     }));
-    let extra = super::extended::gather(client, repo, &needs.extra);
+    let secret_scanning_on = listed
+        .settings
+        .security_and_analysis
+        .as_ref()
+        .and_then(|s| s.secret_scanning.as_ref())
+        .is_some_and(|s| s.status == "enabled");
+    let extra = super::extended::gather_in_sweep(
+        client,
+        repo,
+        &needs.extra,
+        org_alerts,
+        secret_scanning_on,
+    );
     let (settings, runs, vulnerability_alerts, protection, extra): (
         Fetched<RepoSettings>,
         _,

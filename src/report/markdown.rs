@@ -84,6 +84,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
 
+    if let Some(line) = fixable_line(report) {
+        writeln!(out, "{line}")?;
+    }
+
     writeln!(out, "\n## Rules\n")?;
     writeln!(out, "| Rule | Kind | Level | Outcome | Gaps |")?;
     writeln!(out, "| --- | --- | --- | --- | ---: |")?;
@@ -291,8 +295,34 @@ fn gaps_section(rule: &RuleOutcome, out: &mut dyn Write) -> io::Result<()> {
         if let Some(help) = &finding.help {
             writeln!(out, "  - Fix: {}", inline(help))?;
         }
+        if let Some(fix) = &finding.fix {
+            writeln!(
+                out,
+                "  - Closed by {}: {}",
+                code(fix.command),
+                inline(&fix.description)
+            )?;
+        }
     }
     Ok(())
+}
+
+/// "warden can close 2 gaps with `warden fix` and 1 gap with `warden apply`." when any.
+fn fixable_line(report: &Report) -> Option<String> {
+    let count = |command: &str| {
+        report
+            .gaps()
+            .filter(|g| !report.is_old(g))
+            .filter(|g| g.fix.as_ref().is_some_and(|f| f.command == command))
+            .count()
+    };
+    let parts: Vec<String> = ["warden fix", "warden apply"]
+        .into_iter()
+        .map(|command| (command, count(command)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(command, n)| format!("{} with {}", plural(n, "gap"), code(command)))
+        .collect();
+    (!parts.is_empty()).then(|| format!("\nwarden can close {}.", parts.join(" and ")))
 }
 
 /// " (open since DATE)" for a gap a sweep has seen before, and whether a staged change or

@@ -258,6 +258,47 @@ pub struct ReportedFinding {
     /// In `staged` and `pr` mode: `new` (the change's) or `existing` (there before it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// True when warden can close this gap itself (`fix` says how); absent otherwise.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fixable: bool,
+    /// The change that closes the gap and the command that makes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<ReportedFix>,
+    /// The fix itself, for the executors (`warden fix`, `warden apply`); not rendered.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub fix_data: Option<Box<crate::fix::Fix>>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// How a gap can be closed, as reports show it.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct ReportedFix {
+    /// The command that closes the gap: `warden fix` (files in the checkout) or
+    /// `warden apply` (settings on GitHub).
+    pub command: &'static str,
+    /// What kind of change: `symlink`, `create-file`, `set-value`, `delete`, or a GitHub
+    /// change such as `create-labels`.
+    pub kind: &'static str,
+    /// The repository path a file fix changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The change in one line.
+    pub description: String,
+}
+
+impl ReportedFix {
+    pub fn of(fix: &crate::fix::Fix) -> ReportedFix {
+        ReportedFix {
+            command: fix.command(),
+            kind: fix.kind(),
+            path: fix.path().map(str::to_string),
+            description: fix.describe(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -277,6 +318,7 @@ impl ReportedFinding {
         waived: Option<WaivedBy>,
     ) -> Self {
         let fingerprint = fingerprint(rule, finding.subject_key());
+        let fix = finding.fix.as_deref().map(ReportedFix::of);
         ReportedFinding {
             rule: rule.to_string(),
             kind: kind.to_string(),
@@ -289,6 +331,9 @@ impl ReportedFinding {
             waived,
             first_seen: None,
             change: None,
+            fixable: fix.is_some(),
+            fix,
+            fix_data: finding.fix,
         }
     }
 }

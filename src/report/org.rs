@@ -192,7 +192,8 @@ pub struct OrgApiCost {
     /// HTTP requests sent, retries and the listing included.
     pub requests: u64,
     /// Requests for the organisation listing (or the repositories of a `--repos` list
-    /// that were left out after reading them).
+    /// that were left out after reading them), and for facts of the whole organisation
+    /// (its settings, its open-alert lists), read once per organisation.
     pub listing: u64,
     pub cached: u64,
     pub retried: u64,

@@ -6,20 +6,22 @@
 //! completed. Paths are URIs relative to `%SRCROOT%` (the repository root), so results
 //! line up with the checkout whatever directory warden ran in. A finding without a path
 //! (a repository setting, say) is placed on the policy line that declares its rule, since
-//! GitHub drops results that have no location. At most [`MAX_RESULTS`] results are written
+//! GitHub drops results that have no location. A gap whose fix is a text replacement
+//! carries it as `fixes` (artifactChanges with byte-offset regions). At most [`MAX_RESULTS`] results are written
 //! (GitHub's limit per run); a notification counts the rest.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run, Sarif, Suppression,
-    Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
+    Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    Replacement, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
+    Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::{Change, Outcome, Report, ReportedFinding, RuleOutcome};
+use crate::fix::{Content, Fix, LocalFix};
 use crate::model::Level;
 use crate::policy::Origin;
 
@@ -313,6 +315,11 @@ fn result(
         )]))
         .build();
     result.locations = location.map(|l| vec![l]);
+    result.fixes = finding
+        .fix_data
+        .as_deref()
+        .and_then(|fix| sarif_fix(report, fix))
+        .map(|fix| vec![fix]);
     // A staged change or PR says which gaps it brought: SARIF's own baseline states.
     result.baseline_state = finding.change.map(|change| {
         match change {
@@ -350,7 +357,18 @@ fn origin_location(report: &Report, origin: &Origin) -> Option<Location> {
 /// A physical location for a repository path, an absolute URL or a built-in pack (its file
 /// in warden's repository); always `Some` today, kept optional for places that are not files.
 fn location(report: &Report, path: &str, line: Option<u32>) -> Option<Location> {
-    let artifact = if path.contains("://") {
+    let mut physical = PhysicalLocation::builder()
+        .artifact_location(artifact_location(report, path))
+        .build();
+    physical.region = line
+        .filter(|l| *l >= 1)
+        .map(|l| Region::builder().start_line(i64::from(l)).build());
+    Some(Location::builder().physical_location(physical).build())
+}
+
+/// The artifact a repository path, an absolute URL or a built-in pack names.
+fn artifact_location(report: &Report, path: &str) -> ArtifactLocation {
+    if path.contains("://") {
         ArtifactLocation::builder().uri(path).build()
     } else if let Some(name) = path.strip_prefix("builtin:") {
         ArtifactLocation::builder().uri(builtin_uri(name)).build()
@@ -364,14 +382,49 @@ fn location(report: &Report, path: &str, line: Option<u32>) -> Option<Location> 
                 .uri_base_id(SRCROOT)
                 .build()
         }
+    }
+}
+
+/// A local fix as SARIF `fixes`, when it is a text replacement: a file created from text
+/// in the policy (inserted into the empty new file) or a value set in a file (the edit
+/// against the text judged). Links, deletions and content read at fix time have no text
+/// to show; the result's message names them and `warden fix` makes them.
+fn sarif_fix(report: &Report, fix: &Fix) -> Option<SarifFix> {
+    let Fix::Local(local) = fix else {
+        return None;
     };
-    let mut physical = PhysicalLocation::builder()
-        .artifact_location(artifact)
+    let (offset, deleted, inserted) = match local {
+        LocalFix::CreateFile {
+            content: Content::Inline(text),
+            ..
+        } => (0, 0, text.clone()),
+        LocalFix::SetValue {
+            edit: Some(edit), ..
+        } => (edit.offset, edit.deleted, edit.inserted.clone()),
+        _ => return None,
+    };
+    let region = Region::builder()
+        .byte_offset(offset as i64)
+        .byte_length(deleted as i64)
         .build();
-    physical.region = line
-        .filter(|l| *l >= 1)
-        .map(|l| Region::builder().start_line(i64::from(l)).build());
-    Some(Location::builder().physical_location(physical).build())
+    let replacement = Replacement::builder()
+        .deleted_region(region)
+        .inserted_content(ArtifactContent::builder().text(inserted).build())
+        .build();
+    let change = ArtifactChange::builder()
+        .artifact_location(artifact_location(report, local.path()))
+        .replacements(vec![replacement])
+        .build();
+    Some(
+        SarifFix::builder()
+            .description(
+                Message::builder()
+                    .text(format!("{} (`warden fix`)", local.describe()))
+                    .build(),
+            )
+            .artifact_changes(vec![change])
+            .build(),
+    )
 }
 
 /// `path` relative to the repository root when it lies inside it; `./` dropped.

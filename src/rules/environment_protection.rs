@@ -7,6 +7,7 @@ use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
 use crate::fix::github::EnvironmentSetting;
 use crate::fix::{Fix, GitHubFix};
+use crate::github::environments::EnvironmentNeed;
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
 
@@ -111,14 +112,18 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
 
 impl Rule for EnvironmentProtection {
     fn needs(&self, needs: &mut Needs) {
-        let patterns = matches!(self.branches, Some(Branches::Patterns(_)));
+        let need = match self.branches {
+            None => EnvironmentNeed::Rules,
+            Some(Branches::Protected) => EnvironmentNeed::BranchPolicy,
+            Some(Branches::Patterns(_)) => EnvironmentNeed::BranchPatterns,
+        };
         let entry = needs
             .github
             .extra
             .environments
             .entry(self.environment.clone())
             .or_default();
-        *entry |= patterns;
+        *entry = (*entry).max(need);
     }
 
     fn evaluate(&self, facts: &Facts) -> Evaluation {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::{Fix, LocalFix, TextEdit};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{compile_glob, is_glob, Globs, Pattern};
 use crate::policy::reader::{Sp, TableReader};
@@ -75,10 +76,20 @@ select = 'agents[*].model'
 one_of = ["gpt-4o", "claude-sonnet"]
 ```
 
+## Fix
+An `equals` expectation whose `select` is keys only (`a.b`, `["key.with.dots"]`; no
+indices, `[*]` or filters) carries a fix: `warden fix` sets the value in the file,
+keeping the rest of it as it was (TOML through toml_edit: comments, order and layout
+kept; JSON: key order and indentation kept; YAML: one-line `key: value` entries of block
+mappings are edited in place, comments kept, anything else is refused with the reason).
+Missing tables on the way are added. Every edit is re-parsed and must change exactly
+that value, or nothing is written. A missing file is not created.
+
 ## How to fix
-Change the value in the file to what the finding asks for (it names the exact path and
-line), or, if the policy is wrong, change the expectation. A selector that matches nothing
-usually means the file's structure moved: update `select`.
+Run `warden fix` for an `equals` expectation, or change the value in the file to what
+the finding asks for (it names the exact path and line), or, if the policy is wrong,
+change the expectation. A selector that matches nothing usually means the file's
+structure moved: update `select`.
 "#,
     parse,
 };
@@ -466,6 +477,33 @@ impl Rule for FileValue {
 }
 
 impl FileValue {
+    /// Attach the fix an `equals` on a keys-only selector has: set that value. Only when
+    /// the file's name says its format (the editor goes by the name).
+    fn with_fix(&self, finding: Finding, expect: &Expect, text: &str) -> Finding {
+        let Assertion::Equals(want) = &expect.assertion else {
+            return finding;
+        };
+        if Format::from_path(&self.file) != Some(self.format) {
+            return finding;
+        }
+        match expect.selector.keys() {
+            Some(key) if !key.is_empty() => {
+                // The edit as it would be made now, for reports that show it (SARIF).
+                let edit = crate::fix::edit::set_value(&self.file, text, &key, want)
+                    .ok()
+                    .flatten()
+                    .map(|new| TextEdit::between(text, &new));
+                finding.fix(Fix::Local(LocalFix::SetValue {
+                    path: self.file.clone(),
+                    key,
+                    value: want.clone(),
+                    edit,
+                }))
+            }
+            _ => finding,
+        }
+    }
+
     fn finding(&self, message: String) -> Finding {
         match &self.reason {
             Some(reason) => Finding::new(format!("{message}: {reason}")),
@@ -489,16 +527,16 @@ impl FileValue {
                         "add the value to `{file}`, or fix the selector if the file's structure changed"
                     ),
                 };
-                out.push(
-                    self.finding(format!(
+                let finding = self
+                    .finding(format!(
                         "`{}` matched nothing in `{file}` ({})",
                         none.prefix, none.reason
                     ))
                     .at(file)
                     .line(self.format.line_of(text, &none.last_found))
                     .help(help)
-                    .subject(format!("{file}:{sel}")),
-                );
+                    .subject(format!("{file}:{sel}"));
+                out.push(self.with_fix(finding, expect, text));
                 return;
             }
         };
@@ -528,13 +566,13 @@ impl FileValue {
             } else {
                 format!(" (at `{concrete}`)")
             };
-            out.push(
-                self.finding(format!("`{sel}` in `{file}` {problem}{at}"))
-                    .at(file)
-                    .line(self.format.line_of(text, &found.path))
-                    .help(help)
-                    .subject(format!("{file}:{sel}@{concrete}")),
-            );
+            let finding = self
+                .finding(format!("`{sel}` in `{file}` {problem}{at}"))
+                .at(file)
+                .line(self.format.line_of(text, &found.path))
+                .help(help)
+                .subject(format!("{file}:{sel}@{concrete}"));
+            out.push(self.with_fix(finding, expect, text));
         }
     }
 }
@@ -656,6 +694,47 @@ mod tests {
             Evaluation::Checked(findings) => findings,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn equals_on_plain_keys_carries_a_set_value_fix_and_filters_do_not() {
+        let facts = facts(&[("agents.json", AGENTS), ("app.json", "{\"strict\": false}")]);
+        let plain = rule("app.json", vec![("strict", Assertion::Equals(json!(true)))]);
+        let found = findings(&plain, &facts);
+        let Some(Fix::Local(LocalFix::SetValue {
+            path,
+            key,
+            value,
+            edit,
+        })) = found[0].fix.as_deref()
+        else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            (path.as_str(), key.clone(), value),
+            ("app.json", vec!["strict".to_string()], &json!(true))
+        );
+        let edit = edit.as_ref().unwrap();
+        assert_eq!(
+            (edit.offset, edit.deleted, edit.inserted.as_str()),
+            (11, 4, "tru")
+        );
+
+        let filtered = rule(
+            "agents.json",
+            vec![(
+                r#"agents[id="ai-customer"].human_review"#,
+                Assertion::Equals(json!(true)),
+            )],
+        );
+        let found = findings(&filtered, &facts);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].fix.is_none(),
+            "a filter names no single place to set"
+        );
+        let non_empty = rule("app.json", vec![("strict", Assertion::NonEmpty(true))]);
+        assert!(findings(&non_empty, &facts).iter().all(|f| f.fix.is_none()));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{EntryKind, Facts, FileEntry, Needs};
+use crate::fix::{Fix, LocalFix};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{Globs, Pattern};
 use crate::policy::reader::TableReader;
@@ -45,9 +46,15 @@ contains = '(?mi)^\s*(//\S*:)?(_authToken|_auth|_password)\s*=\s*[^\s$]'
 reason = "registry credentials live in the CI secret store"
 ```
 
+## Fix
+Without `contains`, each finding carries a fix that deletes the file. `warden fix`
+performs it only with `--allow-delete` (and stages the removal only with `--stage`). A
+file forbidden for its text gets no fix: the right change is removing the text.
+
 ## How to fix
 Remove the file from git (`git rm --cached FILE`, and rotate it if it held a secret), or
 narrow the pattern with `exclude` if this file is a legitimate exception.
+`warden fix --allow-delete` deletes it from the checkout.
 "#,
     parse,
 };
@@ -143,10 +150,15 @@ impl Rule for ForbiddenFiles {
                     Some(_) => format!("remove the matching text from `{}` (rotate it if it is a credential; reference an environment variable such as `${{NPM_TOKEN}}` instead), or remove the file from git (`git rm --cached {}`)", f.path, f.path),
                     None => format!("remove it from git (`git rm --cached {}`), or add an `exclude` if it is a legitimate exception", f.path),
                 };
-                Finding::new(message)
+                let finding = Finding::new(message)
                     .at(&f.path)
                     .line(matched.map(|(line, _)| line))
-                    .help(help)
+                    .help(help);
+                // A file forbidden for a line of its text is mended, not deleted.
+                match matched {
+                    None => finding.fix(Fix::Local(LocalFix::Delete { path: f.path.clone() })),
+                    Some(_) => finding,
+                }
             })
             .collect();
         if !unreadable.is_empty() {
@@ -175,6 +187,32 @@ mod tests {
         let rule = policy.rules.iter().find(|r| r.id == id).unwrap();
         let facts = Facts::from_texts(files, jiff::Timestamp::UNIX_EPOCH);
         rule.rule.evaluate(&facts)
+    }
+
+    #[test]
+    fn plain_forbidden_files_carry_a_delete_and_text_matches_do_not() {
+        use crate::fix::{Fix, LocalFix};
+        let Evaluation::Checked(found) = judge("no-secrets-files", &[("deploy/key.pem", "x")])
+        else {
+            panic!("checked")
+        };
+        assert_eq!(
+            found[0].fix.as_deref(),
+            Some(&Fix::Local(LocalFix::Delete {
+                path: "deploy/key.pem".into()
+            }))
+        );
+        let Evaluation::Checked(found) = judge(
+            "npmrc-credentials",
+            &[(".npmrc", "//registry.npmjs.org/:_authToken=abc123\n")],
+        ) else {
+            panic!("checked")
+        };
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].fix.is_none(),
+            "the text is mended, not the file deleted"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{EntryKind, Facts, Needs};
+use crate::fix::{Content, Fix, LocalFix};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{compile_glob, is_glob, Globs, Pattern};
 use crate::policy::reader::{Sp, TableReader};
@@ -49,10 +50,32 @@ paths = ["docs/adr/*.md"]
 min_count = 3                             # for globs in `paths`
 ```
 
+## Fix
+When the rule requires one file (`paths` with one plain file path, or `one_of`, whose
+first entry is created), it may say what the file holds, and `warden fix` creates it
+(never over an existing file unless `--allow-delete`). One of:
+
+- `fix = "TEXT"`: the text itself;
+- `fix_template = "templates/CODEOWNERS"`: a text file beside the policy file (relative
+  to its folder, without `..`; read without following symlinks, so it stays there);
+- `fix_from = "github:ORG/REPO/PATH@REF"`: a file in another repository, read through
+  the GitHub API at a pinned branch, tag or commit.
+
+An inline `fix` must itself match `contains`.
+
+```toml
+[[rule]]
+id = "codeowners"
+kind = "required-files"
+one_of = [".github/CODEOWNERS", "CODEOWNERS"]
+contains = '(?m)^\*\s+@'
+fix = "* @my-org/maintainers\n"
+```
+
 ## How to fix
-Create the missing file (the finding names it) and commit it. For a glob, add files
-until enough match; for `contains`, edit the file so the regex matches (the finding
-names the regex). If the requirement does not apply to this repository, switch the rule
+Create the missing file (the finding names it) and commit it, or run `warden fix` when
+the rule carries a fix. For a glob, add files until enough match; for `contains`, edit
+the file so the regex matches (the finding names the regex). If the requirement does not apply to this repository, switch the rule
 off in its policy with `level = "off"`.
 "#,
     parse,
@@ -64,6 +87,8 @@ struct RequiredFiles {
     one_of: Vec<Entry>,
     min_count: u64,
     contains: Option<Pattern>,
+    /// What `warden fix` writes to the one required file, when the policy says.
+    fix: Option<Content>,
 }
 
 /// One entry of `paths` or `one_of`.
@@ -163,6 +188,7 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
             ok = false;
         }
     }
+    let fix = fix_content(t, &paths, &one_of, contains.as_ref(), &mut ok);
     let bad_min_count = t.has("min_count") && min_count.is_none();
     if !ok || bad_min_count {
         return None;
@@ -172,7 +198,147 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
         one_of,
         min_count: min_count.unwrap_or(1),
         contains,
+        fix,
     }))
+}
+
+/// The keys that say what `warden fix` writes; at most one may be given.
+const FIX_KEYS: [&str; 3] = ["fix", "fix_template", "fix_from"];
+
+/// Read `fix` / `fix_template` / `fix_from`, reporting each problem at its span.
+fn fix_content(
+    t: &mut TableReader<'_, '_>,
+    paths: &[Entry],
+    one_of: &[Entry],
+    contains: Option<&Pattern>,
+    ok: &mut bool,
+) -> Option<Content> {
+    let given: Vec<(&'static str, Sp<String>)> = FIX_KEYS
+        .iter()
+        .filter_map(|&key| t.opt_str(key).map(|v| (key, v)))
+        .collect();
+    let bad_type = FIX_KEYS.iter().any(|key| t.has(key)) && given.is_empty();
+    let (key, value) = match given.as_slice() {
+        [] => {
+            *ok &= !bad_type;
+            return None;
+        }
+        [one] => one.clone(),
+        [_, (key, second), ..] => {
+            t.error(
+                "bad-value",
+                second.span.clone(),
+                format!("`{key}` of rule `required-files` is a second fix"),
+                "one of `fix`, `fix_template`, `fix_from` only",
+                "keep the one that says what the file should hold: inline text (`fix`), a \
+                 file beside the policy (`fix_template`), or `fix_from = \"github:ORG/REPO/PATH@REF\"`",
+            );
+            *ok = false;
+            return None;
+        }
+    };
+    // The one file the fix creates.
+    let single_file = |entries: &[Entry]| {
+        matches!(
+            entries.first(),
+            Some(Entry::Plain {
+                dir_only: false,
+                ..
+            })
+        )
+    };
+    let target_ok = match (paths.len(), one_of.is_empty()) {
+        (1, true) => single_file(paths),
+        (0, false) => single_file(one_of),
+        _ => false,
+    };
+    if !target_ok {
+        t.error(
+            "bad-value",
+            value.span.clone(),
+            format!("`{key}` of rule `required-files` needs the rule to require one file"),
+            "which file would this create?",
+            "give the fix in a rule whose `paths` is one plain file path (or whose `one_of` \
+             starts with one: that one is created); split the other paths into their own rule",
+        );
+        *ok = false;
+        return None;
+    }
+    let content = match key {
+        "fix" => {
+            if let Some(c) = contains.filter(|c| !c.regex.is_match(&value.value)) {
+                t.error(
+                    "bad-value",
+                    value.span.clone(),
+                    "the `fix` text of rule `required-files` does not match its `contains`",
+                    format!("no match for `{}`", c.source),
+                    "write fix text that the `contains` regex matches, or the fixed file \
+                     would still be a gap",
+                );
+                *ok = false;
+                return None;
+            }
+            Content::Inline(value.value)
+        }
+        "fix_template" => {
+            let relative = !value.value.is_empty()
+                && !value.value.starts_with('/')
+                && !value.value.contains('\\')
+                && !value
+                    .value
+                    .split('/')
+                    .any(|p| p == ".." || p == "." || p.is_empty());
+            match (&t.src.dir, relative) {
+                (Some(dir), true) => Content::Template {
+                    dir: dir.clone(),
+                    path: value.value,
+                },
+                (None, _) => {
+                    t.error(
+                        "bad-value",
+                        value.span.clone(),
+                        "`fix_template` needs a policy file on disk",
+                        "this policy has no folder (built-in or remote)",
+                        "use `fix` with the text inline, or `fix_from = \"github:ORG/REPO/PATH@REF\"`",
+                    );
+                    *ok = false;
+                    return None;
+                }
+                (Some(_), false) => {
+                    t.error(
+                        "bad-value",
+                        value.span.clone(),
+                        "`fix_template` must be a path inside the policy's folder",
+                        "absolute, empty or with `..`",
+                        "write the template's path relative to the policy file, e.g. \
+                         `templates/CODEOWNERS`",
+                    );
+                    *ok = false;
+                    return None;
+                }
+            }
+        }
+        _ => match crate::policy::RemotePolicy::parse(&value.value) {
+            Some(remote) if remote.git_ref.is_some() => Content::GitHub {
+                repo: format!("{}/{}", remote.owner, remote.repo),
+                path: remote.path,
+                reference: remote.git_ref.unwrap_or_default(),
+            },
+            _ => {
+                t.error(
+                    "bad-value",
+                    value.span.clone(),
+                    "`fix_from` of rule `required-files` must be `github:ORG/REPO/PATH@REF`",
+                    "not github:ORG/REPO/PATH@REF",
+                    "name the file and pin it to a branch, tag or commit, e.g. \
+                     `github:my-org/templates/CODEOWNERS@main`",
+                );
+                *ok = false;
+                return None;
+            }
+        },
+    };
+    Some(content)
 }
 
 /// Read the entries under `key`, reporting bad globs and unusable paths.
@@ -364,7 +530,18 @@ impl RequiredFiles {
             };
             (format!("required file `{path}` is missing"), help)
         };
-        Finding::new(message).at(path).help(help)
+        self.with_fix(Finding::new(message).at(path).help(help), path)
+    }
+
+    /// Attach the policy's fix (it exists only when the rule requires one file).
+    fn with_fix(&self, finding: Finding, path: &str) -> Finding {
+        match &self.fix {
+            Some(content) => finding.fix(Fix::Local(LocalFix::CreateFile {
+                path: path.to_string(),
+                content: content.clone(),
+            })),
+            None => finding,
+        }
     }
 
     fn too_few(&self, pattern: &str, found: usize) -> Finding {
@@ -397,7 +574,7 @@ impl RequiredFiles {
         ))
         .subject(format!("one_of:{}", all.join("|")));
         if let Entry::Plain { path, .. } = &self.one_of[0] {
-            finding = finding.at(path.clone());
+            finding = self.with_fix(finding.at(path.clone()), path);
         }
         let mut help = format!("create `{first}` (or one of the other places) and commit it");
         if let Some(c) = &self.contains {
@@ -494,6 +671,7 @@ mod tests {
             one_of: one_of.iter().map(|p| entry(p)).collect(),
             min_count,
             contains: contains.map(|c| compile_regex(c).ok().unwrap()),
+            fix: None,
         }
     }
 

@@ -31,6 +31,13 @@ makes the rule `error`, naming the permission. An alert GitHub's answer leaves `
 of, or (under a per-severity `max_open`) its severity, is unknown: the rule is `error`, never
 a pass. Findings never show a secret.
 
+In `warden sweep --org` the open alerts are listed once per organisation
+(`GET /orgs/{org}/.../alerts`) and split by repository. Those lists cannot say that a
+feature is off, so a repository they show no alert for is answered from them only when the
+feature is known to be on (secret scanning enabled in the listing, Dependabot alerts on by
+GraphQL's `hasVulnerabilityAlertsEnabled`); otherwise, and for every repository when the
+token may not read the organisation's lists, the repository's own endpoint is asked.
+
 ## Why
 "0 unresolved secret incidents" and "Secrets scanning" in the daily sweep: a leaked
 credential stays exploitable until someone rotates it and resolves the alert.

@@ -6,6 +6,7 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{EntryKind, Facts, Needs};
+use crate::fix::{Fix, LocalFix};
 use crate::model::{Evaluation, Finding};
 use crate::policy::patterns::{is_glob, Globs};
 use crate::policy::reader::TableReader;
@@ -54,8 +55,15 @@ The `mojo-solo` pack sets `must_resolve = false`: the target lives in the siblin
 only the repository itself is checked out. The link's kind and target text are still
 checked there.
 
+## Fix
+When `target` is exact text (not a glob), the finding for a missing link, a copy, or a
+link with another target carries a fix: `warden fix` creates the link with that target
+(a copy or another link is replaced only with `--allow-delete`). A directory or
+submodule in its place, and a dangling link whose target is right, are left to you.
+
 ## How to fix
-Create the link and commit it as a link:
+Run `warden fix` (add `--stage` to stage the link), or create the link and commit it as
+a link:
 `ln -sfn ../../organisation-rules/CLAUDE-ORG-RULES.mdc .claude/CLAUDE-ORG-RULES.mdc`,
 then `git add .claude/CLAUDE-ORG-RULES.mdc`. To replace a copy, `git rm` it first. On
 Windows, enable symlinks (`git config core.symlinks true` with Developer Mode on) or git
@@ -204,6 +212,19 @@ impl Rule for SymlinkRule {
 }
 
 impl SymlinkRule {
+    /// The fix for a missing, copied or re-pointed link: the link the policy declares.
+    fn with_fix(&self, finding: Finding) -> Finding {
+        match &self.target {
+            Target::Exact(target) => finding.fix(Fix::Local(LocalFix::Symlink {
+                path: self.path.clone(),
+                target: target.clone(),
+            })),
+            Target::Glob(_) => finding,
+        }
+    }
+}
+
+impl SymlinkRule {
     fn judge(&self, facts: &Facts) -> Option<Finding> {
         let path = self.path.as_str();
         let expected = self.target.shown();
@@ -223,9 +244,9 @@ impl SymlinkRule {
             }
             None => {
                 return Some(
-                    finding(format!(
+                    self.with_fix(finding(format!(
                         "`{path}` is missing: it must be a symlink to `{expected}`"
-                    ))
+                    )))
                     .help(format!(
                         "create the link and commit it: `{}{link_cmd} && git add {path}`",
                         mkdir(path)
@@ -234,9 +255,9 @@ impl SymlinkRule {
             }
             Some(EntryKind::File | EntryKind::Executable) => {
                 return Some(
-                    finding(format!(
+                    self.with_fix(finding(format!(
                         "`{path}` is committed as a copy, not a symlink to `{expected}`"
-                    ))
+                    )))
                     .help(format!(
                         "replace the copy with the link: `git rm {path} && {link_cmd} && git add {path}`; \
                          on Windows enable symlinks (`git config core.symlinks true`, Developer Mode) \
@@ -259,9 +280,9 @@ impl SymlinkRule {
 
         if actual.starts_with('/') {
             return Some(
-                finding(format!(
+                self.with_fix(finding(format!(
                     "`{path}` has an absolute target `{actual}`, which only works on one machine; expected `{expected}`"
-                ))
+                )))
                 .help(format!("point it at the relative target: `{link_cmd} && git add {path}`")),
             );
         }
@@ -271,7 +292,7 @@ impl SymlinkRule {
                 Target::Glob(_) => format!("expected a target matching `{expected}`"),
             };
             return Some(
-                finding(format!("`{path}` points to `{actual}`; {wanted}"))
+                self.with_fix(finding(format!("`{path}` points to `{actual}`; {wanted}")))
                     .help(format!("re-point the link: `{link_cmd} && git add {path}`")),
             );
         }
@@ -510,6 +531,32 @@ mod tests {
             format!("`{LINK}` points to `../org/CLAUDE-ORG-RULES.mdc`; expected `{ORG}`")
         );
         assert_eq!(wrong.path.as_deref(), Some(LINK));
+    }
+
+    #[test]
+    fn exact_targets_carry_the_link_as_a_fix_and_globs_do_not() {
+        let missing = one(&rule(LINK, ORG, false), &facts(&[])).unwrap();
+        assert_eq!(
+            missing.fix.as_deref(),
+            Some(&Fix::Local(LocalFix::Symlink {
+                path: LINK.into(),
+                target: ORG.into()
+            }))
+        );
+        let copy = one(&rule(LINK, ORG, false), &facts(&[(LINK, None)])).unwrap();
+        assert!(copy.fix.is_some());
+        let glob = one(
+            &rule(LINK, "../../*/CLAUDE-ORG-RULES.mdc", false),
+            &facts(&[]),
+        )
+        .unwrap();
+        assert!(glob.fix.is_none(), "a glob names no one target to create");
+        let directory = one(
+            &rule("shared", "../x", false),
+            &facts(&[("shared/a.md", None)]),
+        )
+        .unwrap();
+        assert!(directory.fix.is_none());
     }
 
     #[test]

@@ -26,6 +26,9 @@ fn finding(path: &str) -> ReportedFinding {
         waived: None,
         first_seen: None,
         change: None,
+        fixable: false,
+        fix: None,
+        fix_data: None,
     }
 }
 

@@ -422,6 +422,9 @@ fn finding(
         waived: None,
         first_seen: None,
         change: None,
+        fixable: false,
+        fix: None,
+        fix_data: None,
     }
 }
 

@@ -423,6 +423,10 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         Endpoint::Org => remove(value, "two_factor_requirement_enabled"),
         Endpoint::Deployments => each(value, "created_at"),
         Endpoint::Compare => remove(value, "ahead_by"),
+        // Whose alert it is: without it the list cannot be split by repository.
+        Endpoint::OrgSecretScanningAlerts
+        | Endpoint::OrgDependabotAlerts
+        | Endpoint::OrgCodeScanningAlerts => each(value, "repository"),
         Endpoint::GitTree => remove(value, "tree"),
         Endpoint::GitBlob => remove(value, "content"),
         Endpoint::GraphQl => remove(value, "data"),
@@ -433,6 +437,14 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         | Endpoint::CreateIssue
         | Endpoint::UpdateIssue => remove(value, "id"),
         Endpoint::User => remove(value, "login"),
+        Endpoint::GitRef | Endpoint::CreateGitRef | Endpoint::UpdateGitRef => {
+            remove(value, "object")
+        }
+        Endpoint::CreateGitBlob | Endpoint::CreateGitTree | Endpoint::CreateGitCommit => {
+            remove(value, "sha")
+        }
+        Endpoint::Pulls => each(value, "number"),
+        Endpoint::CreatePull | Endpoint::UpdatePull => remove(value, "number"),
         // Writes of `warden apply`: a 2xx did happen, whatever its body lacks.
         Endpoint::UpdateBranchProtection
         | Endpoint::CreateSignatureProtection
@@ -511,6 +523,24 @@ fn good_for(command: Command) -> Good {
         (Endpoint::BranchProtection, Command::OrgSweepUnprotected) => {
             Reply::json(200, &load("branch-protection.json"))
         }
+        // One open alert of each kind in `octo-org/hello-world`, in the organisation's
+        // lists and in the repository's own (which a fault on a list falls back to).
+        (Endpoint::SecretScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("secret-scanning-alerts.json");
+            alerts[0]["state"] = json!("open");
+            Reply::json(200, &alerts)
+        }
+        (Endpoint::OrgSecretScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("org-secret-scanning-alerts.json");
+            alerts[0]["state"] = json!("open");
+            rename(&mut alerts, "octocat/Hello-World", "octo-org/hello-world");
+            Reply::json(200, &alerts)
+        }
+        (Endpoint::OrgCodeScanningAlerts, Command::OrgSweepAlerts) => {
+            let mut alerts = load("org-code-scanning-alerts.json");
+            rename(&mut alerts, "octocat/Hello-World", "octo-org/hello-world");
+            Reply::json(200, &alerts)
+        }
         // Dependabot alerts are off, so `warden apply` turns them on.
         (Endpoint::VulnerabilityAlerts, Command::Apply) => {
             Reply::json(404, &load("not-found.json"))
@@ -533,6 +563,29 @@ fn good_for(command: Command) -> Good {
                 warden::effects::tracking::MARKER
             ));
             Reply::json(200, &json!([issue]))
+        }
+        // `warden fix --pr`: no branch yet, or warden's own with its open pull request.
+        (Endpoint::GitRef, Command::FixPr) if path.contains("warden/fix") => {
+            Reply::json(404, &load("not-found.json"))
+        }
+        (Endpoint::Pulls, Command::FixPr) => Reply::json(200, &json!([])),
+        (Endpoint::Pulls, Command::FixPrExisting) => {
+            let mut pull = load("pulls.json")[0].clone();
+            pull["body"] = json!(format!(
+                "{}\nan earlier run",
+                warden::effects::fix_pr::MARKER
+            ));
+            pull["head"]["ref"] = json!("warden/fix");
+            Reply::json(200, &json!([pull]))
+        }
+        (Endpoint::Compare, Command::FixPrExisting) => {
+            let mut compare = load("compare.json");
+            compare["total_commits"] = json!(1);
+            compare["commits"][0]["commit"]["message"] = json!(format!(
+                "warden: close 1 governance gap\n\n{}\n",
+                warden::effects::fix_pr::TRAILER
+            ));
+            Reply::json(200, &compare)
         }
         _ => good(endpoint, path),
     })
@@ -654,6 +707,11 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
         Endpoint::Org => load("org.json"),
         // The recorded deployment (2012) is older than the audit looks back.
         Endpoint::Deployments => load("deployments.json"),
+        // No open alert of `octo-org/hello-world` (the organisation's lists as recorded
+        // name other repositories, or alerts that are not open).
+        Endpoint::OrgSecretScanningAlerts => load("org-secret-scanning-alerts.json"),
+        Endpoint::OrgDependabotAlerts => load("org-dependabot-alerts.json"),
+        Endpoint::OrgCodeScanningAlerts => load("org-code-scanning-alerts.json"),
         // `staging` lacks no commit of `main`.
         Endpoint::Compare => {
             let mut compare = load("compare.json");
@@ -662,6 +720,25 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
             compare["commits"] = json!([]);
             compare
         }
+        Endpoint::GitRef => load("git-ref.json"),
+        // The only blob `warden fix --pr` writes here is FIX_TARGET, the link's text.
+        Endpoint::CreateGitBlob => {
+            let mut blob = load("git-blob-created.json");
+            blob["sha"] = json!(git2::Oid::hash_object(
+                git2::ObjectType::Blob,
+                FIX_TARGET.as_bytes()
+            )
+            .unwrap()
+            .to_string());
+            return Reply::json(201, &blob);
+        }
+        Endpoint::CreateGitTree => return Reply::json(201, &load("git-tree-created.json")),
+        Endpoint::CreateGitCommit => return Reply::json(201, &load("git-commit-created.json")),
+        Endpoint::CreateGitRef => return Reply::json(201, &load("git-ref.json")),
+        Endpoint::UpdateGitRef => load("git-ref.json"),
+        Endpoint::Pulls => json!([]),
+        Endpoint::CreatePull => return Reply::json(201, &load("pull-request.json")),
+        Endpoint::UpdatePull => load("pull-request.json"),
         Endpoint::UpdateBranchProtection => load("branch-protection.json"),
         Endpoint::CreateSignatureProtection => load("required-signatures.json"),
         Endpoint::UpdateRepo => load("repo.json"),
@@ -713,6 +790,15 @@ enum Command {
     /// The same, where REST says the branch allows force pushes: a fault on GraphQL must
     /// not turn that gap into a pass.
     OrgSweepUnprotected,
+    /// `warden fix --pr --org octo-org`: the repository lacks FIX_POLICY's link; no branch
+    /// `warden/fix` yet, so one is created and a pull request opened.
+    FixPr,
+    /// The same with warden's branch and open pull request there: both are updated.
+    FixPrExisting,
+    /// `warden sweep --org octo-org` with `security-alerts`, one rule per alert kind, where
+    /// the repository has an open alert of each kind: a fault on an organisation's list
+    /// must not turn that gap into a pass (warden asks the repository instead).
+    OrgSweepAlerts,
     /// `warden apply --yes` with a policy whose gaps need every write endpoint. The good
     /// answers do not change, so the re-check finds the gaps open (exit 1).
     Apply,
@@ -730,6 +816,9 @@ const COMMANDS: &[Command] = &[
     Command::TrackExisting,
     Command::OrgSweep,
     Command::OrgSweepUnprotected,
+    Command::FixPr,
+    Command::FixPrExisting,
+    Command::OrgSweepAlerts,
     Command::Apply,
 ];
 
@@ -756,6 +845,9 @@ enum Judged {
     /// A rule warden may still decide through another endpoint (GraphQL falls back to
     /// REST): `fail` (what REST says) or `error`, never `pass`, and exit code 1.
     NeverPass(&'static str),
+    /// The pull request of `warden fix --pr`: under a fault its repository says `failed`
+    /// (exit 1), never this success message.
+    FixPr(&'static str),
     /// A read only `warden apply` makes, before writing this target: under a fault the
     /// plan says the target's state is unknown and nothing is written for it (exit 1).
     ApplyRead(&'static str),
@@ -828,6 +920,25 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         Endpoint::Org => row(Command::Extra, Judged::Rule("org-settings")),
         Endpoint::Deployments => row(Command::Extra, Judged::Rule("deploy-window")),
         Endpoint::Compare => row(Command::Extra, Judged::Rule("branch-contains")),
+        Endpoint::GitRef
+        | Endpoint::CreateGitBlob
+        | Endpoint::CreateGitTree
+        | Endpoint::CreateGitCommit
+        | Endpoint::CreateGitRef
+        | Endpoint::CreatePull => row(Command::FixPr, Judged::FixPr("opened #")),
+        Endpoint::UpdateGitRef | Endpoint::Pulls | Endpoint::UpdatePull => {
+            row(Command::FixPrExisting, Judged::FixPr("updated #"))
+        }
+        Endpoint::OrgSecretScanningAlerts => {
+            row(Command::OrgSweepAlerts, Judged::NeverPass("secret-alerts"))
+        }
+        Endpoint::OrgDependabotAlerts => row(
+            Command::OrgSweepAlerts,
+            Judged::NeverPass("dependabot-alerts"),
+        ),
+        Endpoint::OrgCodeScanningAlerts => {
+            row(Command::OrgSweepAlerts, Judged::NeverPass("code-alerts"))
+        }
         Endpoint::UpdateBranchProtection
         | Endpoint::CreateSignatureProtection
         | Endpoint::UpdateRepo
@@ -933,6 +1044,35 @@ branches = ["main"]
 block_force_pushes = true
 "#;
 
+/// The playbook's link, which the fake organisation's repository lacks.
+const FIX_POLICY: &str = r#"
+[[rule]]
+kind = "symlink"
+path = ".claude/RULES.mdc"
+target = "../../organisation-rules/RULES.mdc"
+must_resolve = false
+"#;
+
+const FIX_TARGET: &str = "../../organisation-rules/RULES.mdc";
+
+/// Each fails on an open alert of its kind (see [`good_for`]).
+const ORG_ALERTS_POLICY: &str = r#"
+[[rule]]
+id = "secret-alerts"
+kind = "security-alerts"
+secret_scanning = { max_open = 0 }
+
+[[rule]]
+id = "dependabot-alerts"
+kind = "security-alerts"
+dependabot = { max_open = 0 }
+
+[[rule]]
+id = "code-alerts"
+kind = "security-alerts"
+code_scanning = { max_open = 0 }
+"#;
+
 /// Gaps that need every write of `warden apply` on the good answers.
 const APPLY_POLICY: &str = r#"
 [[rule]]
@@ -1026,9 +1166,12 @@ fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Out
         Command::PrCommentDelete => {
             cmd.args(["pr", "octocat/hello-world#7", "--comment", "on-gaps"]);
         }
-        Command::OrgSweep | Command::OrgSweepUnprotected => {
+        Command::OrgSweep | Command::OrgSweepUnprotected | Command::OrgSweepAlerts => {
             cmd.args(["sweep", "--org", "octo-org", "--report"])
                 .arg(cache.path().join("org.md"));
+        }
+        Command::FixPr | Command::FixPrExisting => {
+            cmd.args(["fix", "--pr", "--org", "octo-org"]);
         }
         Command::Apply => {
             cmd.args([
@@ -1229,6 +1372,40 @@ fn judge(
                 wrong.push(format!("exit code {}, not {want}", out.code));
             }
         }
+        Judged::FixPr(success) => {
+            let text = format!("{}{}", out.stdout, out.stderr);
+            let said = text.contains(success);
+            // A 2xx to a write did happen, whatever its body says.
+            let happened = !endpoint.reads()
+                && matches!(
+                    fault,
+                    Fault::TruncatedJson
+                        | Fault::HtmlBody
+                        | Fault::EmptyObject
+                        | Fault::Null
+                        | Fault::MissingJudgedField
+                );
+            if recovers {
+                if !said || out.code != 0 {
+                    wrong.push(format!(
+                        "did not recover from one 500: exit {}, no \"{success}\"",
+                        out.code
+                    ));
+                }
+            } else if !happened {
+                if said {
+                    wrong.push(format!(
+                        "said \"{success}\" although GitHub's answer was a fault"
+                    ));
+                }
+                if !text.contains("failed") {
+                    wrong.push("did not say that it failed".to_string());
+                }
+                if out.code != 1 {
+                    wrong.push(format!("exit code {}, not 1", out.code));
+                }
+            }
+        }
         Judged::Effect(success) | Judged::Tracking(success) => {
             // A comment never fails the run; a tracking issue does (and there is a gap).
             let (code, failed) = match scenario.judged {
@@ -1302,6 +1479,8 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
         ("apply", checkout(APPLY_POLICY)),
         ("pr", checkout(PR_POLICY)),
         ("org", checkout(ORG_POLICY)),
+        ("fix", checkout(FIX_POLICY)),
+        ("org-alerts", checkout(ORG_ALERTS_POLICY)),
         ("track", {
             let repo = checkout(TRACK_POLICY);
             repo.write("deploy/key.pem", "not really a key\n");
@@ -1322,6 +1501,8 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::RemotePolicy => "remote",
             Command::TrackNew | Command::TrackExisting => "track",
             Command::OrgSweep | Command::OrgSweepUnprotected => "org",
+            Command::FixPr | Command::FixPrExisting => "fix",
+            Command::OrgSweepAlerts => "org-alerts",
             Command::Apply => "apply",
             _ => "pr",
         };
@@ -1337,6 +1518,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::TrackNew
             | Command::TrackExisting
             | Command::OrgSweepUnprotected
+            | Command::OrgSweepAlerts
             | Command::Apply => 1,
             _ => 0,
         };

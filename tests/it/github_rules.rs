@@ -543,42 +543,264 @@ fn the_examples_of_the_new_kinds_are_valid_policies() {
 /// organisation once, then labels 1, one comparison 1, one environment 1, three alert
 /// kinds 3, CODEOWNERS errors 1, one environment's deployments 1 (plus the repository's
 /// own settings read, which predates them). Counted, not timed.
-#[test]
-fn requests_per_repository_for_the_new_facts() {
+/// The REST bodies of one repository's issue-12 facts, which [`GraphqlRepo`] answers the
+/// sweep's per-repository GraphQL query from.
+#[derive(Clone)]
+pub struct RestFacts {
+    pub labels: Value,
+    /// Environment name → `GET .../environments/{name}` (absent: it does not exist).
+    pub environments: std::collections::BTreeMap<String, Value>,
+    pub deployments: Value,
+    pub compare: Value,
+    pub codeowners_errors: Value,
+    pub vulnerability_alerts: bool,
+}
+
+impl RestFacts {
+    /// The recorded bodies as they are (fixtures/github).
+    pub fn recorded() -> RestFacts {
+        let mut environment = body("environment.json");
+        environment["name"] = serde_json::json!("production");
+        RestFacts {
+            labels: body("labels.json"),
+            environments: [("production".to_string(), environment)].into(),
+            deployments: body("deployments.json"),
+            compare: body("compare.json"),
+            codeowners_errors: body("codeowners-errors.json"),
+            vulnerability_alerts: true,
+        }
+    }
+}
+
+/// GitHub's GraphQL endpoint for the sweep's per-repository query
+/// (`src/github/extra_graphql.rs`): `data.repository` with the aliases asked for, each the
+/// same facts as the REST body in [`RestFacts`], in the shapes of GitHub's published schema
+/// (`@octokit/graphql-schema` 15.26.1; see fixtures/github/README.md). Repositories it does
+/// not know get `data.repository: null` and a NOT_FOUND error, as GitHub answers.
+pub struct GraphqlRepo {
+    pub repos: std::collections::HashMap<String, RestFacts>,
+}
+
+impl wiremock::Respond for GraphqlRepo {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        use serde_json::json;
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let (query, vars) = (
+            body["query"].as_str().unwrap_or_default(),
+            &body["variables"],
+        );
+        let name = vars["n"].as_str().unwrap_or_default();
+        let Some(facts) = self.repos.get(name) else {
+            return ok(json!({"data": {"repository": null}, "errors": [{
+                "type": "NOT_FOUND", "path": ["repository"], "locations": [{"line": 1, "column": 1}],
+                "message": format!("Could not resolve to a Repository with the name 'octo-org/{name}'.")}]}));
+        };
+        let mut repo = serde_json::Map::new();
+        if query.contains("labels(") {
+            let nodes: Vec<Value> = facts.labels.as_array().unwrap().iter()
+                .map(|l| json!({"name": l["name"], "color": l["color"], "description": l["description"]}))
+                .collect();
+            repo.insert(
+                "labels".into(),
+                json!({"totalCount": nodes.len(), "nodes": nodes}),
+            );
+        }
+        for i in 0.. {
+            let Some(env) = vars[format!("e{i}")].as_str() else {
+                break;
+            };
+            let answer = facts.environments.get(env).map_or(Value::Null, |e| {
+                let rules: Vec<Value> = e["protection_rules"].as_array().into_iter().flatten().map(|r| {
+                    let reviewers: Vec<Value> = r["reviewers"].as_array().into_iter().flatten().map(|x| match x["type"].as_str() {
+                        Some("Team") => json!({"__typename": "Team", "slug": x["reviewer"]["slug"]}),
+                        _ => json!({"__typename": "User", "login": x["reviewer"]["login"]}),
+                    }).collect();
+                    json!({"type": r["type"].as_str().unwrap().to_ascii_uppercase(),
+                           "timeout": r["wait_timer"].as_u64().unwrap_or(0),
+                           "preventSelfReview": r["prevent_self_review"],
+                           "reviewers": {"totalCount": reviewers.len(), "nodes": reviewers}})
+                }).collect();
+                json!({"name": e["name"], "protectionRules": {"totalCount": rules.len(), "nodes": rules}})
+            });
+            repo.insert(format!("e{i}"), answer);
+        }
+        for i in 0.. {
+            let Some(env) = vars[format!("d{i}")][0].as_str() else {
+                break;
+            };
+            let nodes: Vec<Value> = facts.deployments.as_array().unwrap().iter()
+                .filter(|d| d["environment"] == env)
+                .map(|d| json!({"databaseId": d["id"], "commitOid": d["sha"], "createdAt": d["created_at"],
+                    "originalEnvironment": d["original_environment"], "ref": {"name": d["ref"]}}))
+                .collect();
+            repo.insert(format!("d{i}"), json!({"nodes": nodes}));
+        }
+        for i in 0.. {
+            if vars.get(format!("c{i}")).is_none() {
+                break;
+            }
+            let c = &facts.compare;
+            let commits: Vec<Value> = c["commits"].as_array().unwrap().iter()
+                .map(|x| json!({"oid": x["sha"], "messageHeadline": x["commit"]["message"].as_str().unwrap().lines().next()}))
+                .collect();
+            let last = commits[commits.len().saturating_sub(5)..].to_vec();
+            repo.insert(
+                format!("c{i}"),
+                json!({"compare": {"aheadBy": c["ahead_by"], "commits": {"nodes": last}}}),
+            );
+        }
+        if query.contains("codeowners {") {
+            let errors: Vec<Value> = facts.codeowners_errors["errors"].as_array().unwrap().iter()
+                .map(|e| json!({"line": e["line"], "kind": e["kind"], "path": e["path"], "message": e["message"], "suggestion": e["suggestion"]}))
+                .collect();
+            repo.insert("codeowners".into(), json!({"errors": errors}));
+        }
+        if query.contains("hasVulnerabilityAlertsEnabled") {
+            repo.insert(
+                "hasVulnerabilityAlertsEnabled".into(),
+                json!(facts.vulnerability_alerts),
+            );
+        }
+        ok(json!({"data": {"repository": repo}}))
+    }
+}
+
+const SWEPT: [&str; 4] = ["app", "api", "web", "docs"];
+
+/// An organisation `octo-org` of [`SWEPT`] repositories over REST (and GraphQL when
+/// `graphql`); its open alerts (one of each kind, in `app`) in the organisation's lists,
+/// or 403 for them when `!org_lists`.
+/// With `docs_off`, secret scanning and Dependabot alerts are off in `docs` (its listing,
+/// GraphQL and its own endpoints say so).
+fn organisation(graphql: bool, org_lists: bool, docs_off: bool) -> MockServer {
     use wiremock::matchers::path_regex;
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(async {
+    runtime.block_on(async {
         let server = MockServer::start().await;
-        let answers = [
+        let rename = |mut value: Value| {
+            let text = value
+                .to_string()
+                .replace("octocat/Hello-World", "octo-org/app")
+                .replace("octo-org/hello-world", "octo-org/app");
+            value = serde_json::from_str(&text).unwrap();
+            value
+        };
+        let mut secret = rename(body("org-secret-scanning-alerts.json"));
+        secret[0]["state"] = serde_json::json!("open");
+        let lists = [
+            (r"^/orgs/octo-org/secret-scanning/alerts$", secret),
+            (
+                r"^/orgs/octo-org/dependabot/alerts$",
+                rename(body("org-dependabot-alerts.json")),
+            ),
+            (
+                r"^/orgs/octo-org/code-scanning/alerts$",
+                rename(body("org-code-scanning-alerts.json")),
+            ),
+        ];
+        for (pattern, answer) in lists {
+            let answer = if org_lists {
+                ok(answer)
+            } else {
+                error(403, "forbidden-permission.json")
+            };
+            Mock::given(method("GET"))
+                .and(path_regex(pattern))
+                .respond_with(answer)
+                .mount(&server)
+                .await;
+        }
+        let mut app_secret = body("secret-scanning-alerts.json");
+        app_secret[0]["state"] = serde_json::json!("open");
+        let repo_answers = [
             (r"^/orgs/octo-org$", body("org.json")),
             (r"/labels$", body("labels.json")),
             (r"/compare/", body("compare.json")),
-            (r"/environments/production$", body("environment.json")),
             (
-                r"/secret-scanning/alerts$",
-                body("secret-scanning-alerts.json"),
+                r"/environments/production$",
+                RestFacts::recorded().environments["production"].clone(),
             ),
-            (r"/dependabot/alerts$", body("dependabot-alerts.json")),
+            (r"^/repos/octo-org/app/secret-scanning/alerts$", app_secret),
+            (r"/secret-scanning/alerts$", serde_json::json!([])),
+            (
+                r"^/repos/octo-org/app/dependabot/alerts$",
+                body("dependabot-alerts.json"),
+            ),
+            (r"/dependabot/alerts$", serde_json::json!([])),
             (r"/code-scanning/alerts$", body("code-scanning-alerts.json")),
             (r"/codeowners/errors$", body("codeowners-errors.json")),
             (r"/deployments$", body("deployments.json")),
-            (r"^/repos/octo-org/[a-z]+$", body("repo.json")),
         ];
-        for (pattern, answer) in answers {
+        for (pattern, answer) in repo_answers {
             Mock::given(method("GET"))
                 .and(path_regex(pattern))
                 .respond_with(ok(answer))
                 .mount(&server)
                 .await;
         }
+        if docs_off {
+            // GitHub's answers for a repository with the features off (the messages of
+            // the REST documentation; bodies shaped as `not-found.json`).
+            let off = |status: u16, message: &str| {
+                let mut answer = body("not-found.json");
+                answer["message"] = serde_json::json!(message);
+                ResponseTemplate::new(status).set_body_json(answer)
+            };
+            for (at, answer) in [
+                (
+                    "/repos/octo-org/docs/secret-scanning/alerts",
+                    off(404, "Secret scanning is disabled on this repository."),
+                ),
+                (
+                    "/repos/octo-org/docs/dependabot/alerts",
+                    off(403, "Dependabot alerts are disabled for this repository."),
+                ),
+            ] {
+                Mock::given(method("GET"))
+                    .and(path(at))
+                    .respond_with(answer)
+                    .with_priority(1)
+                    .mount(&server)
+                    .await;
+            }
+        }
+        if graphql {
+            let repos = SWEPT
+                .iter()
+                .map(|n| {
+                    let mut facts = RestFacts::recorded();
+                    facts.vulnerability_alerts = !(docs_off && *n == "docs");
+                    (n.to_string(), facts)
+                })
+                .collect();
+            Mock::given(method("POST"))
+                .and(path("/graphql"))
+                .respond_with(GraphqlRepo { repos })
+                .mount(&server)
+                .await;
+        }
         server
-    });
+    })
+}
+
+/// Every issue-12 fact of [`SWEPT`], gathered as `sweep --org` does
+/// (`warden::github::org::gather_listed`); the facts, the requests charged to each
+/// repository, and those charged to the organisation.
+fn sweep_new_facts(
+    server: &MockServer,
+    docs_off: bool,
+) -> (Vec<warden::github::GitHubFacts>, Vec<u64>, u64) {
     use warden::github::alerts::AlertKind;
+    use warden::github::org::{Counter, ListedRepo};
     let needs = warden::github::GitHubNeeds {
         extra: warden::github::extended::ExtraNeeds {
             labels: true,
             compare: [("staging".to_string(), "main".to_string())].into(),
-            environments: [("production".to_string(), false)].into(),
+            environments: [(
+                "production".to_string(),
+                warden::github::environments::EnvironmentNeed::Rules,
+            )]
+            .into(),
             alerts: AlertKind::ALL.into(),
             codeowners_errors: true,
             org: true,
@@ -588,21 +810,152 @@ fn requests_per_repository_for_the_new_facts() {
         ..Default::default()
     };
     let config = warden::github::ClientConfig::new(server.uri(), Some(TOKEN.to_string()));
-    let names = ["app", "api", "web", "docs"];
-    let (facts, stats) = warden::github::with_client(config, async |client| {
+    let ((facts, org), _) = warden::github::with_client(config, async |client| {
+        let org_alerts = warden::github::org_alerts::OrgAlerts::default();
         let mut all = Vec::new();
-        for name in names {
-            let repo = warden::github::RepoId::parse(&format!("octo-org/{name}")).unwrap();
-            all.push(warden::github::gather_with(client, &repo, &needs).await);
+        let mut org = 0;
+        for name in SWEPT {
+            let mut item = body("org-repos.json")[0].clone();
+            item["full_name"] = serde_json::json!(format!("octo-org/{name}"));
+            if docs_off && name == "docs" {
+                item["security_and_analysis"]["secret_scanning"]["status"] =
+                    serde_json::json!("disabled");
+            }
+            let listed = ListedRepo::from_json(&item).unwrap();
+            let counter = Counter::default();
+            let facts = warden::github::org::gather_listed(
+                client,
+                &listed,
+                &needs,
+                &Default::default(),
+                &org_alerts,
+                &counter,
+            )
+            .await;
+            org += facts.extra.org_requests;
+            all.push((facts, counter.get()));
         }
-        all
+        (all, org + org_alerts.requests())
     })
     .unwrap();
-    let new_facts: u64 = facts.iter().map(|f| f.extra.requests).sum();
-    // 8 per repository, and the organisation once.
-    assert_eq!(new_facts, 8 * names.len() as u64 + 1);
-    assert_eq!(stats.requests, new_facts + names.len() as u64);
-    assert!(facts
-        .iter()
-        .all(|f| f.extra.alerts.values().all(|a| a.is_ok())));
+    let (facts, rows) = facts.into_iter().unzip();
+    (facts, rows, org)
+}
+
+/// `sweep --org` with every issue-12 fact: the organisation's settings and its three alert
+/// lists once, then one GraphQL query per repository, plus one code-scanning request for
+/// each repository without an open code-scanning alert in the organisation's list (that
+/// list cannot tell "none" from "code scanning is off"). It was 8 per repository over REST.
+#[test]
+fn requests_per_repository_for_the_new_facts() {
+    use warden::github::alerts::{AlertKind, Alerts};
+    let server = organisation(true, true, false);
+    let (facts, rows, org) = sweep_new_facts(&server, false);
+    assert_eq!(org, 1 + 3, "settings and three alert lists, once");
+    assert_eq!(rows, [1, 2, 2, 2], "app has an open code-scanning alert");
+    let open = |f: &warden::github::GitHubFacts, kind| match &f.extra.alerts[&kind] {
+        Ok(Alerts::Open(list)) => list.len(),
+        other => panic!("{kind:?}: {other:?}"),
+    };
+    for (facts, name) in facts.iter().zip(SWEPT) {
+        let want = usize::from(name == "app");
+        assert_eq!(open(facts, AlertKind::SecretScanning), want, "{name}");
+        assert_eq!(open(facts, AlertKind::Dependabot), want, "{name}");
+        // The others' code-scanning alerts come from their own endpoint (recorded: one open).
+        assert_eq!(open(facts, AlertKind::CodeScanning), 1, "{name}");
+        let labels = facts.extra.labels.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!(
+            labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            ["bug", "enhancement"]
+        );
+        let env = facts.extra.environments["production"]
+            .as_ref()
+            .unwrap()
+            .as_ref()
+            .unwrap();
+        assert_eq!(env.rule("wait_timer").unwrap().wait_timer, Some(30));
+        assert_eq!(
+            env.rule("required_reviewers")
+                .unwrap()
+                .reviewers
+                .as_ref()
+                .unwrap()
+                .len(),
+            2
+        );
+        let comparison = facts.extra.compare[&("staging".to_string(), "main".to_string())]
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            (comparison.missing, comparison.newest[0].summary.as_str()),
+            (1, "Fix all the bugs")
+        );
+        assert_eq!(
+            facts.extra.deployments["production"].as_ref().unwrap()[0]
+                .git_ref
+                .as_deref(),
+            Some("topic-branch")
+        );
+        assert!(facts
+            .extra
+            .codeowners_errors
+            .as_ref()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .is_some());
+        assert!(facts.extra.org.as_ref().unwrap().is_ok());
+    }
+}
+
+/// Without GraphQL, and with a token that may not read the organisation's alert lists
+/// (403), every fact is read over REST per repository, with the same answers: a list the
+/// token cannot read is never "no alerts".
+#[test]
+fn without_graphql_or_org_lists_the_sweep_reads_each_repository() {
+    use warden::github::alerts::{AlertKind, Alerts};
+    let server = organisation(false, false, false);
+    let (facts, rows, org) = sweep_new_facts(&server, false);
+    assert_eq!(
+        org,
+        1 + 3,
+        "settings, and the three lists that were refused"
+    );
+    // The first repository's GraphQL query is refused (404) and not sent again.
+    assert_eq!(rows, [9, 8, 8, 8]);
+    for (facts, name) in facts.iter().zip(SWEPT) {
+        let want = usize::from(name == "app");
+        for kind in [AlertKind::SecretScanning, AlertKind::Dependabot] {
+            match &facts.extra.alerts[&kind] {
+                Ok(Alerts::Open(list)) => assert_eq!(list.len(), want, "{name} {kind:?}"),
+                other => panic!("{kind:?}: {other:?}"),
+            }
+        }
+        let labels = facts.extra.labels.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!(labels.len(), 2);
+    }
+}
+
+/// The organisation's lists cannot say a feature is off: a repository they show no alert
+/// for, whose feature is not known to be on, is asked itself, and "disabled" stays a gap
+/// (`Alerts::Disabled`), never "no open alerts".
+#[test]
+fn a_feature_that_is_off_is_not_read_as_no_alerts_from_the_organisation_lists() {
+    use warden::github::alerts::{AlertKind, Alerts};
+    let server = organisation(true, true, true);
+    let (facts, rows, _) = sweep_new_facts(&server, true);
+    assert_eq!(
+        rows[3],
+        2 + 2,
+        "docs asks secret scanning and Dependabot itself"
+    );
+    let docs = &facts[3].extra.alerts;
+    for kind in [AlertKind::SecretScanning, AlertKind::Dependabot] {
+        assert!(
+            matches!(&docs[&kind], Ok(Alerts::Disabled(m)) if m.contains("disabled")),
+            "{kind:?}: {:?}",
+            docs[&kind]
+        );
+    }
+    assert_eq!(rows[..3], [1, 2, 2], "the others as before");
 }

@@ -473,3 +473,34 @@ async fn an_org_sweep_never_passes_required_workflows_it_could_not_read() {
     );
     assert_eq!(rule(&report, "branch-protection")["outcome"], "fail");
 }
+
+/// A server without GraphQL is asked once, however many queries are in flight: the first
+/// query is the probe and the others wait for its answer. Failed before (under load, two
+/// or more workers sent their query before the first 404 came back).
+#[test]
+fn a_server_without_graphql_is_asked_once_by_concurrent_queries() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(
+                ResponseTemplate::new(404)
+                    .set_body_json(json!({"message": "Not Found"}))
+                    .set_delay(Duration::from_millis(300)),
+            )
+            .mount(&server)
+            .await;
+        server
+    });
+    let config = ClientConfig::new(server.uri(), Some("t0ken".to_string()));
+    let (answers, _) = warden::github::with_client(config, async |client| {
+        let variables = json!({});
+        let query = |_| client.graphql("query { viewer { login } }", &variables);
+        futures_util::future::join_all((0..6).map(query)).await
+    })
+    .unwrap();
+    assert!(answers.iter().all(Result::is_err));
+    let received = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(received.len(), 1, "{} queries were sent", received.len());
+}

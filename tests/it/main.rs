@@ -9,6 +9,8 @@ mod apply;
 mod cli;
 mod cli_conventions;
 mod dangerfile;
+mod fix;
+mod fix_pr;
 mod formats;
 mod fuzz_policy;
 mod github;

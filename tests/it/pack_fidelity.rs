@@ -1,7 +1,8 @@
 //! Fidelity of the built-in packs to their playbooks: a repository laid out exactly as the
 //! playbook says has no gaps; breaking one sentence gives exactly that sentence's gap.
-//! Repository and pull-request rules run offline here (GitHub rules are `skipped`); the
-//! GitHub rule kinds the packs use are exercised against the local fake in `github_rules`.
+//! Repository and pull-request rules run offline; the packs' GitHub rules run against a
+//! local fake of GitHub (wiremock on 127.0.0.1, recorded bodies from fixtures/github) laid
+//! out as the playbook says, each GitHub sentence broken in turn.
 
 use crate::common::{fixture, warden, TestRepo};
 use serde_json::{json, Value};
@@ -308,4 +309,426 @@ fn governed_delivery_pull_requests_follow_the_definition_of_done() {
         pr_gaps(&repo, "governed-delivery", no_paths, TUESDAY_11_ET),
         (vec!["pr-allowed-paths".to_string()], vec![])
     );
+}
+
+// --- The packs' GitHub rules, against a local fake of GitHub ---
+//
+// The repository's GitHub side laid out as the playbook says (recorded bodies from
+// fixtures/github, values changed, never field names), served over real HTTP by wiremock.
+
+use crate::github_rules::{body, ok};
+
+const NOW: &str = "2026-11-25T18:00:00Z";
+
+/// The GitHub answers of one repository, by API path (queries are not matched).
+struct GitHubSide {
+    answers: std::collections::BTreeMap<String, Value>,
+}
+
+impl GitHubSide {
+    fn set(&mut self, path: &str, value: Value) {
+        self.answers.insert(path.to_string(), value);
+    }
+
+    fn get(&mut self, path: &str) -> &mut Value {
+        self.answers
+            .get_mut(path)
+            .unwrap_or_else(|| panic!("no answer for {path}"))
+    }
+}
+
+/// A completed run of `.github/workflows/{file}` on main, started at `start`, lasting
+/// `minutes` (the recorded run `workflow-runs-scenario.json` #1, values changed).
+fn run(file: &str, conclusion: &str, start: &str, minutes: i64) -> Value {
+    let mut run = body("workflow-runs-scenario.json")["workflow_runs"][1].clone();
+    let started: jiff::Timestamp = start.parse().unwrap();
+    let ended = started + jiff::SignedDuration::from_mins(minutes);
+    run["name"] = json!(file);
+    run["path"] = json!(format!(".github/workflows/{file}"));
+    run["head_branch"] = json!("main");
+    run["event"] = json!("push");
+    run["status"] = json!("completed");
+    run["conclusion"] = json!(conclusion);
+    run["created_at"] = json!(start);
+    run["run_started_at"] = json!(start);
+    run["updated_at"] = json!(ended.to_string());
+    run
+}
+
+fn runs(list: Vec<Value>) -> Value {
+    let mut page = body("workflow-runs-scenario.json");
+    page["total_count"] = json!(list.len());
+    page["workflow_runs"] = json!(list);
+    page
+}
+
+/// Classic protection: `checks` required (from GitHub Actions), one approving review
+/// from code owners, no force pushes, no deletions.
+fn protection(checks: &[&str]) -> Value {
+    let mut p = body("branch-protection.json");
+    p["required_status_checks"]["contexts"] = json!(checks);
+    p["required_status_checks"]["checks"] = json!(checks
+        .iter()
+        .map(|c| json!({"context": c, "app_id": 15368}))
+        .collect::<Vec<_>>());
+    p["required_pull_request_reviews"]["required_approving_review_count"] = json!(1);
+    p["required_pull_request_reviews"]["require_code_owner_reviews"] = json!(true);
+    p["allow_force_pushes"]["enabled"] = json!(false);
+    p["allow_deletions"]["enabled"] = json!(false);
+    p
+}
+
+/// `OWNER/app` with squash merges only, branches deleted on merge, secret scanning and
+/// push protection on; the `production` environment with required reviewers.
+fn common_side(owner: &str) -> GitHubSide {
+    let base = format!("/repos/{owner}/app");
+    let mut repo = body("repo.json");
+    repo["full_name"] = json!(format!("{owner}/app"));
+    repo["default_branch"] = json!("main");
+    repo["allow_merge_commit"] = json!(false);
+    repo["allow_rebase_merge"] = json!(false);
+    repo["security_and_analysis"]["secret_scanning_push_protection"]["status"] = json!("enabled");
+    let mut environment = body("environment.json");
+    environment["name"] = json!("production");
+    let mut side = GitHubSide {
+        answers: Default::default(),
+    };
+    side.set(&base, repo);
+    side.set(&format!("{base}/rules/branches/main"), json!([]));
+    side.set(&format!("{base}/environments/production"), environment);
+    side
+}
+
+/// mojo-solo's GitHub side as the SDLC & Ops Playbook lays it out.
+fn mojo_side() -> GitHubSide {
+    let base = "/repos/mojosolo-org/app";
+    let mut side = common_side("mojosolo-org");
+    // "Jobs 1-5 are Required Workflows; merge blocked until green": every job of the
+    // required workflows is a required check.
+    side.set(
+        &format!("{base}/branches/main/protection"),
+        protection(&[
+            "Lint + Type Check",
+            "Unit + Integration",
+            "gitleaks",
+            "trivy / scan",
+            "snyk / snyk",
+            "e2e",
+            "build",
+        ]),
+    );
+    side.set(
+        &format!("{base}/branches/staging/protection"),
+        protection(&[]),
+    );
+    side.set(&format!("{base}/rules/branches/staging"), json!([]));
+    // CI green on main; production deployed on a Tuesday at 11:00 New York time.
+    side.set(
+        &format!("{base}/actions/runs"),
+        runs(vec![
+            run("required-ci.yml", "success", "2026-11-25T15:00:00Z", 4),
+            run("security-scan.yml", "success", "2026-11-25T15:00:00Z", 3),
+            run("deploy-prod.yml", "success", "2026-11-24T16:00:00Z", 6),
+        ]),
+    );
+    // "`staging` Must always ⊇ `main`": staging lacks no commit of main.
+    let mut compare = body("compare.json");
+    compare["ahead_by"] = json!(0);
+    compare["total_commits"] = json!(0);
+    compare["commits"] = json!([]);
+    side.set(&format!("{base}/compare/staging...main"), compare);
+    let mut org = body("org.json");
+    org["login"] = json!("mojosolo-org");
+    org["two_factor_requirement_enabled"] = json!(true);
+    org["secret_scanning_push_protection_enabled_for_new_repositories"] = json!(true);
+    side.set("/orgs/mojosolo-org", org);
+    let label = body("labels.json")[0].clone();
+    let labels: Vec<Value> = ["feat", "bug", "infra", "design", "hotfix"]
+        .iter()
+        .map(|name| {
+            let mut l = label.clone();
+            l["name"] = json!(name);
+            l
+        })
+        .collect();
+    side.set(&format!("{base}/labels"), json!(labels));
+    side
+}
+
+/// governed-delivery's GitHub side as its runbook lays it out.
+fn governed_side() -> GitHubSide {
+    let base = "/repos/acme/app";
+    let mut side = common_side("acme");
+    side.set(
+        &format!("{base}/branches/main/protection"),
+        protection(&["test", "docs", "scan", "hitl"]),
+    );
+    // CI green, and "CI checks must complete in < 5 minutes" (the median of recent runs).
+    side.set(
+        &format!("{base}/actions/runs"),
+        runs(vec![
+            run("ci.yml", "success", "2026-11-25T15:00:00Z", 4),
+            run("ci.yml", "success", "2026-11-24T15:00:00Z", 6),
+            run("ci.yml", "success", "2026-11-23T15:00:00Z", 3),
+        ]),
+    );
+    // "0 unresolved secret incidents": the recorded alert is resolved.
+    side.set(
+        &format!("{base}/secret-scanning/alerts"),
+        body("secret-scanning-alerts.json"),
+    );
+    side
+}
+
+/// `warden check --repo OWNER/app` of `repo` with a pack against `side`; (failing rule
+/// ids, erroring rule ids).
+fn check_github(
+    repo: &TestRepo,
+    pack: &str,
+    owner: &str,
+    side: GitHubSide,
+) -> (Vec<String>, Vec<String>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        for (at, answer) in side.answers {
+            wiremock::Mock::given(wiremock::matchers::method("GET"))
+                .and(wiremock::matchers::path(at))
+                .respond_with(ok(answer))
+                .mount(&server)
+                .await;
+        }
+        server
+    });
+    let output = warden(repo.path())
+        .args(["check", "--format", "json", "--no-cache", "--policy"])
+        .arg(format!("builtin:{pack}"))
+        .args([
+            "--repo",
+            &format!("{owner}/app"),
+            "--api-url",
+            &server.uri(),
+        ])
+        .env("GITHUB_TOKEN", "ghp_fidelityTOKEN0123456789")
+        .env("WARDEN_NOW", NOW)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    // Every rule was judged: only the pull-request rules have nothing to judge here.
+    let skipped: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "skipped")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let pull_request_only: &[&str] = match pack {
+        "mojo-solo" => &["branch-flow"],
+        _ => &["pr-fixes-issue", "pr-allowed-paths"],
+    };
+    assert_eq!(skipped, pull_request_only, "{report:#}");
+    outcomes(&report)
+}
+
+#[test]
+fn mojo_solo_github_side_as_the_playbook_says_has_no_gaps() {
+    let found = check_github(&mojo_repo(|_| {}), "mojo-solo", "mojosolo-org", mojo_side());
+    assert_eq!(found, (vec![], vec![]));
+}
+
+#[test]
+fn mojo_solo_each_broken_github_sentence_is_exactly_its_gap() {
+    let base = "/repos/mojosolo-org/app";
+    type Break = Box<dyn FnOnce(&mut GitHubSide)>;
+    let cases: Vec<(&str, Break)> = vec![
+        // "`main` → Production · Protected": force pushes allowed.
+        (
+            "main-protection",
+            Box::new(move |s| {
+                s.get(&format!("{base}/branches/main/protection"))["allow_force_pushes"]
+                    ["enabled"] = json!(true)
+            }),
+        ),
+        // "`staging` … merged into, never rewritten": staging may be deleted.
+        (
+            "staging-protection",
+            Box::new(move |s| {
+                s.get(&format!("{base}/branches/staging/protection"))["allow_deletions"]
+                    ["enabled"] = json!(true)
+            }),
+        ),
+        // "squash-merge only".
+        (
+            "merge-settings",
+            Box::new(move |s| s.get(base)["allow_merge_commit"] = json!(true)),
+        ),
+        // "Org-wide 2FA & Push Protection required" (the repository's own push protection).
+        (
+            "secret-scanning",
+            Box::new(move |s| {
+                s.get(base)["security_and_analysis"]["secret_scanning_push_protection"]["status"] =
+                    json!("disabled")
+            }),
+        ),
+        // "auto-merge on green CI": the latest required-ci run on main failed.
+        (
+            "ci-green-on-main",
+            Box::new(move |s| {
+                s.get(&format!("{base}/actions/runs"))["workflow_runs"][0]["conclusion"] =
+                    json!("failure")
+            }),
+        ),
+        // "`staging` Must always ⊇ `main`": the recorded comparison, one commit missing.
+        (
+            "staging-contains-main",
+            Box::new(move |s| {
+                s.set(
+                    &format!("{base}/compare/staging...main"),
+                    body("compare.json"),
+                )
+            }),
+        ),
+        // "Org-wide **2FA** … required."
+        (
+            "org-2fa-push-protection",
+            Box::new(|s| {
+                s.get("/orgs/mojosolo-org")["two_factor_requirement_enabled"] = json!(false)
+            }),
+        ),
+        // "Labels: `feat`, `bug`, `infra`, `design`, `hotfix`."
+        (
+            "labels",
+            Box::new(move |s| {
+                let labels = s.get(&format!("{base}/labels")).as_array_mut().unwrap();
+                labels.retain(|l| l["name"] != "infra");
+            }),
+        ),
+        // "No-deploy days: Fri/Mon": production deployed on Friday 2026-11-20.
+        (
+            "deploy-window",
+            Box::new(move |s| {
+                s.get(&format!("{base}/actions/runs"))["workflow_runs"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(run("deploy-prod.yml", "success", "2026-11-20T16:00:00Z", 6))
+            }),
+        ),
+        // "Any alterations require a PR approved by the DevOps lead and one stack owner":
+        // main does not ask code owners to review.
+        (
+            "playbook-owner-review",
+            Box::new(move |s| {
+                s.get(&format!("{base}/branches/main/protection"))
+                    ["required_pull_request_reviews"]["require_code_owner_reviews"] = json!(false)
+            }),
+        ),
+        // "Production: manual gate": no required reviewers on `production`.
+        (
+            "production-approval",
+            Box::new(move |s| {
+                let env = s.get(&format!("{base}/environments/production"));
+                env["protection_rules"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|r| r["type"] != "required_reviewers");
+            }),
+        ),
+    ];
+    for (gap, change) in cases {
+        let mut side = mojo_side();
+        change(&mut side);
+        let found = check_github(&mojo_repo(|_| {}), "mojo-solo", "mojosolo-org", side);
+        assert_eq!(found, (vec![gap.to_string()], vec![]), "breaking {gap}");
+    }
+}
+
+#[test]
+fn governed_delivery_github_side_as_the_runbook_says_has_no_gaps() {
+    let found = check_github(
+        &governed(|_| {}, "2026-11-20"),
+        "governed-delivery",
+        "acme",
+        governed_side(),
+    );
+    assert_eq!(found, (vec![], vec![]));
+}
+
+#[test]
+fn governed_delivery_each_broken_github_sentence_is_exactly_its_gap() {
+    let base = "/repos/acme/app";
+    type Break = Box<dyn FnOnce(&mut GitHubSide)>;
+    let cases: Vec<(&str, Break)> = vec![
+        // "CI checks green (Docs Policy, Danger, Gitleaks, AI Config)": the AI Config job
+        // is not a required check.
+        (
+            "main-protection",
+            Box::new(move |s| {
+                s.set(
+                    &format!("{base}/branches/main/protection"),
+                    protection(&["test", "docs", "scan"]),
+                )
+            }),
+        ),
+        // "Never disable push protection or secret scanning".
+        (
+            "secret-scanning",
+            Box::new(move |s| {
+                s.get(base)["security_and_analysis"]["secret_scanning"]["status"] =
+                    json!("disabled")
+            }),
+        ),
+        // "CI checks green on main 100% of time": the latest CI run failed.
+        (
+            "ci-green-on-main",
+            Box::new(move |s| {
+                s.get(&format!("{base}/actions/runs"))["workflow_runs"][0]["conclusion"] =
+                    json!("failure")
+            }),
+        ),
+        // "CI checks must complete in < 5 minutes": the median run took 7 (judged by the
+        // same rule as "green on main").
+        (
+            "ci-green-on-main",
+            Box::new(move |s| {
+                let runs = s.get(&format!("{base}/actions/runs"));
+                for (i, minutes) in [7, 8, 3].into_iter().enumerate() {
+                    let start = runs["workflow_runs"][i]["run_started_at"]
+                        .as_str()
+                        .unwrap()
+                        .to_string();
+                    runs["workflow_runs"][i] = run("ci.yml", "success", &start, minutes);
+                }
+            }),
+        ),
+        // "0 unresolved secret incidents": the recorded alert, open.
+        (
+            "secret-incidents",
+            Box::new(move |s| {
+                s.get(&format!("{base}/secret-scanning/alerts"))[0]["state"] = json!("open")
+            }),
+        ),
+        // "Production deployments require manager approval".
+        (
+            "production-approval",
+            Box::new(move |s| {
+                let env = s.get(&format!("{base}/environments/production"));
+                env["protection_rules"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|r| r["type"] != "required_reviewers");
+            }),
+        ),
+    ];
+    for (gap, change) in cases {
+        let mut side = governed_side();
+        change(&mut side);
+        let found = check_github(
+            &governed(|_| {}, "2026-11-20"),
+            "governed-delivery",
+            "acme",
+            side,
+        );
+        assert_eq!(found, (vec![gap.to_string()], vec![]), "breaking {gap}");
+    }
 }

@@ -306,6 +306,9 @@ fn finding(path: &str, message: &str) -> ReportedFinding {
         waived: None,
         first_seen: None,
         change: None,
+        fixable: false,
+        fix: None,
+        fix_data: None,
     }
 }
 
