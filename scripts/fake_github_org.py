@@ -32,6 +32,14 @@ by itself after --max-seconds.
 
 By default every repository's ci.yml is the organisation's template, byte for byte (one
 blob SHA for all, as with a shared template); --distinct-workflows gives each its own.
+
+With --apply-gap-every K (the `warden apply` benchmark, scripts/bench_apply.sh) it also
+keeps each repository's settings, labels and classic protection as state, answers
+`GET /repos/{o}/{r}` (`repo.json`), `GET .../labels` (`labels.json`) and the writes warden
+apply makes (`PATCH /repos/{o}/{r}`, `POST .../labels` with `label.json`, `PUT
+.../branches/main/protection`), changing the state as GitHub does. Every K-th repository
+has gaps (`delete_branch_on_merge` off, no `hotfix` label, `main` not protected); the
+others are compliant (classic protection from `branch-protection.json`).
 """
 import argparse
 import base64
@@ -326,6 +334,79 @@ def graphql_rule(classic):
     }
 
 
+class ApplyState:
+    """Writable settings for the `warden apply` benchmark (kept apart from the read-only
+    routes above): one state per repository, changed by the writes."""
+
+    def __init__(self, org, count, gap_every):
+        self.lock = threading.Lock()
+        self.repos = {}
+        repo_template = load("repo.json")
+        labels = load("labels.json")
+        protected = load("branch-protection.json")
+        protected["allow_force_pushes"]["enabled"] = False
+        self.protection_template = load("branch-protection.json")
+        self.label_template = load("label.json")
+        for i in range(count):
+            full = f"{org}/repo-{i:04d}"
+            gap = i % gap_every == 0
+            repo = rename(copy.deepcopy(repo_template), "octocat/Hello-World", full)
+            repo["full_name"] = full
+            repo["name"] = full.split("/")[1]
+            repo["owner"]["login"] = org
+            repo["default_branch"] = "main"
+            repo["delete_branch_on_merge"] = not gap
+            repo_labels = copy.deepcopy(labels)
+            if not gap:
+                hotfix = dict(self.label_template, name="hotfix", default=False)
+                repo_labels.append(hotfix)
+            self.repos[full] = {
+                "repo": repo,
+                "labels": repo_labels,
+                "protection": None if gap else copy.deepcopy(protected),
+            }
+
+    def answer(self, method, path, body):
+        """(kind, status, body), or None when the path is not one of these."""
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
+        if not match or match.group(1) not in self.repos:
+            return None
+        state, rest = self.repos[match.group(1)], match.group(2) or ""
+        with self.lock:
+            if (method, rest) == ("GET", ""):
+                return "repo", 200, state["repo"]
+            if (method, rest) == ("PATCH", ""):
+                state["repo"].update(body)
+                return "write", 200, state["repo"]
+            if (method, rest) == ("GET", "/labels"):
+                return "labels", 200, state["labels"]
+            if (method, rest) == ("POST", "/labels"):
+                label = dict(self.label_template, name=body["name"], default=False)
+                label["color"] = body.get("color", "ededed")
+                label["description"] = body.get("description")
+                state["labels"].append(label)
+                return "write", 201, label
+            if (method, rest) == ("GET", "/branches/main/protection"):
+                if state["protection"] is None:
+                    return "protection", 404, load("branch-not-protected.json")
+                return "protection", 200, state["protection"]
+            if (method, rest) == ("GET", "/rules/branches/main"):
+                return "rules", 200, []
+            if (method, rest) == ("PUT", "/branches/main/protection"):
+                protection = copy.deepcopy(self.protection_template)
+                for key in ("required_status_checks", "required_pull_request_reviews", "restrictions"):
+                    if body.get(key) is None:
+                        protection.pop(key, None)
+                protection["enforce_admins"]["enabled"] = bool(body.get("enforce_admins"))
+                for key in ("required_linear_history", "allow_force_pushes", "allow_deletions",
+                            "block_creations", "required_conversation_resolution",
+                            "lock_branch", "allow_fork_syncing"):
+                    protection[key]["enabled"] = bool(body.get(key, False))
+                state["protection"] = protection
+                return "write", 200, protection
+        return None
+
+
 class Stats:
     def __init__(self, path):
         self.path = path
@@ -341,19 +422,43 @@ class Stats:
                     json.dump(self.data, f)
 
 
-def handler(org, latency, stats):
+def handler(org, latency, stats, writable=None):
     class Handler(QuietHandler):
         def do_GET(self):
             time.sleep(latency)
             url = urlsplit(self.path)
+            if self.apply_answer("GET", url.path, None):
+                return
             kind, status, body, link = org.answer(
                 url.path, parse_qs(url.query), self.headers.get("Host", "127.0.0.1"))
             self.reply(kind, status, body, link)
+
+        def apply_answer(self, method, path, request):
+            """The `warden apply` benchmark's state, when it has the path."""
+            answered = writable.answer(method, path, request) if writable else None
+            if answered:
+                self.reply(answered[0], answered[1], answered[2], None)
+            return answered is not None
+
+        def do_PUT(self):
+            self.do_write("PUT")
+
+        def do_PATCH(self):
+            self.do_write("PATCH")
+
+        def do_write(self, method):
+            time.sleep(latency)
+            length = int(self.headers.get("content-length", "0"))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if not self.apply_answer(method, urlsplit(self.path).path, request):
+                self.reply("other", 404, {"message": "Not Found"}, None)
 
         def do_POST(self):
             time.sleep(latency)
             length = int(self.headers.get("content-length", "0"))
             request = json.loads(self.rfile.read(length) or b"{}")
+            if self.apply_answer("POST", urlsplit(self.path).path, request):
+                return
             if urlsplit(self.path).path == "/graphql":
                 self.reply("graphql", 200, org.answer_graphql(request), None)
             else:
@@ -387,12 +492,15 @@ def main():
     parser.add_argument("--port-file")
     parser.add_argument("--stats-file")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop by itself after this long")
+    parser.add_argument("--apply-gap-every", type=int, default=0,
+                        help="keep writable state for `warden apply`; every K-th repository has gaps")
     args = parser.parse_args()
     org = Org(args.org, args.repos, args.distinct_workflows)
     stats = Stats(args.stats_file)
     ThreadingHTTPServer.request_queue_size = 128
     ThreadingHTTPServer.daemon_threads = True
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(org, args.latency_ms / 1000, stats))
+    writable = ApplyState(args.org, args.repos, args.apply_gap_every) if args.apply_gap_every else None
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(org, args.latency_ms / 1000, stats, writable))
     if args.port_file:
         with open(args.port_file, "w") as f:
             f.write(str(server.server_address[1]))

@@ -19,6 +19,7 @@ use warden::report::{self, Format, Report};
 use warden::rules;
 use warden::run::{GitHubOptions, PrSource, RunError, RunOptions};
 
+mod apply_cmd;
 mod color;
 
 // warden allocates one small string per tracked path (100,000 in a large repository);
@@ -69,6 +70,10 @@ enum Command {
     /// previous one, and keep one tracking issue up to date; or, with --org/--repos, sweep
     /// many repositories through the API.
     Sweep(SweepArgs),
+    /// Close GitHub-side gaps through the API: print the plan (current → wanted, per
+    /// repository and setting), then apply what moves toward the policy, never loosening
+    /// a setting; re-check afterwards. Non-interactive runs need --yes to write.
+    Apply(apply_cmd::ApplyArgs),
     /// Combine the shard reports of `warden sweep --org ... --shard I/N` into one.
     Merge(MergeArgs),
     /// List the rule kinds.
@@ -516,6 +521,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
             org_sweep(args, &mut out)
         }
         Command::Merge(args) => merge(args, &mut out),
+        Command::Apply(args) => apply_cmd::apply(args, &mut out),
         Command::Sweep(mut args) => {
             let (report, tracking) = warden::run::sweep(
                 &args.run.options(&args.path),

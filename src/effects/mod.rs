@@ -7,6 +7,7 @@
 //! report or a plan that was made before.
 
 pub mod actions;
+pub mod apply;
 pub mod confined;
 pub mod fix;
 pub mod fix_pr;

@@ -3,6 +3,8 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::ProtectionSetting;
+use crate::fix::{Fix, GitHubFix};
 use crate::github::protection::{Effective, Sourced, GITHUB_ACTIONS_APP_ID};
 use crate::github::GitHubFacts;
 use crate::model::{Evaluation, Finding};
@@ -75,6 +77,7 @@ block_deletions = true
 checks_match_workflows = true
 required_workflows = ["required-ci.yml"]
 external_checks = ["codecov/*"]
+apply_with = "classic"    # or "ruleset": how `warden apply` closes the gaps
 ```
 
 ## How to fix
@@ -83,6 +86,18 @@ Rulesets, or with `gh api -X PUT repos/OWNER/REPO/branches/BRANCH/protection`. F
 required check no workflow produces, rename the check in the protection to the job's
 current name, or restore the job. Reading protection needs a token with
 `administration: read`.
+
+`warden apply` closes the settings gaps (not orphan checks or workflow gaps) through
+classic branch protection: it reads the branch's current protection and PUTs it back
+with only the settings the policy names raised (more reviews, a setting turned on, a
+check added), keeping everything else as it is (push restrictions, other checks, a
+higher review count, `enforce_admins`). Signed commits are turned on with their own
+endpoint. Writing needs `administration: write`.
+
+With `apply_with = "ruleset"`, `warden apply` writes a repository ruleset of its own
+instead, named `warden: BRANCH` (the name is how warden knows it is its own): it creates
+it, or raises the settings of the one it made before, and never edits any other ruleset.
+Its bypass list is kept as it is (emptied when `enforce_admins` is asked).
 "#,
     parse,
 };
@@ -96,6 +111,9 @@ struct BranchProtectionRule {
     checks_match_workflows: bool,
     required_workflows: Vec<String>,
     external_checks: Vec<String>,
+    /// `apply_with = "ruleset"`: `warden apply` writes warden's own ruleset, not classic
+    /// protection.
+    via_ruleset: bool,
 }
 
 /// The boolean settings, in report order: policy key and how to read it from the facts.
@@ -130,6 +148,22 @@ const BOOLEAN_KEYS: &[(&str, Setting)] = &[
 ];
 
 impl Setting {
+    /// What `warden apply` sets for this key.
+    fn wanted(self) -> ProtectionSetting {
+        match self {
+            Setting::DismissStale => ProtectionSetting::DismissStaleReviews,
+            Setting::CodeOwners => ProtectionSetting::CodeOwnerReviews,
+            Setting::LastPush => ProtectionSetting::LastPushApproval,
+            Setting::StrictChecks => ProtectionSetting::StrictStatusChecks,
+            Setting::EnforceAdmins => ProtectionSetting::EnforceAdmins,
+            Setting::BlockForcePushes => ProtectionSetting::BlockForcePushes,
+            Setting::BlockDeletions => ProtectionSetting::BlockDeletions,
+            Setting::LinearHistory => ProtectionSetting::LinearHistory,
+            Setting::ConversationResolution => ProtectionSetting::ConversationResolution,
+            Setting::SignedCommits => ProtectionSetting::SignedCommits,
+        }
+    }
+
     fn read(self, e: &Effective) -> &Sourced<bool> {
         match self {
             Setting::DismissStale => &e.dismiss_stale_reviews,
@@ -162,6 +196,22 @@ fn parse(t: &mut TableReader<'_, '_>) -> Option<Box<dyn Rule>> {
     rule.checks_match_workflows = t.opt_bool("checks_match_workflows").unwrap_or(false);
     rule.required_workflows = strings(t.str_list("required_workflows"));
     rule.external_checks = strings(t.str_list("external_checks"));
+    if let Some(with) = t.opt_str("apply_with") {
+        match with.value.as_str() {
+            "classic" => {}
+            "ruleset" => rule.via_ruleset = true,
+            other => {
+                t.error(
+                    "bad-value",
+                    with.span.clone(),
+                    format!("`apply_with` is \"classic\" or \"ruleset\", not `{other}`"),
+                    "unknown way to apply",
+                    "write apply_with = \"classic\" (branch protection) or \"ruleset\" (warden's own ruleset)",
+                );
+                return None;
+            }
+        }
+    }
     Some(Box::new(rule))
 }
 
@@ -253,6 +303,23 @@ impl Rule for BranchProtectionRule {
 }
 
 impl BranchProtectionRule {
+    /// Every protection setting the policy names (the fix of an unprotected branch).
+    fn wanted_all(&self) -> Vec<ProtectionSetting> {
+        let mut wanted = Vec::new();
+        if let Some(n) = self.required_approving_reviews {
+            wanted.push(ProtectionSetting::ApprovingReviews(
+                u32::try_from(n).unwrap_or(u32::MAX),
+            ));
+        }
+        wanted.extend(self.booleans.iter().map(|(_, s)| s.wanted()));
+        wanted.extend(
+            self.required_status_checks
+                .iter()
+                .map(|c| ProtectionSetting::RequiredCheck(c.clone())),
+        );
+        wanted
+    }
+
     /// The checks workflows produce on pull requests, when the cross-check is asked for.
     /// A workflow whose text could not be read is remembered, never skipped: "no workflow
     /// produces X" is only true when every workflow was read.
@@ -354,12 +421,21 @@ impl BranchProtectionRule {
         unknown: &mut Vec<String>,
     ) {
         let settings_url = format!("https://github.com/{}/settings/branches", github.repo);
-        let gap = |setting: &str, message: String| {
+        let fix = |wanted: Vec<ProtectionSetting>| {
+            let branch = branch.to_string();
+            Fix::GitHub(if self.via_ruleset {
+                GitHubFix::BranchRuleset { branch, wanted }
+            } else {
+                GitHubFix::BranchProtection { branch, wanted }
+            })
+        };
+        let gap = |setting: &str, message: String, wanted: Vec<ProtectionSetting>| {
             Finding::new(message)
                 .help(format!(
                     "change the protection of `{branch}` in {settings_url} (or the ruleset that applies to it)"
                 ))
                 .subject(format!("{branch}:{setting}"))
+                .fix(fix(wanted))
         };
         if !e.protected.value {
             let why = if e.non_protecting.is_empty() {
@@ -371,7 +447,7 @@ impl BranchProtectionRule {
                 )
             };
             findings.push(
-                gap("protected", format!("branch `{branch}` is not protected: {why}"))
+                gap("protected", format!("branch `{branch}` is not protected: {why}"), self.wanted_all())
                 .help(format!(
                     "protect `{branch}` with a ruleset (Settings → Rules → Rulesets) or classic branch protection ({settings_url})"
                 )),
@@ -395,6 +471,9 @@ impl BranchProtectionRule {
                         "branch `{branch}`: required approving reviews is {actual}, the policy wants at least {wanted} (from {})",
                         e.approving_reviews.source
                     ),
+                    vec![ProtectionSetting::ApprovingReviews(
+                        u32::try_from(wanted).unwrap_or(u32::MAX),
+                    )],
                 ));
             }
         }
@@ -409,6 +488,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: `{key}` is off, the policy wants nobody to bypass the protection: {}",
                         actual.source
                     ),
+                    vec![setting.wanted()],
                 ));
             } else if !actual.value {
                 findings.push(gap(
@@ -417,6 +497,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: `{key}` is off, the policy wants it on (set by {})",
                         actual.source
                     ),
+                    vec![setting.wanted()],
                 ));
             }
         }
@@ -435,6 +516,7 @@ impl BranchProtectionRule {
                         "branch `{branch}`: status check `{wanted}` is not required (required now: {})",
                         if have.is_empty() { "none".to_string() } else { have.join(", ") }
                     ),
+                    vec![ProtectionSetting::RequiredCheck(wanted.clone())],
                 ));
             }
         }
@@ -565,6 +647,42 @@ mod tests {
             Evaluation::Error(reason) => reason,
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_unprotected_branch_carries_every_named_setting_as_its_fix() {
+        use crate::fix::{Fix, GitHubFix};
+        let policy = crate::policy::load_text(
+            "p.toml",
+            "[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\nrequired_approving_reviews = 2\nblock_force_pushes = true\nrequired_status_checks = [\"lint\"]\napply_with = \"ruleset\"\n",
+        )
+        .unwrap();
+        let facts = facts(&[], BranchProtection::default());
+        let Evaluation::Checked(findings) = policy.rules[0].rule.evaluate(&facts) else {
+            panic!()
+        };
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(
+            findings[0].fix.as_deref(),
+            Some(&Fix::GitHub(GitHubFix::BranchRuleset {
+                branch: "main".into(),
+                wanted: vec![
+                    ProtectionSetting::ApprovingReviews(2),
+                    ProtectionSetting::BlockForcePushes,
+                    ProtectionSetting::RequiredCheck("lint".into()),
+                ],
+            }))
+        );
+    }
+
+    #[test]
+    fn apply_with_is_classic_or_ruleset() {
+        let errors = crate::policy::load_text(
+            "p.toml",
+            "[[rule]]\nkind = \"branch-protection\"\nbranches = [\"main\"]\napply_with = \"terraform\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{errors:?}").contains("apply_with"), "{errors:?}");
     }
 
     #[test]

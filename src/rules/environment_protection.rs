@@ -5,6 +5,8 @@ use toml::de::DeValue;
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::EnvironmentSetting;
+use crate::fix::{Fix, GitHubFix};
 use crate::github::environments::EnvironmentNeed;
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
@@ -45,6 +47,11 @@ deployment_branches = ["main"]
 Settings → Environments → the environment: add required reviewers, tick "Prevent
 self-review", set the wait timer and "Deployment branches and tags". Reference the
 environment from the deploy job (`environment: production`).
+
+`warden apply` creates a missing environment and raises the wait timer, turns "Prevent
+self-review" on and restricts deployments to protected branches, keeping its reviewers
+and everything else as they are (needs `administration: write`). It cannot add required
+reviewers (the policy says how many, not who) nor custom branch patterns.
 "#,
     parse,
 };
@@ -134,7 +141,8 @@ impl Rule for EnvironmentProtection {
                 .help(format!(
                     "create it in {settings} with its protection rules, and reference it from the deploy job (`environment: {name}`)"
                 ))
-                .subject(format!("{name}:missing"))])
+                .subject(format!("{name}:missing"))
+                .fix(self.fix(self.wanted_all()))])
             }
             Some(Err(reason)) => {
                 return Evaluation::Error(format!("cannot read environment `{name}`: {reason}"))
@@ -255,7 +263,58 @@ impl Rule for EnvironmentProtection {
             }
             (Some(Branches::Protected), Some(_)) => {}
         }
+        let findings = findings
+            .into_iter()
+            .map(|finding| {
+                let key = finding
+                    .subject
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix(name.as_str()))
+                    .and_then(|s| s.strip_prefix(':'))
+                    .unwrap_or_default();
+                let wanted = self.wanted_for(key);
+                match wanted {
+                    Some(wanted) => finding.fix(self.fix(vec![wanted])),
+                    None => finding,
+                }
+            })
+            .collect();
         Evaluation::Checked(findings)
+    }
+}
+
+impl EnvironmentProtection {
+    fn fix(&self, wanted: Vec<EnvironmentSetting>) -> Fix {
+        Fix::GitHub(GitHubFix::Environment {
+            name: self.environment.clone(),
+            wanted,
+        })
+    }
+
+    /// What `warden apply` can set for the gap of policy key `key`. Required reviewers
+    /// are not: the policy says how many, not who; custom branch patterns are not either.
+    fn wanted_for(&self, key: &str) -> Option<EnvironmentSetting> {
+        match key {
+            "prevent_self_review" if self.prevent_self_review == Some(true) => {
+                Some(EnvironmentSetting::PreventSelfReview)
+            }
+            "wait_timer" => self.wait_timer.map(EnvironmentSetting::WaitTimer),
+            "deployment_branches" if matches!(self.branches, Some(Branches::Protected)) => {
+                Some(EnvironmentSetting::ProtectedBranchesOnly)
+            }
+            _ => None,
+        }
+    }
+
+    /// A missing environment: create it with every setting apply can set.
+    fn wanted_all(&self) -> Vec<EnvironmentSetting> {
+        std::iter::once(EnvironmentSetting::Exists)
+            .chain(
+                ["prevent_self_review", "wait_timer", "deployment_branches"]
+                    .into_iter()
+                    .filter_map(|key| self.wanted_for(key)),
+            )
+            .collect()
     }
 }
 

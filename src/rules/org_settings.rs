@@ -4,6 +4,8 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::OrgSetting;
+use crate::fix::{Fix, GitHubFix};
 use crate::github::org_settings::OrgSettings;
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
@@ -41,6 +43,10 @@ default_repository_permission = "read"
 Organisation Settings → Authentication security (2FA), Code security → Configurations
 (secret scanning, push protection), Member privileges (repository creation, base
 permission), Repository → Commit sign-off; or `gh api -X PATCH orgs/ORG -F ...`.
+`warden apply` makes the stricter changes `PATCH /orgs/{org}` takes (secret scanning and
+push protection for new repositories on, public repositories by members off, sign-off
+on, a lower base permission; needs `organization_administration: write`); two-factor
+enforcement has no API and is only reported.
 "#,
     parse,
 };
@@ -149,14 +155,18 @@ impl Rule for OrgSettingsRule {
             let (key, field, pick) = FLAGS[*i];
             match pick(org) {
                 None => hidden.push(field),
-                Some(actual) if actual != *wanted => findings.push(
-                    Finding::new(format!(
+                Some(actual) if actual != *wanted => {
+                    let finding = Finding::new(format!(
                         "organisation `{}`: `{field}` is {actual}, the policy wants {wanted}",
                         org.login
                     ))
                     .help(format!("change it in {url}"))
-                    .subject(key),
-                ),
+                    .subject(key);
+                    findings.push(match fix_for(key, *wanted) {
+                        Some(fix) => finding.fix(Fix::GitHub(GitHubFix::OrgSettings(vec![fix]))),
+                        None => finding,
+                    })
+                }
                 Some(_) => {}
             }
         }
@@ -172,7 +182,10 @@ impl Rule for OrgSettingsRule {
                                 org.login
                             ))
                             .help(format!("lower \"Base permissions\" under Member privileges in {url}"))
-                            .subject("default_repository_permission"),
+                            .subject("default_repository_permission")
+                            .fix(Fix::GitHub(GitHubFix::OrgSettings(vec![
+                                OrgSetting::DefaultRepositoryPermissionAtMost(max.clone()),
+                            ]))),
                         ),
                         (None, _) => {
                             return Evaluation::Error(format!(
@@ -192,6 +205,24 @@ impl Rule for OrgSettingsRule {
             ));
         }
         Evaluation::Checked(findings)
+    }
+}
+
+/// What `warden apply` may set: only the stricter direction, and only what
+/// `PATCH /orgs/{org}` takes (two-factor enforcement is not in the API).
+fn fix_for(key: &str, wanted: bool) -> Option<OrgSetting> {
+    match (key, wanted) {
+        ("secret_scanning_for_new_repositories", true) => {
+            Some(OrgSetting::SecretScanningForNewRepositories)
+        }
+        ("push_protection_for_new_repositories", true) => {
+            Some(OrgSetting::PushProtectionForNewRepositories)
+        }
+        ("members_can_create_public_repositories", false) => {
+            Some(OrgSetting::NoPublicRepositoriesByMembers)
+        }
+        ("web_commit_signoff_required", true) => Some(OrgSetting::WebCommitSignoffRequired),
+        _ => None,
     }
 }
 

@@ -6,6 +6,8 @@ use toml::de::DeValue;
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::Label;
+use crate::fix::{Fix, GitHubFix};
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
 
@@ -36,6 +38,8 @@ descriptions = { hotfix = "Urgent production fix" }
 ## How to fix
 Create or edit the label: `gh label create hotfix --color d73a4a --description "Urgent
 production fix"` (or `gh label edit`), or Issues → Labels in the repository.
+`warden apply` creates missing labels and sets the colour or description the policy
+names on existing ones (needs `issues: write`); it deletes and renames nothing.
 "#,
     parse,
 };
@@ -168,7 +172,12 @@ impl Rule for RepoLabels {
                 findings.push(
                     Finding::new(format!("label `{wanted}` does not exist"))
                         .help(format!("create it: `{create}` (or in {url})"))
-                        .subject(format!("{wanted}:missing")),
+                        .subject(format!("{wanted}:missing"))
+                        .fix(Fix::GitHub(GitHubFix::CreateLabels(vec![Label {
+                            name: wanted.clone(),
+                            color: color.map(|c| c.trim_start_matches('#').to_ascii_lowercase()),
+                            description: description.cloned(),
+                        }]))),
                 );
                 continue;
             };
@@ -185,7 +194,12 @@ impl Rule for RepoLabels {
                             "`gh label edit {} --color {want}`",
                             quote(&label.name)
                         ))
-                        .subject(format!("{wanted}:color")),
+                        .subject(format!("{wanted}:color"))
+                        .fix(Fix::GitHub(GitHubFix::UpdateLabel(Label {
+                            name: label.name.clone(),
+                            color: Some(want.to_ascii_lowercase()),
+                            description: None,
+                        }))),
                     );
                 }
             }
@@ -202,7 +216,12 @@ impl Rule for RepoLabels {
                             quote(&label.name),
                             quote(d)
                         ))
-                        .subject(format!("{wanted}:description")),
+                        .subject(format!("{wanted}:description"))
+                        .fix(Fix::GitHub(GitHubFix::UpdateLabel(Label {
+                            name: label.name.clone(),
+                            color: None,
+                            description: Some(d.clone()),
+                        }))),
                     );
                 }
             }
@@ -259,6 +278,38 @@ mod tests {
             "2026-11-22T12:00:00Z",
         );
         rule(policy).rules[0].rule.evaluate(&facts)
+    }
+
+    #[test]
+    fn each_gap_carries_the_fix_that_closes_it() {
+        use crate::fix::{github, Fix, GitHubFix};
+        let eval = judge(
+            "labels = [\"Bug\", \"hotfix\"]\ncolors = { Bug = \"#D73A4A\" }\ndescriptions = { hotfix = \"Urgent\" }\n",
+            Ok(vec![label("bug", "f29513", None)]),
+        );
+        let Evaluation::Checked(findings) = eval else {
+            panic!("{eval:?}")
+        };
+        let fixes: Vec<Fix> = findings
+            .into_iter()
+            .map(|f| *f.fix.expect("every label gap is fixable"))
+            .collect();
+        assert_eq!(
+            fixes,
+            [
+                // GitHub's own spelling of the name; the colour without `#`, lower case.
+                Fix::GitHub(GitHubFix::UpdateLabel(github::Label {
+                    name: "bug".into(),
+                    color: Some("d73a4a".into()),
+                    description: None,
+                })),
+                Fix::GitHub(GitHubFix::CreateLabels(vec![github::Label {
+                    name: "hotfix".into(),
+                    color: None,
+                    description: Some("Urgent".into()),
+                }])),
+            ]
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use super::{Rule, RuleKind, Scope};
 use crate::facts::{Facts, Needs};
+use crate::fix::github::RepoSetting;
+use crate::fix::{Fix, GitHubFix};
 use crate::github::RepoSettings;
 use crate::model::{Evaluation, Finding};
 use crate::policy::reader::TableReader;
@@ -42,6 +44,11 @@ dependabot_alerts = true
 Settings → General (merge button, "Automatically delete head branches") and Settings →
 Code security (secret scanning, push protection, Dependabot), or
 `gh api -X PATCH repos/OWNER/REPO -f allow_merge_commit=false ...`.
+
+`warden apply` sets merge methods and `delete_branch_on_merge` as the policy says, and
+turns secret scanning, push protection, Dependabot security updates and Dependabot alerts
+on; it never turns a security feature off (a policy asking for `false` is reported, not
+applied), nor changes the default branch. Writing needs `administration: write`.
 "#,
     parse,
 };
@@ -109,15 +116,19 @@ impl Rule for RepoSettingsRule {
         let mut unknown = Vec::new();
         let mut judge = |key: &str, wanted: bool, actual: Option<bool>| match actual {
             None => unknown.push(key.to_string()),
-            Some(actual) if actual != wanted => findings.push(
-                Finding::new(format!(
+            Some(actual) if actual != wanted => {
+                let finding = Finding::new(format!(
                     "`{key}` is {}, the policy wants it {}",
                     on_off(actual),
                     on_off(wanted)
                 ))
                 .help(format!("change it in {url}"))
-                .subject(key.to_string()),
-            ),
+                .subject(key.to_string());
+                findings.push(match fix_for(key, wanted) {
+                    Some(fix) => finding.fix(Fix::GitHub(GitHubFix::RepoSettings(vec![fix]))),
+                    None => finding,
+                })
+            }
             Some(_) => {}
         };
 
@@ -203,6 +214,26 @@ impl Rule for RepoSettingsRule {
             ));
         }
         Evaluation::Checked(findings)
+    }
+}
+
+/// What `warden apply` may set for a gap: never a security feature turned off (that
+/// loosens it), and not the default branch (renaming moves everyone's work).
+fn fix_for(key: &str, wanted: bool) -> Option<RepoSetting> {
+    match (key, wanted) {
+        ("delete_branch_on_merge", _) => Some(RepoSetting::DeleteBranchOnMerge(wanted)),
+        ("secret_scanning", true) => Some(RepoSetting::SecretScanning),
+        ("secret_scanning_push_protection", true) => {
+            Some(RepoSetting::SecretScanningPushProtection)
+        }
+        ("dependabot_security_updates", true) => Some(RepoSetting::DependabotSecurityUpdates),
+        ("dependabot_alerts", true) => Some(RepoSetting::VulnerabilityAlerts),
+        _ => key
+            .strip_prefix("merge_methods.")
+            .map(|method| RepoSetting::MergeMethod {
+                method: method.to_string(),
+                allowed: wanted,
+            }),
     }
 }
 

@@ -445,6 +445,17 @@ fn strip_judged(endpoint: Endpoint, value: &mut Value) {
         }
         Endpoint::Pulls => each(value, "number"),
         Endpoint::CreatePull | Endpoint::UpdatePull => remove(value, "number"),
+        // Writes of `warden apply`: a 2xx did happen, whatever its body lacks.
+        Endpoint::UpdateBranchProtection
+        | Endpoint::CreateSignatureProtection
+        | Endpoint::UpdateRepo
+        | Endpoint::CreateLabel
+        | Endpoint::UpdateLabel
+        | Endpoint::UpdateEnvironment
+        | Endpoint::UpdateOrg => remove(value, "url"),
+        Endpoint::EnableVulnerabilityAlerts => *value = json!({}),
+        Endpoint::Rulesets => each(value, "name"),
+        Endpoint::CreateRuleset | Endpoint::UpdateRuleset => remove(value, "id"),
     }
 }
 
@@ -529,6 +540,20 @@ fn good_for(command: Command) -> Good {
             let mut alerts = load("org-code-scanning-alerts.json");
             rename(&mut alerts, "octocat/Hello-World", "octo-org/hello-world");
             Reply::json(200, &alerts)
+        }
+        // Dependabot alerts are off, so `warden apply` turns them on.
+        (Endpoint::VulnerabilityAlerts, Command::Apply) => {
+            Reply::json(404, &load("not-found.json"))
+        }
+        // warden's own ruleset for `main` (id 7) is there besides the recorded two; the one
+        // for `release` is not.
+        (Endpoint::Rulesets, Command::Apply) => {
+            let mut list = load("rulesets.json");
+            let mut ours = list[0].clone();
+            ours["id"] = json!(7);
+            ours["name"] = json!("warden: main");
+            list.as_array_mut().unwrap().push(ours);
+            Reply::json(200, &list)
         }
         (Endpoint::Issues, Command::TrackExisting) => {
             let mut issue = load("issues-page-1.json")[0].clone();
@@ -714,6 +739,23 @@ fn good(endpoint: Endpoint, _path: &str) -> Reply {
         Endpoint::Pulls => json!([]),
         Endpoint::CreatePull => return Reply::json(201, &load("pull-request.json")),
         Endpoint::UpdatePull => load("pull-request.json"),
+        Endpoint::UpdateBranchProtection => load("branch-protection.json"),
+        Endpoint::CreateSignatureProtection => load("required-signatures.json"),
+        Endpoint::UpdateRepo => load("repo.json"),
+        Endpoint::EnableVulnerabilityAlerts => {
+            return Reply {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            }
+        }
+        Endpoint::CreateLabel => return Reply::json(201, &load("label.json")),
+        Endpoint::UpdateLabel => load("label-updated.json"),
+        Endpoint::UpdateEnvironment => load("environment.json"),
+        Endpoint::UpdateOrg => load("org.json"),
+        Endpoint::Rulesets => load("rulesets.json"),
+        Endpoint::CreateRuleset => return Reply::json(201, &load("ruleset.json")),
+        Endpoint::UpdateRuleset => load("ruleset.json"),
     };
     Reply::json(200, &value)
 }
@@ -757,6 +799,9 @@ enum Command {
     /// the repository has an open alert of each kind: a fault on an organisation's list
     /// must not turn that gap into a pass (warden asks the repository instead).
     OrgSweepAlerts,
+    /// `warden apply --yes` with a policy whose gaps need every write endpoint. The good
+    /// answers do not change, so the re-check finds the gaps open (exit 1).
+    Apply,
 }
 
 const COMMANDS: &[Command] = &[
@@ -774,6 +819,7 @@ const COMMANDS: &[Command] = &[
     Command::FixPr,
     Command::FixPrExisting,
     Command::OrgSweepAlerts,
+    Command::Apply,
 ];
 
 /// How an endpoint is reached and what depends on its answer.
@@ -802,6 +848,13 @@ enum Judged {
     /// The pull request of `warden fix --pr`: under a fault its repository says `failed`
     /// (exit 1), never this success message.
     FixPr(&'static str),
+    /// A read only `warden apply` makes, before writing this target: under a fault the
+    /// plan says the target's state is unknown and nothing is written for it (exit 1).
+    ApplyRead(&'static str),
+    /// A write of `warden apply`: under a fault its entry in the JSON outcome
+    /// (`applied.writes`) carries an error, never a success, and the exit code is 1. A
+    /// 2xx whose body is odd did happen.
+    Write,
 }
 
 /// Every endpoint's row. No wildcard: a new [`Endpoint`] does not compile until it is here.
@@ -886,6 +939,16 @@ fn scenario(endpoint: Endpoint) -> Option<Scenario> {
         Endpoint::OrgCodeScanningAlerts => {
             row(Command::OrgSweepAlerts, Judged::NeverPass("code-alerts"))
         }
+        Endpoint::UpdateBranchProtection
+        | Endpoint::CreateSignatureProtection
+        | Endpoint::UpdateRepo
+        | Endpoint::EnableVulnerabilityAlerts
+        | Endpoint::CreateLabel
+        | Endpoint::UpdateLabel
+        | Endpoint::UpdateEnvironment
+        | Endpoint::UpdateOrg => row(Command::Apply, Judged::Write),
+        Endpoint::Rulesets => row(Command::Apply, Judged::ApplyRead("ruleset `warden: main`")),
+        Endpoint::CreateRuleset | Endpoint::UpdateRuleset => row(Command::Apply, Judged::Write),
     }
 }
 
@@ -1010,6 +1073,41 @@ kind = "security-alerts"
 code_scanning = { max_open = 0 }
 "#;
 
+/// Gaps that need every write of `warden apply` on the good answers.
+const APPLY_POLICY: &str = r#"
+[[rule]]
+kind = "branch-protection"
+branches = ["main"]
+block_deletions = true
+require_signed_commits = true
+
+[[rule]]
+id = "via-ruleset"
+kind = "branch-protection"
+branches = ["main", "release"]
+block_deletions = true
+apply_with = "ruleset"
+
+[[rule]]
+kind = "repo-settings"
+secret_scanning_push_protection = true
+dependabot_alerts = true
+
+[[rule]]
+kind = "repo-labels"
+labels = ["bug", "hotfix"]
+colors = { bug = "d73a4a" }
+
+[[rule]]
+kind = "environment-protection"
+environment = "staging"
+wait_timer = 60
+
+[[rule]]
+kind = "org-settings"
+web_commit_signoff_required = true
+"#;
+
 const REMOTE_POLICY: &str = "extends = [\"github:octocat/org-rules/base.toml@main\"]\n";
 
 /// The commit of `checkout(PR_POLICY)` (commits are made at a fixed time, so every such
@@ -1074,6 +1172,16 @@ fn run_with(command: Command, dir: &Path, uri: &str, max_rate_wait: &str) -> Out
         }
         Command::FixPr | Command::FixPrExisting => {
             cmd.args(["fix", "--pr", "--org", "octo-org"]);
+        }
+        Command::Apply => {
+            cmd.args([
+                "apply",
+                "--repo",
+                "octocat/hello-world",
+                "--yes",
+                "--audit-log",
+            ])
+            .arg(cache.path().join("audit.jsonl"));
         }
         Command::TrackNew | Command::TrackExisting => {
             // The Markdown report goes beside the cache, where the token is looked for too.
@@ -1197,6 +1305,67 @@ fn judge(
                 wrong.push(format!("exit code {}, not 1", out.code));
             }
         }
+        Judged::ApplyRead(target) => {
+            let change = out.report["plan"]["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["target"] == target);
+            let ruleset_writes = out.report["applied"]["writes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|w| w["path"].as_str().is_some_and(|p| p.contains("/rulesets")))
+                .count();
+            match change {
+                None => wrong.push(format!("{target} is not in the plan")),
+                Some(_) if recovers && ruleset_writes == 0 => {
+                    wrong.push("did not recover from one 500: no ruleset was written".into())
+                }
+                Some(c) if !recovers && (c["error"].is_null() || ruleset_writes > 0) => wrong.push(
+                    format!("a ruleset was planned or written on an unknown state: {c}"),
+                ),
+                Some(_) => {}
+            }
+            if out.code != 1 {
+                wrong.push(format!("exit code {}, not 1", out.code));
+            }
+        }
+        Judged::Write => {
+            let (method, _) = endpoint.route();
+            let write = out.report["applied"]["writes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|w| {
+                    w["method"] == method
+                        && w["path"]
+                            .as_str()
+                            .and_then(|p| Endpoint::classify(method, p))
+                            == Some(endpoint)
+                });
+            let odd_body = matches!(
+                fault,
+                Fault::TruncatedJson
+                    | Fault::HtmlBody
+                    | Fault::EmptyObject
+                    | Fault::Null
+                    | Fault::MissingJudgedField
+            );
+            match write {
+                None => wrong.push("the write is not in the outcome".to_string()),
+                Some(w) if odd_body && !w["error"].is_null() => {
+                    wrong.push(format!("a 2xx was reported as failed: {}", w["error"]))
+                }
+                Some(w) if !odd_body && w["error"].is_null() => {
+                    wrong.push("a failed write was reported as done".to_string())
+                }
+                Some(_) => {}
+            }
+            if out.code != 1 {
+                wrong.push(format!("exit code {}, not 1", out.code));
+            }
+        }
         Judged::WholeRun => {
             let want = if recovers { 0 } else { 2 };
             if out.code != want {
@@ -1307,6 +1476,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             repo
         }),
         ("remote", checkout(REMOTE_POLICY)),
+        ("apply", checkout(APPLY_POLICY)),
         ("pr", checkout(PR_POLICY)),
         ("org", checkout(ORG_POLICY)),
         ("fix", checkout(FIX_POLICY)),
@@ -1333,6 +1503,7 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::OrgSweep | Command::OrgSweepUnprotected => "org",
             Command::FixPr | Command::FixPrExisting => "fix",
             Command::OrgSweepAlerts => "org-alerts",
+            Command::Apply => "apply",
             _ => "pr",
         };
         dirs[key].clone()
@@ -1347,7 +1518,8 @@ fn every_fault_on_every_endpoint_is_error_never_pass() {
             Command::TrackNew
             | Command::TrackExisting
             | Command::OrgSweepUnprotected
-            | Command::OrgSweepAlerts => 1,
+            | Command::OrgSweepAlerts
+            | Command::Apply => 1,
             _ => 0,
         };
         assert_eq!(

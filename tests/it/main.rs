@@ -5,6 +5,7 @@ mod common;
 
 mod action_script;
 mod actions_outputs;
+mod apply;
 mod cli;
 mod cli_conventions;
 mod dangerfile;

@@ -54,6 +54,18 @@ pub enum Endpoint {
     OrgSecretScanningAlerts,
     OrgDependabotAlerts,
     OrgCodeScanningAlerts,
+    // Writes of `warden apply` (src/effects/apply.rs).
+    UpdateBranchProtection,
+    CreateSignatureProtection,
+    UpdateRepo,
+    EnableVulnerabilityAlerts,
+    CreateLabel,
+    UpdateLabel,
+    UpdateEnvironment,
+    UpdateOrg,
+    Rulesets,
+    CreateRuleset,
+    UpdateRuleset,
 }
 
 impl Endpoint {
@@ -103,6 +115,17 @@ impl Endpoint {
         Endpoint::OrgSecretScanningAlerts,
         Endpoint::OrgDependabotAlerts,
         Endpoint::OrgCodeScanningAlerts,
+        Endpoint::UpdateBranchProtection,
+        Endpoint::CreateSignatureProtection,
+        Endpoint::UpdateRepo,
+        Endpoint::EnableVulnerabilityAlerts,
+        Endpoint::CreateLabel,
+        Endpoint::UpdateLabel,
+        Endpoint::UpdateEnvironment,
+        Endpoint::UpdateOrg,
+        Endpoint::Rulesets,
+        Endpoint::CreateRuleset,
+        Endpoint::UpdateRuleset,
     ];
 
     /// Method and path template. `{x}` is one path segment, `{x+}` one or more (branch
@@ -167,6 +190,24 @@ impl Endpoint {
             Endpoint::OrgSecretScanningAlerts => ("GET", "/orgs/{org}/secret-scanning/alerts"),
             Endpoint::OrgDependabotAlerts => ("GET", "/orgs/{org}/dependabot/alerts"),
             Endpoint::OrgCodeScanningAlerts => ("GET", "/orgs/{org}/code-scanning/alerts"),
+            Endpoint::UpdateBranchProtection => {
+                ("PUT", "/repos/{owner}/{repo}/branches/{branch+}/protection")
+            }
+            Endpoint::CreateSignatureProtection => (
+                "POST",
+                "/repos/{owner}/{repo}/branches/{branch+}/protection/required_signatures",
+            ),
+            Endpoint::UpdateRepo => ("PATCH", "/repos/{owner}/{repo}"),
+            Endpoint::EnableVulnerabilityAlerts => {
+                ("PUT", "/repos/{owner}/{repo}/vulnerability-alerts")
+            }
+            Endpoint::CreateLabel => ("POST", "/repos/{owner}/{repo}/labels"),
+            Endpoint::UpdateLabel => ("PATCH", "/repos/{owner}/{repo}/labels/{name}"),
+            Endpoint::UpdateEnvironment => ("PUT", "/repos/{owner}/{repo}/environments/{name}"),
+            Endpoint::UpdateOrg => ("PATCH", "/orgs/{org}"),
+            Endpoint::Rulesets => ("GET", "/repos/{owner}/{repo}/rulesets"),
+            Endpoint::CreateRuleset => ("POST", "/repos/{owner}/{repo}/rulesets"),
+            Endpoint::UpdateRuleset => ("PUT", "/repos/{owner}/{repo}/rulesets/{id}"),
         }
     }
 
@@ -268,6 +309,17 @@ mod tests {
             Endpoint::OrgSecretScanningAlerts => 41,
             Endpoint::OrgDependabotAlerts => 42,
             Endpoint::OrgCodeScanningAlerts => 43,
+            Endpoint::UpdateBranchProtection => 44,
+            Endpoint::CreateSignatureProtection => 45,
+            Endpoint::UpdateRepo => 46,
+            Endpoint::EnableVulnerabilityAlerts => 47,
+            Endpoint::CreateLabel => 48,
+            Endpoint::UpdateLabel => 49,
+            Endpoint::UpdateEnvironment => 50,
+            Endpoint::UpdateOrg => 51,
+            Endpoint::Rulesets => 52,
+            Endpoint::CreateRuleset => 53,
+            Endpoint::UpdateRuleset => 54,
         }
     }
 
@@ -276,10 +328,7 @@ mod tests {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(ordinal(*endpoint), i, "{endpoint:?}");
         }
-        assert_eq!(
-            Endpoint::ALL.len(),
-            ordinal(Endpoint::OrgCodeScanningAlerts) + 1
-        );
+        assert_eq!(Endpoint::ALL.len(), ordinal(Endpoint::UpdateRuleset) + 1);
     }
 
     #[test]
@@ -425,6 +474,41 @@ mod tests {
                 "/organizations/9919/code-scanning/alerts?state=open&page=2",
                 Endpoint::OrgCodeScanningAlerts,
             ),
+            (
+                "PUT",
+                "/repos/o/r/branches/release/v1/protection",
+                Endpoint::UpdateBranchProtection,
+            ),
+            (
+                "POST",
+                "/repos/o/r/branches/release/v1/protection/required_signatures",
+                Endpoint::CreateSignatureProtection,
+            ),
+            ("PATCH", "/repos/o/r", Endpoint::UpdateRepo),
+            (
+                "PUT",
+                "/repos/o/r/vulnerability-alerts",
+                Endpoint::EnableVulnerabilityAlerts,
+            ),
+            ("POST", "/repos/o/r/labels", Endpoint::CreateLabel),
+            (
+                "PATCH",
+                "/repos/o/r/labels/good%20first",
+                Endpoint::UpdateLabel,
+            ),
+            (
+                "PUT",
+                "/repos/o/r/environments/prod",
+                Endpoint::UpdateEnvironment,
+            ),
+            ("PATCH", "/orgs/acme", Endpoint::UpdateOrg),
+            (
+                "GET",
+                "/repos/o/r/rulesets?includes_parents=false&per_page=100",
+                Endpoint::Rulesets,
+            ),
+            ("POST", "/repos/o/r/rulesets", Endpoint::CreateRuleset),
+            ("PUT", "/repos/o/r/rulesets/7", Endpoint::UpdateRuleset),
         ];
         for (method, path, want) in cases {
             assert_eq!(
