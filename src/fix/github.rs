@@ -36,6 +36,64 @@ pub enum GitHubFix {
     OrgSettings(Vec<OrgSetting>),
 }
 
+impl GitHubFix {
+    /// A short kebab-case name of the change, as reports show it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GitHubFix::CreateLabels(_) => "create-labels",
+            GitHubFix::UpdateLabel(_) => "update-label",
+            GitHubFix::BranchProtection { .. } => "branch-protection",
+            GitHubFix::BranchRuleset { .. } => "branch-ruleset",
+            GitHubFix::RepoSettings(_) => "repo-settings",
+            GitHubFix::Environment { .. } => "environment-protection",
+            GitHubFix::OrgSettings(_) => "org-settings",
+        }
+    }
+
+    /// One line saying what the fix does.
+    pub fn describe(&self) -> String {
+        let listed = |names: Vec<String>| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            GitHubFix::CreateLabels(labels) => format!(
+                "create the label{} {}",
+                if labels.len() == 1 { "" } else { "s" },
+                listed(labels.iter().map(|l| l.name.clone()).collect())
+            ),
+            GitHubFix::UpdateLabel(label) => {
+                format!(
+                    "set the colour or description of the label `{}`",
+                    label.name
+                )
+            }
+            GitHubFix::BranchProtection { branch, wanted } => format!(
+                "raise the protection of `{branch}`: {}",
+                listed(wanted.iter().map(ProtectionSetting::key).collect())
+            ),
+            GitHubFix::BranchRuleset { branch, wanted } => format!(
+                "raise warden's ruleset `warden: {branch}`: {}",
+                listed(wanted.iter().map(ProtectionSetting::key).collect())
+            ),
+            GitHubFix::RepoSettings(settings) => format!(
+                "set the repository's {}",
+                listed(settings.iter().map(RepoSetting::name).collect())
+            ),
+            GitHubFix::Environment { name, .. } => {
+                format!("create or raise the protection of the environment `{name}`")
+            }
+            GitHubFix::OrgSettings(settings) => format!(
+                "set the organisation's {}",
+                listed(settings.iter().map(OrgSetting::name).collect())
+            ),
+        }
+    }
+}
+
 /// A label the policy requires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -103,6 +161,25 @@ pub enum RepoSetting {
     VulnerabilityAlerts,
 }
 
+impl RepoSetting {
+    /// What the setting is called in GitHub's API (and the policy).
+    pub fn name(&self) -> String {
+        match self {
+            RepoSetting::MergeMethod { method, allowed } => match method.as_str() {
+                "merge" => format!("allow_merge_commit = {allowed}"),
+                other => format!("allow_{other}_merge = {allowed}"),
+            },
+            RepoSetting::DeleteBranchOnMerge(on) => format!("delete_branch_on_merge = {on}"),
+            RepoSetting::SecretScanning => "secret_scanning".to_string(),
+            RepoSetting::SecretScanningPushProtection => {
+                "secret_scanning_push_protection".to_string()
+            }
+            RepoSetting::DependabotSecurityUpdates => "dependabot_security_updates".to_string(),
+            RepoSetting::VulnerabilityAlerts => "vulnerability_alerts".to_string(),
+        }
+    }
+}
+
 /// One environment setting the policy asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EnvironmentSetting {
@@ -125,4 +202,25 @@ pub enum OrgSetting {
     WebCommitSignoffRequired,
     /// The base permission at most this ("none", "read", "write", "admin").
     DefaultRepositoryPermissionAtMost(String),
+}
+
+impl OrgSetting {
+    /// What the setting is called in GitHub's API (and the policy).
+    pub fn name(&self) -> String {
+        match self {
+            OrgSetting::SecretScanningForNewRepositories => {
+                "secret_scanning_enabled_for_new_repositories".to_string()
+            }
+            OrgSetting::PushProtectionForNewRepositories => {
+                "secret_scanning_push_protection_enabled_for_new_repositories".to_string()
+            }
+            OrgSetting::NoPublicRepositoriesByMembers => {
+                "members_can_create_public_repositories = false".to_string()
+            }
+            OrgSetting::WebCommitSignoffRequired => "web_commit_signoff_required".to_string(),
+            OrgSetting::DefaultRepositoryPermissionAtMost(at_most) => {
+                format!("default_repository_permission <= {at_most}")
+            }
+        }
+    }
 }

@@ -38,11 +38,7 @@ impl Fix {
     pub fn kind(&self) -> &'static str {
         match self {
             Fix::Local(fix) => fix.kind(),
-            #[allow(unreachable_patterns)] // GitHub fixes grow with `warden apply`.
-            Fix::GitHub(fix) => match fix {
-                GitHubFix::CreateLabels(_) => "create-labels",
-                _ => "github-settings",
-            },
+            Fix::GitHub(fix) => fix.kind(),
         }
     }
 
@@ -58,19 +54,7 @@ impl Fix {
     pub fn describe(&self) -> String {
         match self {
             Fix::Local(fix) => fix.describe(),
-            #[allow(unreachable_patterns)]
-            Fix::GitHub(fix) => match fix {
-                GitHubFix::CreateLabels(labels) => format!(
-                    "create the label{} {}",
-                    if labels.len() == 1 { "" } else { "s" },
-                    labels
-                        .iter()
-                        .map(|l| format!("`{}`", l.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                _ => "change the repository's settings on GitHub".to_string(),
-            },
+            Fix::GitHub(fix) => fix.describe(),
         }
     }
 }
