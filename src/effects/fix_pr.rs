@@ -406,6 +406,23 @@ impl Work<'_> {
         format!("/repos/{}/{}", self.repo.owner, self.repo.name)
     }
 
+    /// One counted write to this repository (`path` under [`Self::base`]); a refusal
+    /// names the `permission` it needs.
+    async fn send(
+        &mut self,
+        method: http::Method,
+        path: &str,
+        body: serde_json::Value,
+        permission: &str,
+    ) -> Result<crate::github::client::Response, ApiError> {
+        self.requests += 1;
+        let path = format!("{}{path}", self.base());
+        self.client
+            .write(method, &path, Some(&body))
+            .await
+            .map_err(|e| needs(e, permission))
+    }
+
     async fn repository(&mut self, listed: &ListedRepo) -> RepoResult {
         let repo = self.repo;
         let policy = self.shared.policy;
@@ -739,16 +756,10 @@ impl Work<'_> {
     }
 
     async fn close_pull(&mut self, number: u64) -> Result<(), ApiError> {
-        let path = format!("{}/pulls/{number}", self.base());
-        self.requests += 1;
-        self.client
-            .write(
-                http::Method::PATCH,
-                &path,
-                Some(&json!({"state": "closed"})),
-            )
-            .await
-            .map_err(|e| needs(e, PULLS_WRITE))?;
+        let path = format!("/pulls/{number}");
+        let closed = json!({"state": "closed"});
+        self.send(http::Method::PATCH, &path, closed, PULLS_WRITE)
+            .await?;
         Ok(())
     }
 
@@ -798,38 +809,22 @@ impl Work<'_> {
                 if !moved && pull.title == title && pull.body.as_deref() == Some(body.as_str()) {
                     return Ok((Outcome::Unchanged, pull));
                 }
-                let path = format!("{}/pulls/{}", self.base(), pull.number);
-                self.requests += 1;
+                let path = format!("/pulls/{}", pull.number);
+                let text = json!({"title": title, "body": body});
                 let answer = self
-                    .client
-                    .write(
-                        http::Method::PATCH,
-                        &path,
-                        Some(&json!({"title": title, "body": body})),
-                    )
+                    .send(http::Method::PATCH, &path, text, PULLS_WRITE)
                     .await
-                    .map_err(|e| needs(e, PULLS_WRITE).to_string())?;
+                    .map_err(|e| e.to_string())?;
                 // The PATCH happened; its answer only refreshes the link.
                 let updated = serde_json::from_str::<Pull>(&answer.body).unwrap_or(pull);
                 Ok((Outcome::Updated, updated))
             }
             None => {
-                let path = format!("{}/pulls", self.base());
-                self.requests += 1;
+                let pull = json!({"title": title, "head": BRANCH, "base": default, "body": body});
                 let answer = self
-                    .client
-                    .write(
-                        http::Method::POST,
-                        &path,
-                        Some(&json!({
-                            "title": title,
-                            "head": BRANCH,
-                            "base": default,
-                            "body": body,
-                        })),
-                    )
+                    .send(http::Method::POST, "/pulls", pull, PULLS_WRITE)
                     .await
-                    .map_err(|e| needs(e, PULLS_WRITE).to_string())?;
+                    .map_err(|e| e.to_string())?;
                 let opened: Pull = serde_json::from_str(&answer.body).map_err(|e| {
                     format!("the pull request was opened, but GitHub's answer is not one: {e}")
                 })?;
@@ -908,36 +903,24 @@ impl Work<'_> {
             };
             items.push(item);
         }
-        let path = format!("{}/git/trees", self.base());
-        self.requests += 1;
+        let tree = json!({"base_tree": base_tree, "tree": items});
         let answer = self
-            .client
-            .write(
-                http::Method::POST,
-                &path,
-                Some(&json!({"base_tree": base_tree, "tree": items})),
-            )
+            .send(http::Method::POST, "/git/trees", tree, CONTENTS_WRITE)
             .await
-            .map_err(|e| needs(e, CONTENTS_WRITE).to_string())?;
-        sha_of(&path, &answer.body)
+            .map_err(|e| e.to_string())?;
+        sha_of(&format!("{}/git/trees", self.base()), &answer.body)
     }
 
     async fn write_blob(&mut self, bytes: &[u8]) -> Result<String, String> {
-        let path = format!("{}/git/blobs", self.base());
-        self.requests += 1;
+        let blob = json!({
+            "content": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "encoding": "base64",
+        });
         let answer = self
-            .client
-            .write(
-                http::Method::POST,
-                &path,
-                Some(&json!({
-                    "content": base64::engine::general_purpose::STANDARD.encode(bytes),
-                    "encoding": "base64",
-                })),
-            )
+            .send(http::Method::POST, "/git/blobs", blob, CONTENTS_WRITE)
             .await
-            .map_err(|e| needs(e, CONTENTS_WRITE).to_string())?;
-        let sha = sha_of(&path, &answer.body)?;
+            .map_err(|e| e.to_string())?;
+        let sha = sha_of(&format!("{}/git/blobs", self.base()), &answer.body)?;
         // Git names a blob by its bytes: a different name means different bytes.
         let want = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
             .map(|o| o.to_string())
@@ -956,51 +939,34 @@ impl Work<'_> {
         parent: &str,
         result: &RepoResult,
     ) -> Result<String, String> {
-        let path = format!("{}/git/commits", self.base());
-        self.requests += 1;
+        let commit = json!({
+            "message": commit_message(result),
+            "tree": tree,
+            "parents": [parent],
+        });
         let answer = self
-            .client
-            .write(
-                http::Method::POST,
-                &path,
-                Some(&json!({
-                    "message": commit_message(result),
-                    "tree": tree,
-                    "parents": [parent],
-                })),
-            )
+            .send(http::Method::POST, "/git/commits", commit, CONTENTS_WRITE)
             .await
-            .map_err(|e| needs(e, CONTENTS_WRITE).to_string())?;
-        sha_of(&path, &answer.body)
+            .map_err(|e| e.to_string())?;
+        sha_of(&format!("{}/git/commits", self.base()), &answer.body)
     }
 
     /// Point `refs/heads/warden/fix` at `commit`: created, or moved (forced: warden's own
     /// branch is rebuilt on the current default branch each run).
     async fn write_ref(&mut self, commit: &str, exists: bool) -> Result<(), String> {
-        let full = format!("refs/heads/{BRANCH}");
-        self.requests += 1;
         let written = if exists {
-            let path = format!("{}/git/refs/heads/{}", self.base(), encode(BRANCH));
-            self.client
-                .write(
-                    http::Method::PATCH,
-                    &path,
-                    Some(&json!({"sha": commit, "force": true})),
-                )
+            let path = format!("/git/refs/heads/{}", encode(BRANCH));
+            let moved = json!({"sha": commit, "force": true});
+            self.send(http::Method::PATCH, &path, moved, CONTENTS_WRITE)
                 .await
         } else {
-            let path = format!("{}/git/refs", self.base());
-            self.client
-                .write(
-                    http::Method::POST,
-                    &path,
-                    Some(&json!({"ref": full, "sha": commit})),
-                )
+            let created = json!({"ref": format!("refs/heads/{BRANCH}"), "sha": commit});
+            self.send(http::Method::POST, "/git/refs", created, CONTENTS_WRITE)
                 .await
         };
         written
             .map(|_| ())
-            .map_err(|e| format!("cannot write `{BRANCH}`: {}", needs(e, CONTENTS_WRITE)))
+            .map_err(|e| format!("cannot write `{BRANCH}`: {e}"))
     }
 }
 
