@@ -410,6 +410,22 @@ fn branch_path(branch: &str) -> String {
     branch.split('/').map(segment).collect::<Vec<_>>().join("/")
 }
 
+/// A target's change: `write` is sent only when a setting really moves.
+fn planned(repo: &str, target: String, settings: Vec<SettingDiff>, write: Request) -> Change {
+    let requests = if settings.iter().any(SettingDiff::changes) {
+        vec![write]
+    } else {
+        Vec::new()
+    };
+    Change {
+        repo: repo.to_string(),
+        target,
+        settings,
+        requests,
+        error: None,
+    }
+}
+
 fn failed(repo: String, target: String, error: String) -> Change {
     Change {
         repo,

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{diff, failed, Change, Request, SettingDiff};
+use super::{diff, failed, planned, Change, Request, SettingDiff};
 use crate::fix::github::ProtectionSetting;
 use crate::github::{Client, RepoId};
 
@@ -140,29 +140,19 @@ pub(super) async fn ruleset_change(
         ),
     );
     body.insert("rules".into(), Value::Array(rules));
-    let requests = if diffs.iter().any(SettingDiff::changes) {
-        vec![match &current {
-            Some((id, _)) => Request {
-                method: "PUT",
-                path: format!("{base}/rulesets/{id}"),
-                body: Some(Value::Object(body)),
-            },
-            None => Request {
-                method: "POST",
-                path: format!("{base}/rulesets"),
-                body: Some(Value::Object(body)),
-            },
-        }]
-    } else {
-        Vec::new()
+    let write = match &current {
+        Some((id, _)) => Request {
+            method: "PUT",
+            path: format!("{base}/rulesets/{id}"),
+            body: Some(Value::Object(body)),
+        },
+        None => Request {
+            method: "POST",
+            path: format!("{base}/rulesets"),
+            body: Some(Value::Object(body)),
+        },
     };
-    Change {
-        repo: repo.to_string(),
-        target,
-        settings: diffs,
-        requests,
-        error: None,
-    }
+    planned(&repo.to_string(), target, diffs, write)
 }
 
 /// The rule of `kind`, added (with `parameters`) when the ruleset lacks it.

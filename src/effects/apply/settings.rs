@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{diff, failed, segment, show_bool, Change, Request, SettingDiff};
+use super::{diff, failed, planned, segment, show_bool, Change, Request};
 use crate::fix::github::{EnvironmentSetting, Label, OrgSetting, RepoSetting};
 use crate::github;
 use crate::github::{ApiError, Client, RepoId};
@@ -432,22 +432,12 @@ pub(super) async fn environment_change(
         body.insert("prevent_self_review".into(), json!(self_review));
     }
     body.insert("deployment_branch_policy".into(), branch_policy);
-    let requests = if diffs.iter().any(SettingDiff::changes) {
-        vec![Request {
-            method: "PUT",
-            path,
-            body: Some(Value::Object(body)),
-        }]
-    } else {
-        Vec::new()
+    let write = Request {
+        method: "PUT",
+        path,
+        body: Some(Value::Object(body)),
     };
-    Change {
-        repo: repo.to_string(),
-        target,
-        settings: diffs,
-        requests,
-        error: None,
-    }
+    planned(&repo.to_string(), target, diffs, write)
 }
 
 // ---------------------------------------------------------------------------------------
