@@ -6,7 +6,6 @@
 //! instead of a blank page. It never overwrites: an existing policy is left alone.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// What `init` saw in the repository.
@@ -267,22 +266,14 @@ pub fn init(root: &Path) -> Result<(PathBuf, Survey), InitError> {
     }
     let survey = survey(root);
     let path = root.join("warden.toml");
-    // create_new: even a file that appears meanwhile is never overwritten.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|source| match source.kind() {
+    crate::effects::output::write_new(&path, starter(&survey).as_bytes()).map_err(|source| {
+        match source.kind() {
             std::io::ErrorKind::AlreadyExists => InitError::Exists(path.clone()),
             _ => InitError::Write {
                 path: path.clone(),
                 source,
             },
-        })?;
-    file.write_all(starter(&survey).as_bytes())
-        .map_err(|source| InitError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        }
+    })?;
     Ok((path, survey))
 }

@@ -25,6 +25,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write(path, bytes, false)
 }
 
+/// Create `path` holding `bytes`; fails with `AlreadyExists` rather than replace anything,
+/// even a file that appears meanwhile (`warden init`'s policy).
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
 fn write(path: &Path, bytes: &[u8], shared: bool) -> io::Result<()> {
     refuse_special(path)?;
     let dir = match path.parent() {
