@@ -35,7 +35,7 @@ use crate::engine::{self, FailOn, Mode, RunContext};
 use crate::fix::local::{self, Allow, ContentReader, Existing, RepoFiles};
 use crate::fix::{Content, FileChange, Fix, LocalFix};
 use crate::github::org::{self as remote, Blobs, Counter, ListedRepo, TreeEntry};
-use crate::github::{ApiError, ApiStats, Client, ClientConfig, RepoId};
+use crate::github::{encode, ApiError, ApiStats, Client, ClientConfig, RepoId};
 use crate::model::Evaluation;
 use crate::org::RemoteFilesAt;
 use crate::policy::Policy;
@@ -1162,20 +1162,6 @@ fn needs(error: ApiError, permission: &str) -> ApiError {
         },
         other => other,
     }
-}
-
-/// Percent-encoding for a path segment or query value (`/` kept: refs and paths hold it).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// A repository's tree on GitHub, as the planner reads it, with the changes planned so

@@ -387,14 +387,25 @@ async fn branch_rules(
     Ok(rules)
 }
 
-/// Percent-encode a path segment (branch names may hold `/`, which GitHub accepts as is).
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
+/// Percent-encode a path or query value, keeping `/` (branch names and refs may hold it,
+/// and GitHub accepts it as is).
+pub(crate) fn encode(text: &str) -> String {
+    percent_encode(text, true)
+}
+
+/// Percent-encode one path segment, `/` included (label and environment names).
+pub(crate) fn encode_segment(text: &str) -> String {
+    percent_encode(text, false)
+}
+
+fn percent_encode(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(byte as char)
             }
+            b'/' if keep_slash => out.push('/'),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

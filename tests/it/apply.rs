@@ -422,18 +422,7 @@ fn repo_answer(
             let mut set = body("ruleset.json");
             set["id"] = json!(1000 + repo.rulesets.len());
             set["source"] = repo.repo["full_name"].clone();
-            for key in [
-                "name",
-                "target",
-                "enforcement",
-                "bypass_actors",
-                "conditions",
-                "rules",
-            ] {
-                if let Some(v) = sent.get(key) {
-                    set[key] = v.clone();
-                }
-            }
+            take_ruleset_fields(&mut set, sent);
             repo.rulesets.push(set.clone());
             answer(201, set)
         }
@@ -445,18 +434,7 @@ fn repo_answer(
             else {
                 return not_found();
             };
-            for key in [
-                "name",
-                "target",
-                "enforcement",
-                "bypass_actors",
-                "conditions",
-                "rules",
-            ] {
-                if let Some(v) = sent.get(key) {
-                    set[key] = v.clone();
-                }
-            }
+            take_ruleset_fields(set, sent);
             answer(200, set.clone())
         }
         ("GET", ["branches", branch @ .., "protection"]) => {
@@ -1089,4 +1067,20 @@ async fn a_stricter_setting_in_warden_s_ruleset_is_kept() {
     assert_eq!(rules[0]["parameters"]["required_approving_review_count"], 3);
     assert_eq!(rules[0]["parameters"]["require_code_owner_review"], true);
     assert!(rules.iter().any(|r| r["type"] == "deletion"));
+}
+
+/// What a ruleset POST or PUT sets, as GitHub keeps it.
+fn take_ruleset_fields(set: &mut Value, sent: &Value) {
+    for key in [
+        "name",
+        "target",
+        "enforcement",
+        "bypass_actors",
+        "conditions",
+        "rules",
+    ] {
+        if let Some(v) = sent.get(key) {
+            set[key] = v.clone();
+        }
+    }
 }

@@ -391,25 +391,6 @@ fn merge_label(labels: &mut BTreeMap<String, Label>, label: &Label) {
     }
 }
 
-/// Percent-encode one path segment (also `/`: label and environment names are one segment).
-fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// A branch name in a path: GitHub takes its `/` as they are.
-fn branch_path(branch: &str) -> String {
-    branch.split('/').map(segment).collect::<Vec<_>>().join("/")
-}
-
 /// A target's change: `write` is sent only when a setting really moves.
 fn planned(repo: &str, target: String, settings: Vec<SettingDiff>, write: Request) -> Change {
     let requests = if settings.iter().any(SettingDiff::changes) {

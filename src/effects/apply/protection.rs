@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{branch_path, diff, failed, show_bool, Change, Request, SettingDiff};
+use super::{diff, failed, show_bool, Change, Request, SettingDiff};
 use crate::fix::github::ProtectionSetting;
 use crate::github::{ApiError, Client, RepoId};
 
@@ -28,7 +28,10 @@ pub(super) async fn protection_change(
     branch: &str,
     wanted: &[ProtectionSetting],
 ) -> Change {
-    let path = format!("{base}/branches/{}/protection", branch_path(branch));
+    let path = format!(
+        "{base}/branches/{}/protection",
+        crate::github::encode(branch)
+    );
     let target = format!("branch `{branch}` protection");
     let current = match client.get(&path).await {
         Ok(response) => match serde_json::from_str::<Value>(&response.body) {

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{diff, failed, planned, segment, show_bool, Change, Request};
+use super::{diff, failed, planned, show_bool, Change, Request};
 use crate::fix::github::{EnvironmentSetting, Label, OrgSetting, RepoSetting};
 use crate::github;
-use crate::github::{ApiError, Client, RepoId};
+use crate::github::{encode_segment as segment, ApiError, Client, RepoId};
 
 pub(super) async fn settings_change(
     client: &Client,
