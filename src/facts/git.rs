@@ -41,6 +41,13 @@ fn text(bytes: &[u8]) -> String {
     }
 }
 
+/// The text of the blob `id` (a symlink's target), if the object database has it.
+pub fn symlink_target(repo: &Repository, id: &[u8]) -> Option<String> {
+    let oid = git2::Oid::from_bytes(id).ok()?;
+    let blob = repo.find_blob(oid).ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
 /// The file list, with modes and symlink targets, from a gix index.
 pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry> {
     use gix_index::entry::Mode;
@@ -49,10 +56,7 @@ pub fn entries_from(repo: &Repository, file: &gix_index::File) -> Vec<FileEntry>
         let path = text(entry.path(file));
         let kind = if entry.mode == Mode::SYMLINK {
             EntryKind::Symlink {
-                target: git2::Oid::from_bytes(entry.id.as_bytes())
-                    .and_then(|oid| repo.find_blob(oid))
-                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
-                    .unwrap_or_default(),
+                target: symlink_target(repo, entry.id.as_bytes()).unwrap_or_default(),
             }
         } else if entry.mode == Mode::COMMIT {
             EntryKind::Submodule

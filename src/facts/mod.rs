@@ -16,6 +16,7 @@ use crate::policy::patterns::Globs;
 
 mod format;
 pub(crate) mod git;
+mod git_index;
 mod history;
 mod text;
 mod walk;
@@ -507,19 +508,35 @@ fn gather_git(
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| options.root.clone());
-    // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
     let pre_read = options.index.lock().ok().and_then(|mut i| i.take());
-    let index = match pre_read.or_else(|| git::read_index(repo)) {
-        Some(file) => Index::Gix(Box::new(file)),
-        None => Index::Git2(repo.index().map_err(git_error)?),
+    // A check of the working tree needs only the file list: read straight from the index
+    // file. `--staged` needs the cache tree, and a given index is already read.
+    let direct = if options.staged || pre_read.is_some() {
+        None
+    } else {
+        git_index::entries(&repo.path().join("index"), |id| {
+            git::symlink_target(repo, id)
+        })
     };
-    let files = match &index {
-        Index::Gix(file) => git::entries_from(repo, file),
-        Index::Git2(index) => git::index_entries(repo, index),
+    let (files, index) = match direct {
+        Some(files) => (files, None),
+        None => {
+            // gix-index reads large indexes fast; libgit2 stays for split and sparse ones.
+            let index = match pre_read.or_else(|| git::read_index(repo)) {
+                Some(file) => Index::Gix(Box::new(file)),
+                None => Index::Git2(repo.index().map_err(git_error)?),
+            };
+            let files = match &index {
+                Index::Gix(file) => git::entries_from(repo, file),
+                Index::Git2(index) => git::index_entries(repo, index),
+            };
+            (files, Some(index))
+        }
     };
+    let staged_index = index.as_ref().filter(|_| options.staged);
     let mut facts = Facts::from_entries(root.clone(), FileSource::GitIndex, files, options.now);
-    if options.staged {
-        let change = match &index {
+    if let Some(index) = staged_index {
+        let change = match index {
             Index::Gix(file) => git::staged_change_from(repo, file),
             Index::Git2(index) => git::staged_change(repo, index),
         }
@@ -540,12 +557,12 @@ fn gather_git(
     }
 
     let wanted = needs.content_files(&facts.files);
-    facts.contents = if options.staged {
+    facts.contents = if let Some(index) = staged_index {
         // What the commit will contain is the staged blob, not the working tree.
         wanted
             .iter()
             .map(|f| {
-                let text = match &index {
+                let text = match index {
                     Index::Gix(file) => {
                         git::staged_text_from(repo, file, &f.path, MAX_CONTENT_BYTES)
                     }
@@ -557,9 +574,9 @@ fn gather_git(
     } else {
         read_worktree(&root, &wanted)
     };
-    facts.text_source = if options.staged {
+    facts.text_source = if let Some(index) = staged_index {
         let streamed = needs.streamed_files(&facts.files);
-        staged_source(repo, &index, &streamed)
+        staged_source(repo, index, &streamed)
     } else {
         TextSource::Worktree(root.clone())
     };
