@@ -941,17 +941,27 @@ fn emit(report: &Report, args: &RunArgs, out: &mut dyn Write) -> miette::Result<
             .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?;
     }
     let color = color::stdout();
-    let mut buffer = Vec::new();
-    match (args.format, args.summary) {
-        (Format::Human, Some(first)) => {
-            report::human::render_summary(report, color, first, &mut buffer).map_err(io_error)?
+    let width = color::stdout_width().filter(|_| args.format == Format::Human);
+    if args.summary.is_none() && width.is_none() {
+        // Straight to the output: a report of 10,000 gaps is megabytes, and holding it
+        // whole would cost that much memory for nothing.
+        let mut writer = std::io::BufWriter::with_capacity(32 * 1024, &mut *out);
+        report::render(report, args.format, color, &mut writer).map_err(io_error)?;
+        writer.flush().map_err(io_error)?;
+    } else {
+        let mut buffer = Vec::new();
+        match (args.format, args.summary) {
+            (Format::Human, Some(first)) => {
+                report::human::render_summary(report, color, first, &mut buffer)
+                    .map_err(io_error)?
+            }
+            _ => report::render(report, args.format, color, &mut buffer).map_err(io_error)?,
         }
-        _ => report::render(report, args.format, color, &mut buffer).map_err(io_error)?,
+        if let Some(width) = width {
+            buffer = report::human::wrap(&String::from_utf8_lossy(&buffer), width).into_bytes();
+        }
+        out.write_all(&buffer).map_err(io_error)?;
     }
-    if let (Format::Human, Some(width)) = (args.format, color::stdout_width()) {
-        buffer = report::human::wrap(&String::from_utf8_lossy(&buffer), width).into_bytes();
-    }
-    out.write_all(&buffer).map_err(io_error)?;
     out.flush().map_err(io_error)?;
     in_actions(report, args)?;
     Ok(report.exit_code() as u8)
