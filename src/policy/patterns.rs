@@ -59,14 +59,34 @@ impl Simple {
             .map(|start| Simple::NameStart(start.to_string()))
     }
 
-    /// `name` is the part of `path` after its last `/`.
-    fn is_match(&self, path: &str, name: &str) -> bool {
+    /// `name` caches the part of `path` after its last `/`: only a name's start needs it.
+    /// The other shapes hold no `/`, so testing the end of the whole path is the same
+    /// test, without looking for the `/` in each of 100,000 paths.
+    fn is_match<'p>(&self, path: &'p str, name: &mut Option<&'p str>) -> bool {
         match self {
             Simple::Path(p) => path == p,
-            Simple::Name(n) => name == n,
-            Simple::NameEnd(end) => name.ends_with(end.as_str()),
-            Simple::NameStart(start) => name.starts_with(start.as_str()),
+            Simple::Name(n) => {
+                ends_with(path, n)
+                    && (path.len() == n.len() || path.as_bytes()[path.len() - n.len() - 1] == b'/')
+            }
+            Simple::NameEnd(end) => ends_with(path, end),
+            Simple::NameStart(start) => name
+                .get_or_insert_with(|| {
+                    let start = memchr::memrchr(b'/', path.as_bytes()).map_or(0, |i| i + 1);
+                    &path[start..]
+                })
+                .starts_with(start.as_str()),
         }
+    }
+}
+
+/// `str::ends_with`, first comparing the last byte: most paths differ there, and then the
+/// call to `memcmp` is saved (10,000 paths and a handful of globs are 50,000 tests).
+fn ends_with(path: &str, end: &str) -> bool {
+    let (path, end) = (path.as_bytes(), end.as_bytes());
+    match (path.last(), end.last()) {
+        (Some(a), Some(b)) if a != b => false,
+        _ => path.ends_with(end),
     }
 }
 
@@ -119,11 +139,8 @@ impl Globs {
     pub fn is_match(&self, path: &str) -> bool {
         match &self.simple {
             Some(simple) => {
-                // File names are short: scanning back to the last `/` beats a search.
-                let bytes = path.as_bytes();
-                let start = bytes.iter().rposition(|b| *b == b'/').map_or(0, |i| i + 1);
-                let name = &path[start..];
-                simple.iter().any(|s| s.is_match(path, name))
+                let mut name = None;
+                simple.iter().any(|s| s.is_match(path, &mut name))
             }
             None => self.sets.iter().any(|(_, set)| set.is_match(path)),
         }
@@ -396,6 +413,12 @@ mod tests {
             "a.mdx",
             "dir/a.md",
             "Ünïcode/naïve.md",
+            // A name that only ends like the pattern's name.
+            "xDockerfile",
+            "a/xDockerfile",
+            "a/xREADME.md",
+            "Dockerfile/x",
+            "a/.env/b",
         ];
         for pattern in [
             "**/.env",
