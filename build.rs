@@ -26,7 +26,8 @@ fn main() {
     }
     // scripts/symbol-order.sh asks for the link map, to see where each function landed.
     if let Ok(map) = std::env::var("WARDEN_LINK_MAP") {
-        println!("cargo:rustc-link-arg-bin=warden=-Wl,-Map={map}");
+        println!("cargo:rustc-link-arg-bin=warden=-Xlinker");
+        println!("cargo:rustc-link-arg-bin=warden=-Map={map}");
     }
     let release = std::env::var("PROFILE").as_deref() == Ok("release");
     let hot_code = match std::env::var("WARDEN_HOT_CODE") {
@@ -39,8 +40,10 @@ fn main() {
         Err(_) => None,
     };
     if let Some(script) = hot_code.filter(|script| script.is_file()) {
+        // `-Xlinker` passes the path whole; `-Wl,` would split it at any comma.
+        println!("cargo:rustc-link-arg-bin=warden=-Xlinker");
         println!(
-            "cargo:rustc-link-arg-bin=warden=-Wl,-T,{}",
+            "cargo:rustc-link-arg-bin=warden=--script={}",
             script.display()
         );
     }
