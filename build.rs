@@ -1,4 +1,4 @@
-//! How warden's release build is linked (link/README.md).
+//! How warden's release build is linked (docs/linking.md).
 //!
 //! A 10,000-file `warden check` executes about 1.9 MB of the 10 MB of machine code, spread
 //! over the whole executable; the kernel maps 64 KiB around each first touch, so nearly all

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate link/hot-code.ld (link/README.md): build warden's release binary without
+# Regenerate link/hot-code.ld (docs/linking.md): build warden's release binary without
 # an order and with a link map, run representative commands under callgrind, and list the
 # functions they executed. Needs valgrind. Run it after a toolchain or dependency update
 # (the list names functions by their mangled names, which carry per-build hashes).

@@ -160,7 +160,7 @@ def main() -> None:
             wildcards.append(pattern)
     with open(out, "w", encoding="utf-8") as f:
         f.write("/* Written by scripts/symbol-order.sh: the functions a warden check runs and\n")
-        f.write("   the constants it reads, for lld to place together (build.rs, link/README.md).\n")
+        f.write("   the constants it reads, for lld to place together (build.rs, docs/linking.md).\n")
         f.write(f"   {len(chosen)} functions, {size:,} of {total:,} bytes of code; ")
         f.write(f"{len(data)} constants, {sum(s[1] for s in data):,} bytes. */\n")
         f.write("SECTIONS\n{\n  .text.warden_hot :\n  {\n")
