@@ -63,6 +63,12 @@ enum Command {
     Check(CheckArgs),
     /// Close the gaps whose rules carry a fix, in the checkout: print the plan, make the
     /// changes, then check again (exit 0 only when every fixed gap is closed).
+    // The report options `fix` shares with `check` but refuses are not offered in its help.
+    #[command(
+        mut_arg("outputs", |a| a.hide(true)),
+        mut_arg("summary", |a| a.hide(true)),
+        mut_arg("format", |a| a.help("Format of the plan on standard output: human or json"))
+    )]
     Fix(FixArgs),
     /// Judge a pull request: PR rules, and path rules on the files it changes.
     Pr(PrArgs),

@@ -637,3 +637,23 @@ fn the_human_check_report_names_the_command_that_closes_a_gap() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("closed by: `warden fix`"), "{text}");
 }
+
+#[test]
+fn fix_help_offers_only_the_options_fix_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, help) = fix(dir.path(), &["--help"]);
+    assert_eq!(code, 0, "{help}");
+    assert!(
+        help.contains("--dry-run") && help.contains("--policy"),
+        "{help}"
+    );
+    assert!(help.contains("Format of the plan"), "{help}");
+    for refused in ["--output", "--summary"] {
+        assert!(!help.contains(refused), "{refused} is offered:\n{help}");
+    }
+    // Still refused by name when given, with exit code 2.
+    let repo = TestRepo::new();
+    let (code, said) = fix(repo.path(), &["--output", "json=report.json"]);
+    assert_eq!(code, 2, "{said}");
+    assert!(said.contains("writes no report"), "{said}");
+}
