@@ -104,8 +104,10 @@ impl BlobBatches {
         let answer = if client.graphql_refused() {
             None
         } else {
-            self.queries.fetch_add(1, Ordering::Relaxed);
-            client.graphql(&query, &variables).await.ok()
+            client
+                .graphql_counted(&query, &variables, Some(&self.queries))
+                .await
+                .ok()
         };
         for waiting in batch {
             let bytes = answer.as_ref().and_then(|answer| {

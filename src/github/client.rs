@@ -265,6 +265,18 @@ impl Client {
         query: &str,
         variables: &serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
+        self.graphql_counted(query, variables, None).await
+    }
+
+    /// [`Client::graphql`], adding one to `sent` if, and only if, the query goes out. A
+    /// caller that counts before asking counts the queries that waited behind the first
+    /// one and were then answered "refused" without being sent.
+    pub async fn graphql_counted(
+        &self,
+        query: &str,
+        variables: &serde_json::Value,
+        sent: Option<&std::sync::atomic::AtomicU64>,
+    ) -> Result<serde_json::Value, ApiError> {
         const PATH: &str = "POST /graphql";
         let _probing = if self.graphql_known.load(Ordering::Acquire) {
             None
@@ -281,6 +293,9 @@ impl Client {
         }
         let body = serde_json::json!({ "query": query, "variables": variables });
         let url = graphql_url(&self.config.api_url);
+        if let Some(sent) = sent {
+            sent.fetch_add(1, Ordering::Relaxed);
+        }
         let response = self
             .exchange(http::Method::POST, &url, PATH, Some(&body), true)
             .await

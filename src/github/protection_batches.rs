@@ -288,8 +288,10 @@ impl ProtectionBatches {
             return vec![ClassicByBranch::new(); repos.len()];
         }
         let (query, variables) = protection_query(repos, &self.branches);
-        self.queries.fetch_add(1, Ordering::Relaxed);
-        match client.graphql(&query, &variables).await {
+        match client
+            .graphql_counted(&query, &variables, Some(&self.queries))
+            .await
+        {
             Ok(answer) => read_answer(repos.len(), &self.branches, &answer),
             Err(_) => vec![ClassicByBranch::new(); repos.len()],
         }

@@ -494,13 +494,18 @@ fn a_server_without_graphql_is_asked_once_by_concurrent_queries() {
         server
     });
     let config = ClientConfig::new(server.uri(), Some("t0ken".to_string()));
+    // Counted as the org sweep's batches count: only a query that goes out counts (they
+    // once counted each of the six, and the sweep reported 2 queries where 1 was sent).
+    let sent = std::sync::atomic::AtomicU64::new(0);
     let (answers, _) = warden::github::with_client(config, async |client| {
         let variables = json!({});
-        let query = |_| client.graphql("query { viewer { login } }", &variables);
+        let query =
+            |_| client.graphql_counted("query { viewer { login } }", &variables, Some(&sent));
         futures_util::future::join_all((0..6).map(query)).await
     })
     .unwrap();
     assert!(answers.iter().all(Result::is_err));
     let received = runtime.block_on(server.received_requests()).unwrap();
     assert_eq!(received.len(), 1, "{} queries were sent", received.len());
+    assert_eq!(sent.into_inner(), 1, "queries counted");
 }
