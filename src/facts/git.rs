@@ -4,8 +4,8 @@ use git2::{Index, Repository};
 
 use super::{EntryKind, FileEntry};
 
-const MODE_MASK: u32 = 0o170000;
-const MODE_SYMLINK: u32 = 0o120000;
+pub(super) const MODE_MASK: u32 = 0o170000;
+pub(super) const MODE_SYMLINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
 
 /// `.git/index`, read with gix-index: several times faster than libgit2's reader on large
@@ -34,7 +34,7 @@ fn tree_entries(file: &gix_index::File) -> impl Iterator<Item = &gix_index::Entr
 }
 
 /// A path as text: UTF-8 almost always, checked fast; lossy otherwise.
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
@@ -300,6 +300,16 @@ pub fn staged_text_from(
     Ok(String::from_utf8_lossy(blob.content()).into_owned())
 }
 
+/// What an index entry of git mode `mode` is; `target` reads a symlink's text.
+pub(super) fn kind_of(mode: u32, target: impl FnOnce() -> String) -> EntryKind {
+    match mode & MODE_MASK {
+        MODE_SYMLINK => EntryKind::Symlink { target: target() },
+        MODE_GITLINK => EntryKind::Submodule,
+        _ if mode & 0o111 != 0 => EntryKind::Executable,
+        _ => EntryKind::File,
+    }
+}
+
 pub fn index_entries(repo: &Repository, index: &Index) -> Vec<FileEntry> {
     let mut files = Vec::with_capacity(index.len());
     for entry in index.iter() {
@@ -309,17 +319,11 @@ pub fn index_entries(repo: &Repository, index: &Index) -> Vec<FileEntry> {
             continue;
         }
         let path = String::from_utf8_lossy(&entry.path).into_owned();
-        let kind = match entry.mode & MODE_MASK {
-            MODE_SYMLINK => EntryKind::Symlink {
-                target: repo
-                    .find_blob(entry.id)
-                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
-                    .unwrap_or_default(),
-            },
-            MODE_GITLINK => EntryKind::Submodule,
-            _ if entry.mode & 0o111 != 0 => EntryKind::Executable,
-            _ => EntryKind::File,
-        };
+        let kind = kind_of(entry.mode, || {
+            repo.find_blob(entry.id)
+                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                .unwrap_or_default()
+        });
         files.push(FileEntry { path, kind });
     }
     files

@@ -16,6 +16,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::git::{kind_of, text, MODE_MASK, MODE_SYMLINK};
 use super::{EntryKind, FileEntry};
 
 const HEADER: usize = 12;
@@ -26,10 +27,6 @@ const STAT: usize = 40;
 const FIXED: usize = STAT + SHA1 + 2;
 const MODE_OFFSET: usize = 24;
 const FLAG_EXTENDED: u16 = 0x4000;
-const MODE_MASK: u32 = 0o170000;
-const MODE_REGULAR: u32 = 0o100000;
-const MODE_SYMLINK: u32 = 0o120000;
-const MODE_GITLINK: u32 = 0o160000;
 const MODE_DIRECTORY: u32 = 0o040000;
 
 /// The entries of the index at `path`, with symlink targets read through `blob_text`.
@@ -52,13 +49,6 @@ fn from_bytes(data: &[u8], blob_text: impl Fn(&[u8]) -> Option<String>) -> Optio
         data.len() as u64,
         blob_text,
     )
-}
-
-fn text(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    }
 }
 
 /// The file list of an index of `len` bytes, or `None` for anything this reader does not
@@ -130,17 +120,10 @@ fn read<R: Read>(
         if stage > 1 {
             continue;
         }
-        let kind = match mode & MODE_MASK {
-            MODE_SYMLINK => {
-                symlinks.push((files.len(), id));
-                EntryKind::Symlink {
-                    target: String::new(),
-                }
-            }
-            MODE_GITLINK => EntryKind::Submodule,
-            MODE_REGULAR if mode & 0o111 != 0 => EntryKind::Executable,
-            _ => EntryKind::File,
-        };
+        if mode & MODE_MASK == MODE_SYMLINK {
+            symlinks.push((files.len(), id));
+        }
+        let kind = kind_of(mode, String::new);
         files.push(FileEntry {
             path: text(path),
             kind,
